@@ -1,0 +1,86 @@
+"""The Broker interface: history, cross-node fan-out and presence.
+
+A broker stores each channel's recent publications (epoch + gapless offsets),
+delivers every publication to every node that has subscribers for its channel,
+and keeps presence. The hub above it never knows which implementation it has;
+``memory.py`` (one process) and ``redis.py`` (many) pass the same contract suite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from relevo.protocol.types import ClientInfo, Publication, StreamPosition
+
+__all__ = ["Broker", "BrokerHandler", "HistoryOptions", "HistoryResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryOptions:
+    """How much of a channel's stream to keep: ``size`` publications at most,
+    each for ``ttl`` seconds at most. ``size == 0`` keeps offsets but no history."""
+
+    size: int = 100
+    ttl: float = 300.0
+    meta_ttl: float = 86400.0  # how long an idle channel keeps its epoch/offset
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryResult:
+    publications: list[Publication]
+    position: StreamPosition
+
+
+class BrokerHandler(Protocol):
+    """What a broker calls back on this node (the hub)."""
+
+    def on_publication(self, pub: Publication) -> None: ...
+
+    def on_push(self, channel: str, event: str, data: bytes) -> None: ...
+
+
+class Broker(Protocol):
+    async def start(self, handler: BrokerHandler) -> None:
+        """Connect and begin delivering to ``handler``."""
+
+    async def close(self) -> None: ...
+
+    async def publish(
+        self, channel: str, event: str, data: bytes, options: HistoryOptions
+    ) -> Publication:
+        """Append to the channel's history and deliver to every node; the returned
+        publication carries its offset and epoch."""
+
+    async def publish_push(self, channel: str, event: str, data: bytes) -> None:
+        """Deliver without history (presence joins/leaves)."""
+
+    async def subscribe(self, channel: str) -> None:
+        """This node now has subscribers for ``channel``: deliver its publications
+        here. When it returns, delivery is live."""
+
+    async def unsubscribe(self, channel: str) -> None: ...
+
+    async def history(
+        self,
+        channel: str,
+        since: StreamPosition | None,
+        limit: int,
+        options: HistoryOptions,
+    ) -> HistoryResult:
+        """Publications after ``since`` (all retained ones if ``None``), oldest
+        first, at most ``limit`` (the newest ``limit`` when ``since`` is None),
+        plus the stream's current position."""
+
+    async def position(self, channel: str, options: HistoryOptions) -> StreamPosition: ...
+
+    async def remove_history(self, channel: str) -> None: ...
+
+    async def add_presence(self, channel: str, info: ClientInfo, ttl: float) -> None: ...
+
+    async def remove_presence(self, channel: str, client: str) -> None: ...
+
+    async def presence(self, channel: str) -> list[ClientInfo]: ...
+
+    async def ping(self) -> None:
+        """Raise :class:`relevo.protocol.errors.Unavailable` when the broker is unreachable."""

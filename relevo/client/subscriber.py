@@ -1,0 +1,163 @@
+"""An async subscriber that reconnects forever and recovers by offset.
+
+It remembers each channel's position; after a reconnect it subscribes with
+``since`` and yields exactly the publications it missed, then live ones, in
+order, with duplicates dropped. When the server cannot recover (history lost
+or trimmed), it yields a :class:`SubscriberPublication` with ``recovered=False``
+and ``event == "$reset"`` so the caller reloads its snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import random
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+__all__ = ["Subscriber", "SubscriberPublication"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberPublication:
+    channel: str
+    offset: int
+    event: str
+    data: Any
+    ts: int = 0
+    recovered: bool = True
+
+
+class Subscriber:
+    def __init__(
+        self,
+        url: str,
+        channels: list[str],
+        *,
+        token: str | Callable[[], str] | None = None,
+        min_backoff: float = 0.1,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self.url = url
+        self.channels = list(channels)
+        self._token = token
+        self._min = min_backoff
+        self._max = max_backoff
+        self.positions: dict[str, tuple[str, int]] = {}
+        self._queue: asyncio.Queue[SubscriberPublication | BaseException] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._ids = itertools.count(1)
+        self.connected = asyncio.Event()
+        self.ws: ClientConnection | None = None
+        self.reconnects = 0
+
+    def _current_token(self) -> str | None:
+        return self._token() if callable(self._token) else self._token
+
+    async def __aenter__(self) -> Subscriber:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        await self.connected.wait()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def __aiter__(self) -> AsyncIterator[SubscriberPublication]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[SubscriberPublication]:
+        while True:
+            item = await self._queue.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    async def _run(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                async with websockets.connect(self.url, max_size=2**24, ping_interval=None) as ws:
+                    self.ws = ws
+                    await self._session(ws)
+                    attempt = 0
+            except asyncio.CancelledError:
+                raise
+            except _Fatal as exc:
+                self._queue.put_nowait(exc)
+                return
+            except (OSError, websockets.WebSocketException):
+                pass
+            self.ws = None
+            self.connected.clear()
+            self.reconnects += 1
+            attempt += 1
+            delay = min(self._max, self._min * 2 ** min(attempt, 16))
+            await asyncio.sleep(delay * (0.5 + random.random() / 2))
+
+    async def _session(self, ws: ClientConnection) -> None:
+        token = self._current_token()
+        if token:
+            await ws.send(json.dumps({"id": next(self._ids), "op": "connect", "token": token}))
+            reply = json.loads(await ws.recv())
+            if "err" in reply:
+                raise _Fatal(reply["err"]["code"], reply["err"]["message"])
+        pending: dict[int, str] = {}
+        for ch in self.channels:
+            frame: dict[str, Any] = {"id": next(self._ids), "op": "sub", "ch": ch}
+            if ch in self.positions:
+                epoch, offset = self.positions[ch]
+                frame["since"] = {"epoch": epoch, "offset": offset}
+            pending[frame["id"]] = ch
+            await ws.send(json.dumps(frame))
+        async for raw in ws:
+            msg = json.loads(raw)
+            if "id" in msg and msg["id"] in pending:
+                ch = pending.pop(msg["id"])
+                if "err" in msg:
+                    raise _Fatal(msg["err"]["code"], msg["err"]["message"])
+                self._on_subscribed(ch, msg["ok"])
+                if not pending:
+                    self.connected.set()
+            elif "off" in msg:
+                self._on_publication(msg)
+            elif msg.get("op") == "disconnect" and not msg.get("reconnect", True):
+                raise _Fatal(msg["code"], msg.get("message", ""))
+
+    def _on_subscribed(self, ch: str, ok: dict[str, Any]) -> None:
+        if ok.get("recovered") is False:
+            self._queue.put_nowait(
+                SubscriberPublication(ch, ok["offset"], "$reset", None, 0, False)
+            )
+        for pub in ok.get("missed", []):
+            self._on_publication(pub)
+        self.positions[ch] = (ok["epoch"], ok["offset"])
+
+    def _on_publication(self, msg: dict[str, Any]) -> None:
+        ch = msg["ch"]
+        known = self.positions.get(ch)
+        if known is not None and msg["off"] <= known[1]:
+            return  # duplicate
+        epoch = known[0] if known else ""
+        self.positions[ch] = (epoch, msg["off"])
+        self._queue.put_nowait(
+            SubscriberPublication(ch, msg["off"], msg["ev"], msg.get("data"), msg.get("ts", 0))
+        )
+
+
+class _Fatal(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code

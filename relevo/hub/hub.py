@@ -1,0 +1,510 @@
+"""The hub: sessions, the channel index, and the fan-out path.
+
+A publication reaches :meth:`Hub.on_publication` once per node. It is encoded
+once — to JSON, then to one WebSocket frame — and the same bytes are written
+to every subscriber's socket. Nothing in that loop awaits, so a subscriber
+that does not drain cannot hold the others back: its transport's buffer grows
+to ``max_outbound_bytes`` and it is disconnected with ``slow_consumer``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from relevo.broker.base import Broker
+from relevo.hub.auth import Identity, TokenVerifier
+from relevo.hub.metrics import HubMetrics
+from relevo.hub.permissions import Permissions
+from relevo.hub.session import Session, SessionState, Transport
+from relevo.protocol import frames
+from relevo.protocol.errors import (
+    AuthError,
+    DisconnectCode,
+    ErrorCode,
+    LimitExceeded,
+    ProtocolError,
+    RelevoError,
+    Unavailable,
+)
+from relevo.protocol.recovery import is_recovered, merge_buffered
+from relevo.protocol.types import ClientInfo, Publication, StreamPosition
+from relevo.protocol.ws import text_frame
+from relevo.settings import Settings
+
+__all__ = ["Hub"]
+
+log = logging.getLogger("relevo.hub")
+
+CONTROL_CHANNEL = "$control"
+LeaveListener = Callable[[str], Awaitable[None] | None]
+
+
+class _Channel:
+    __slots__ = ("failed", "name", "others", "ready", "recovering", "writers")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.writers: dict[Session, Callable[[bytes], None]] = {}
+        self.others: dict[Session, Transport] = {}
+        self.recovering: dict[Session, list[Publication]] = {}
+        self.ready: asyncio.Event | None = asyncio.Event()
+        self.failed = False
+
+    def empty(self) -> bool:
+        return not (self.writers or self.others or self.recovering)
+
+
+class Hub:
+    def __init__(
+        self,
+        settings: Settings,
+        broker: Broker,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.broker = broker
+        self.now = clock
+        self.permissions = Permissions(settings.namespaces)
+        self.verifier = TokenVerifier(settings.auth)
+        self.metrics = HubMetrics()
+        self.node = secrets.token_hex(3)
+        self._ids = itertools.count(1)
+        self._channels: dict[str, _Channel] = {}
+        self._sessions: set[Session] = set()
+        self._users: dict[str, set[Session]] = {}
+        self._leave_listeners: list[LeaveListener] = []
+        self._tick_task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self._json = msgspec.json.Encoder()
+
+    # -- lifecycle ------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.broker.start(self)
+        self._tick_task = asyncio.get_running_loop().create_task(self._tick())
+
+    async def close(self) -> None:
+        if self._tick_task is not None:
+            self._tick_task.cancel()
+            self._tick_task = None
+        for session in list(self._sessions):
+            self.disconnect(session, DisconnectCode.SHUTDOWN, "server is shutting down")
+        for task in list(self._background):
+            task.cancel()
+        await self.broker.close()
+
+    @property
+    def sessions(self) -> frozenset[Session]:
+        return frozenset(self._sessions)
+
+    def channel_names(self) -> list[str]:
+        return list(self._channels)
+
+    def subscriber_count(self, channel: str) -> int:
+        chan = self._channels.get(channel)
+        return 0 if chan is None else len(chan.writers) + len(chan.others)
+
+    def add_leave_listener(self, listener: LeaveListener) -> None:
+        """Call ``listener(user)`` when a user's last connection on this node goes."""
+        self._leave_listeners.append(listener)
+
+    def user_online(self, user: str) -> bool:
+        return bool(self._users.get(user))
+
+    # -- sessions -------------------------------------------------------------
+
+    def open_session(self, transport: Transport) -> Session:
+        session = Session(self, transport, f"{self.node}-{next(self._ids)}", self.now())
+        self._sessions.add(session)
+        self.metrics.connections.labels(transport.kind).inc()
+        return session
+
+    def close_session(self, session: Session) -> None:
+        """The transport is gone (closed, broken or dead): forget the session."""
+        if session.closed:
+            return
+        session.set_state(SessionState.CLOSED)
+        self._sessions.discard(session)
+        self.metrics.connections.labels(session.transport.kind).dec()
+        if session.expire_handle is not None:
+            session.expire_handle.cancel()
+        if session.runner is not None:
+            session.runner.cancel()
+        for ch in list(session.subs):
+            self._detach(session, ch)
+        user = session.identity.user
+        if user:
+            sessions = self._users.get(user)
+            if sessions is not None:
+                sessions.discard(session)
+                if not sessions:
+                    del self._users[user]
+                    for listener in self._leave_listeners:
+                        result = listener(user)
+                        if result is not None:
+                            self._spawn(result)
+
+    def disconnect(self, session: Session, code: DisconnectCode, message: str = "") -> None:
+        if session.closed:
+            return
+        from relevo.protocol.errors import RECONNECT
+
+        self.metrics.disconnects.labels(str(code)).inc()
+        session.transport.close(str(code), RECONNECT[code], message)
+        self.close_session(session)
+
+    def flooded(self, session: Session) -> None:
+        self.disconnect(session, DisconnectCode.RATE_LIMITED, "too many commands")
+
+    def authenticate(self, session: Session, token: str) -> Identity:
+        identity = self.verifier.verify(token)
+        self._set_identity(session, identity)
+        return identity
+
+    def _set_identity(self, session: Session, identity: Identity) -> None:
+        if session.state is SessionState.OPEN:
+            session.set_state(SessionState.CONNECTED)
+        session.identity = identity
+        self._users.setdefault(identity.user, set()).add(session)
+        self._arm_expiry(session)
+
+    def _arm_expiry(self, session: Session) -> None:
+        if session.expire_handle is not None:
+            session.expire_handle.cancel()
+            session.expire_handle = None
+        exp = session.identity.expires
+        if exp is None:
+            return
+        delay = max(0.0, exp + self.settings.auth.leeway - time.time())
+        session.expire_handle = asyncio.get_running_loop().call_later(delay, self._expire, session)
+
+    def _expire(self, session: Session) -> None:
+        session.expire_handle = None
+        exp = session.identity.expires
+        if exp is not None and exp + self.settings.auth.leeway <= time.time() + 0.001:
+            self.disconnect(session, DisconnectCode.TOKEN_EXPIRED, "token expired; refresh it")
+        else:
+            self._arm_expiry(session)
+
+    # -- commands ---------------------------------------------------------------
+
+    async def handle_frame(self, session: Session, text: bytes) -> None:
+        frame_id: int | str | None = None
+        try:
+            if not session.take_token(self.now()):
+                session.strikes += 1
+                if session.strikes > self.settings.limits.command_burst:
+                    self.flooded(session)
+                    return
+                raise LimitExceeded("too many commands; slow down", code=ErrorCode.RATE_LIMITED)
+            cmd = frames.parse_command(text)
+            frame_id = cmd.id
+            self.metrics.commands.labels(type(cmd).__name__.lower()).inc()
+            await self._dispatch(session, cmd)
+        except RelevoError as exc:
+            if frame_id is None:
+                frame_id = getattr(exc, "frame_id", None)
+            self.send_error(session, frame_id, exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("internal error handling a frame from %s", session.client)
+            self.send_error(session, frame_id, RelevoError("internal error"))
+
+    def send_error(self, session: Session, frame_id: int | str | None, exc: RelevoError) -> None:
+        if session.closed:
+            return
+        self.metrics.errors.labels(str(exc.code)).inc()
+        session.transport.send(frames.encode_error(frame_id, exc))
+
+    async def _dispatch(self, session: Session, cmd: frames.Command) -> None:
+        if isinstance(cmd, frames.Ping):
+            session.transport.send(frames.PONG)
+        elif isinstance(cmd, frames.Sub):
+            await self.subscribe(session, cmd.ch, _since(cmd.since), cmd.id)
+        elif isinstance(cmd, frames.Unsub):
+            self.unsubscribe(session, cmd.ch)
+            session.transport.send(frames.encode_ok(cmd.id, {}))
+        elif isinstance(cmd, frames.Pub):
+            self.permissions.check_publish(session.identity, cmd.ch)
+            data = bytes(cmd.data)
+            if len(data) > self.settings.limits.max_publish_bytes:
+                raise LimitExceeded("data is too large", code=ErrorCode.TOO_LARGE)
+            pub = await self.publish(cmd.ch, cmd.ev, data, source="client")
+            session.transport.send(
+                frames.encode_ok(cmd.id, {"epoch": pub.epoch, "offset": pub.offset})
+            )
+        elif isinstance(cmd, frames.History):
+            self.permissions.check_subscribe(session.identity, cmd.ch)
+            pubs, pos = await self.history(cmd.ch, _since(cmd.since), cmd.limit)
+            session.transport.send(frames.encode_ok(cmd.id, frames.history_result(pos, pubs)))
+        elif isinstance(cmd, frames.Presence):
+            self.permissions.check_presence(session.identity, cmd.ch)
+            clients = await self.presence(cmd.ch)
+            session.transport.send(frames.encode_ok(cmd.id, frames.presence_result(clients)))
+        elif isinstance(cmd, frames.Connect):
+            if session.state is not SessionState.OPEN:
+                raise ProtocolError("already connected")
+            if cmd.token is None:
+                raise AuthError("token is required")
+            identity = self.authenticate(session, cmd.token)
+            result = {"client": session.client, "user": identity.user, "expires": identity.expires}
+            session.transport.send(frames.encode_ok(cmd.id, result))
+        elif isinstance(cmd, frames.Refresh):
+            self.refresh(session, cmd.token)
+            session.transport.send(frames.encode_ok(cmd.id, {"expires": session.identity.expires}))
+
+    def refresh(self, session: Session, token: str) -> None:
+        identity = self.verifier.verify(token)
+        if session.identity.user and identity.user != session.identity.user:
+            raise AuthError("a refresh token must be for the same user")
+        session.identity = identity
+        if session.state is SessionState.OPEN:
+            self._set_identity(session, identity)
+        self._arm_expiry(session)
+
+    # -- subscriptions ------------------------------------------------------------
+
+    async def subscribe(
+        self,
+        session: Session,
+        channel: str,
+        since: StreamPosition | None,
+        frame_id: int | str | None = None,
+    ) -> None:
+        """Subscribe and reply. The reply is written only once the channel's
+        feed is attached, so nothing published after it can be missed; whatever
+        arrives while history is read is buffered and merged, never duplicated."""
+        self.permissions.check_subscribe(session.identity, channel)
+        if channel in session.subs:
+            raise ProtocolError(f"already subscribed to {channel}")
+        if len(session.subs) >= self.settings.limits.max_subscriptions:
+            raise LimitExceeded("too many subscriptions on this connection")
+        options = self.permissions.history_options(channel)
+        session.subs.add(channel)
+        try:
+            chan = await self._attach_channel(channel)
+            buffered: list[Publication] = []
+            chan.recovering[session] = buffered
+            try:
+                missed: list[Publication] = []
+                recovered: bool | None = None
+                if since is not None:
+                    res = await self.broker.history(channel, since, max(options.size, 1), options)
+                    position = res.position
+                    recovered = is_recovered(since, position, res.publications)
+                    missed = res.publications if recovered else []
+                    self.metrics.recoveries.labels(str(recovered).lower()).inc()
+                else:
+                    position = await self.broker.position(channel, options)
+            finally:
+                still = chan.recovering.pop(session, None) is not None
+        except BaseException:
+            session.subs.discard(channel)
+            self._drop_if_empty(channel)
+            raise
+        if not still or session.closed or channel not in session.subs:
+            return  # unsubscribed or closed meanwhile
+        session.transport.subscribed(frame_id, channel, position, recovered, missed)
+        for pub in merge_buffered(position.offset, buffered):
+            session.transport.deliver(pub, frames.publication_json(pub))
+        writer = session.transport.raw_writer()
+        if writer is not None:
+            chan.writers[session] = writer
+        else:
+            chan.others[session] = session.transport
+        self.metrics.subscriptions.inc()
+        if self.permissions.join_leave(channel) and session.identity.user:
+            await self._join(session, channel)
+
+    async def _attach_channel(self, channel: str) -> _Channel:
+        chan = self._channels.get(channel)
+        if chan is None:
+            chan = self._channels[channel] = _Channel(channel)
+            self.metrics.channels.set(len(self._channels))
+            ready = chan.ready
+            try:
+                await self.broker.subscribe(channel)
+            except BaseException:
+                chan.failed = True
+                if self._channels.get(channel) is chan:
+                    del self._channels[channel]
+                    self.metrics.channels.set(len(self._channels))
+                raise
+            finally:
+                chan.ready = None
+                if ready is not None:
+                    ready.set()
+        elif chan.ready is not None:
+            await chan.ready.wait()
+            if chan.failed:
+                raise Unavailable(f"could not subscribe to {channel}")
+        return chan
+
+    def unsubscribe(self, session: Session, channel: str) -> None:
+        if channel not in session.subs:
+            raise ProtocolError(f"not subscribed to {channel}")
+        self._detach(session, channel)
+
+    def _detach(self, session: Session, channel: str) -> None:
+        session.subs.discard(channel)
+        chan = self._channels.get(channel)
+        if chan is None:
+            return
+        was_live = chan.writers.pop(session, None) is not None
+        was_live = chan.others.pop(session, None) is not None or was_live
+        chan.recovering.pop(session, None)
+        if was_live:
+            self.metrics.subscriptions.dec()
+            if self.permissions.join_leave(channel) and session.identity.user:
+                self._spawn(self._leave(session, channel))
+        self._drop_if_empty(channel)
+
+    def _drop_if_empty(self, channel: str) -> None:
+        chan = self._channels.get(channel)
+        if chan is not None and chan.empty() and chan.ready is None:
+            del self._channels[channel]
+            self.metrics.channels.set(len(self._channels))
+            self._spawn(self.broker.unsubscribe(channel))
+
+    # -- presence -----------------------------------------------------------------
+
+    def _client_info(self, session: Session) -> ClientInfo:
+        return ClientInfo(
+            session.client, session.identity.user, {"transport": session.transport.kind}
+        )
+
+    async def _join(self, session: Session, channel: str) -> None:
+        info = self._client_info(session)
+        await self.broker.add_presence(channel, info, self.settings.liveness.presence_ttl)
+        data = self._json.encode({"user": info.user, "client": info.client})
+        await self.broker.publish_push(channel, "$join", data)
+
+    async def _leave(self, session: Session, channel: str) -> None:
+        await self.broker.remove_presence(channel, session.client)
+        data = self._json.encode({"user": session.identity.user, "client": session.client})
+        await self.broker.publish_push(channel, "$leave", data)
+
+    async def presence(self, channel: str) -> list[ClientInfo]:
+        return await self.broker.presence(channel)
+
+    # -- publishing (server API and client pub) ---------------------------------
+
+    async def publish(
+        self, channel: str, event: str, data: bytes, source: str = "api"
+    ) -> Publication:
+        frames.validate_channel(channel)
+        options = self.permissions.history_options(channel)
+        pub = await self.broker.publish(channel, event, data, options)
+        self.metrics.published.labels(source).inc()
+        return pub
+
+    async def history(
+        self, channel: str, since: StreamPosition | None, limit: int
+    ) -> tuple[list[Publication], StreamPosition]:
+        frames.validate_channel(channel)
+        options = self.permissions.history_options(channel)
+        res = await self.broker.history(channel, since, limit, options)
+        return res.publications, res.position
+
+    async def disconnect_user(self, user: str) -> None:
+        """Close every connection of ``user`` on every node."""
+        await self.broker.publish_push(
+            CONTROL_CHANNEL, "disconnect", self._json.encode({"user": user})
+        )
+
+    # -- broker callbacks: the fan-out path ----------------------------------------
+
+    def on_publication(self, pub: Publication) -> None:
+        chan = self._channels.get(pub.channel)
+        if chan is None:
+            return
+        for buffered in chan.recovering.values():
+            buffered.append(pub)
+        payload = frames.publication_json(pub)
+        writers = chan.writers
+        if writers:
+            frame = text_frame(payload)
+            for write in writers.values():
+                write(frame)
+        for transport in chan.others.values():
+            transport.deliver(pub, payload)
+        self.metrics.publications.inc()
+        self.metrics.deliveries.inc(len(writers) + len(chan.others))
+
+    def on_push(self, channel: str, event: str, data: bytes) -> None:
+        if channel == CONTROL_CHANNEL:
+            self._on_control(event, data)
+            return
+        chan = self._channels.get(channel)
+        if chan is None:
+            return
+        payload = frames.encode_push(channel, event, msgspec.Raw(data))
+        if chan.writers:
+            frame = text_frame(payload)
+            for write in chan.writers.values():
+                write(frame)
+        for transport in chan.others.values():
+            transport.send(payload)
+
+    def _on_control(self, event: str, data: bytes) -> None:
+        if event == "disconnect":
+            user = msgspec.json.decode(data).get("user")
+            for session in list(self._users.get(str(user), ())):
+                self.disconnect(session, DisconnectCode.FORCED, "disconnected by the server")
+
+    # -- liveness -------------------------------------------------------------------
+
+    async def _tick(self) -> None:
+        live = self.settings.liveness
+        step = max(0.2, min(live.ping_interval, live.pong_timeout) / 4)
+        while True:
+            await asyncio.sleep(step)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("liveness sweep failed")
+
+    async def sweep(self) -> None:
+        """Ping idle peers, close dead ones, refresh presence."""
+        live = self.settings.liveness
+        now = self.now()
+        refresh: list[tuple[str, ClientInfo]] = []
+        for session in list(self._sessions):
+            if now - session.last_seen > live.ping_interval + live.pong_timeout:
+                self.disconnect(session, DisconnectCode.NO_PONG, "no pong in time")
+                continue
+            if now - session.last_ping >= live.ping_interval:
+                session.last_ping = now
+                session.transport.ping()
+            if session.identity.user and now - session.presence_refreshed >= live.presence_ttl / 3:
+                session.presence_refreshed = now
+                for ch in session.subs:
+                    if self.permissions.join_leave(ch):
+                        refresh.append((ch, self._client_info(session)))
+        for ch, info in refresh:
+            await self.broker.add_presence(ch, info, live.presence_ttl)
+
+    def _spawn(self, aw: Awaitable[Any]) -> None:
+        async def run() -> None:
+            try:
+                await aw
+            except Exception:
+                log.exception("background task failed")
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+def _since(since: frames.Since | None) -> StreamPosition | None:
+    return None if since is None else StreamPosition(since.epoch, since.offset)

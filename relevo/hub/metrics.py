@@ -1,0 +1,39 @@
+"""Prometheus metrics of one hub, in a registry of its own (no global state)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+__all__ = ["HubMetrics"]
+
+
+class HubMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.connections = Gauge(
+            "relevo_connections", "Open client connections", ["transport"], registry=r
+        )
+        self.subscriptions = Gauge("relevo_subscriptions", "Active subscriptions", registry=r)
+        self.channels = Gauge("relevo_channels", "Channels with local subscribers", registry=r)
+        self.publications = Counter(
+            "relevo_publications_total", "Publications delivered to this node", registry=r
+        )
+        self.published = Counter(
+            "relevo_published_total", "Publications accepted by this node", ["source"], registry=r
+        )
+        self.deliveries = Counter(
+            "relevo_deliveries_total", "Publication frames written to subscribers", registry=r
+        )
+        self.commands = Counter(
+            "relevo_commands_total", "Client commands handled", ["op"], registry=r
+        )
+        self.errors = Counter("relevo_errors_total", "Errors sent to clients", ["code"], registry=r)
+        self.disconnects = Counter(
+            "relevo_disconnects_total", "Connections closed by the server", ["code"], registry=r
+        )
+        self.recoveries = Counter(
+            "relevo_recoveries_total", "Subscriptions with since", ["recovered"], registry=r
+        )
+        for t in ("ws", "sse"):
+            self.connections.labels(t)

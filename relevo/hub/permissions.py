@@ -1,0 +1,84 @@
+"""Namespaces and rules: default deny, roles, placeholders bound to claims."""
+
+from __future__ import annotations
+
+import re
+
+from relevo.broker.base import HistoryOptions
+from relevo.hub.auth import Identity
+from relevo.protocol.errors import PermissionDenied
+from relevo.settings import NamespaceSettings, Rule
+
+__all__ = ["Permissions", "namespace_of", "rule_allows"]
+
+_PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
+
+
+def namespace_of(channel: str) -> str:
+    return channel.split(":", 1)[0]
+
+
+def _match_pattern(pattern: str, channel: str, identity: Identity) -> bool:
+    parts: list[str] = []
+    last = 0
+    for m in _PLACEHOLDER.finditer(pattern):
+        parts.append(pattern[last : m.start()])
+        value = identity.claim(m.group(1))
+        if not value:
+            return False
+        parts.append(value)
+        last = m.end()
+    parts.append(pattern[last:])
+    expanded = "".join(parts)
+    if expanded.endswith("*"):
+        prefix = expanded[:-1]
+        return channel.startswith(prefix) and len(channel) > len(prefix)
+    return channel == expanded
+
+
+def rule_allows(rule: Rule, identity: Identity, channel: str) -> bool:
+    if identity.anonymous:
+        if not rule.anonymous:
+            return False
+    elif rule.role and rule.role not in identity.roles:
+        return False
+    return not rule.channel or _match_pattern(rule.channel, channel, identity)
+
+
+class Permissions:
+    def __init__(self, namespaces: tuple[NamespaceSettings, ...]) -> None:
+        self._namespaces = {ns.name: ns for ns in namespaces}
+        self._options = {
+            ns.name: HistoryOptions(size=ns.history_size, ttl=ns.history_ttl) for ns in namespaces
+        }
+        self._default_options = HistoryOptions()
+
+    def namespace(self, channel: str) -> NamespaceSettings | None:
+        return self._namespaces.get(namespace_of(channel))
+
+    def history_options(self, channel: str) -> HistoryOptions:
+        return self._options.get(namespace_of(channel), self._default_options)
+
+    def join_leave(self, channel: str) -> bool:
+        ns = self.namespace(channel)
+        return ns is not None and ns.join_leave
+
+    def _check(self, action: str, identity: Identity, channel: str) -> None:
+        ns = self.namespace(channel)
+        if ns is None:
+            raise PermissionDenied(f"channel {channel!r} is in no configured namespace")
+        rules: tuple[Rule, ...] = getattr(ns, action)
+        if any(rule_allows(r, identity, channel) for r in rules):
+            return
+        who = "anonymous" if identity.anonymous else f"user {identity.user}"
+        roles = ",".join(sorted(identity.roles)) or "no role"
+        raise PermissionDenied(f"{who} ({roles}) may not {action} to {channel}")
+
+    def check_subscribe(self, identity: Identity, channel: str) -> None:
+        self._check("subscribe", identity, channel)
+
+    def check_publish(self, identity: Identity, channel: str) -> None:
+        self._check("publish", identity, channel)
+
+    def check_presence(self, identity: Identity, channel: str) -> None:
+        self._check("presence", identity, channel)

@@ -1,0 +1,130 @@
+"""Stable error codes and the single exception root of relevo.
+
+Exception tree::
+
+    RelevoError                 carries a stable ``code``, a message and ``retry``
+    ├── ProtocolError           a client frame that cannot be understood
+    ├── AuthError               missing / forged / expired credentials
+    ├── PermissionDenied        authenticated, but not allowed
+    ├── LimitExceeded           a configured limit or rate was hit
+    ├── NotFound                the thing asked for does not exist
+    ├── Conflict                a concurrent change won (records layer)
+    └── Unavailable             a backing service (broker, database) is down
+
+Every error sent to a client is ``{"id": n, "err": {"code": ..., "message": ...}}``;
+a disconnect says whether the client should reconnect.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "AuthError",
+    "Conflict",
+    "DisconnectCode",
+    "ErrorCode",
+    "LimitExceeded",
+    "NotFound",
+    "PermissionDenied",
+    "ProtocolError",
+    "RelevoError",
+    "Unavailable",
+]
+
+
+class ErrorCode(StrEnum):
+    BAD_REQUEST = "bad_request"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    TOO_LARGE = "too_large"
+    RATE_LIMITED = "rate_limited"
+    LIMIT_EXCEEDED = "limit_exceeded"
+    SLOW_CONSUMER = "slow_consumer"
+    TOKEN_EXPIRED = "token_expired"
+    UNAVAILABLE = "unavailable"
+    INTERNAL = "internal"
+    CONFLICT = "conflict"
+    LOCKED = "locked"
+
+
+#: Codes a client may retry the same request after (possibly after a delay).
+RETRYABLE = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE, ErrorCode.INTERNAL})
+
+
+class DisconnectCode(StrEnum):
+    """Why the server closed a connection; ``RECONNECT`` says whether to come back."""
+
+    TOKEN_EXPIRED = "token_expired"
+    SLOW_CONSUMER = "slow_consumer"
+    UNAUTHORIZED = "unauthorized"
+    FORCED = "forced"
+    SHUTDOWN = "shutdown"
+    NO_PONG = "no_pong"
+    PROTOCOL = "bad_request"
+    RATE_LIMITED = "rate_limited"
+
+
+RECONNECT = {
+    DisconnectCode.TOKEN_EXPIRED: True,
+    DisconnectCode.SLOW_CONSUMER: True,
+    DisconnectCode.UNAUTHORIZED: False,
+    DisconnectCode.FORCED: False,
+    DisconnectCode.SHUTDOWN: True,
+    DisconnectCode.NO_PONG: True,
+    DisconnectCode.PROTOCOL: False,
+    DisconnectCode.RATE_LIMITED: True,
+}
+
+
+class RelevoError(Exception):
+    """Root of every error relevo raises on purpose."""
+
+    code: ErrorCode = ErrorCode.INTERNAL
+    status: int = 500
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    @property
+    def retry(self) -> bool:
+        return self.code in RETRYABLE
+
+
+class ProtocolError(RelevoError):
+    code = ErrorCode.BAD_REQUEST
+    status = 400
+
+
+class AuthError(RelevoError):
+    code = ErrorCode.UNAUTHORIZED
+    status = 401
+
+
+class PermissionDenied(RelevoError):
+    code = ErrorCode.FORBIDDEN
+    status = 403
+
+
+class LimitExceeded(RelevoError):
+    code = ErrorCode.LIMIT_EXCEEDED
+    status = 429
+
+
+class NotFound(RelevoError):
+    code = ErrorCode.NOT_FOUND
+    status = 404
+
+
+class Conflict(RelevoError):
+    code = ErrorCode.CONFLICT
+    status = 409
+
+
+class Unavailable(RelevoError):
+    code = ErrorCode.UNAVAILABLE
+    status = 503

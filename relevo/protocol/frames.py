@@ -1,0 +1,277 @@
+"""Wire protocol v1, sans-I/O: parse client frames, encode server frames.
+
+Nothing here does I/O or imports asyncio. ``parse_command`` turns the text of
+one frame into a typed command or raises :class:`ProtocolError`; the
+``encode_*`` functions build the exact bytes of a server frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from relevo.protocol.errors import ErrorCode, ProtocolError, RelevoError
+from relevo.protocol.types import ClientInfo, Publication, StreamPosition
+
+__all__ = [
+    "CHANNEL_MAX",
+    "Command",
+    "Connect",
+    "History",
+    "Ping",
+    "Presence",
+    "Pub",
+    "Refresh",
+    "Sub",
+    "Unsub",
+    "encode_disconnect",
+    "encode_error",
+    "encode_ok",
+    "encode_publication",
+    "encode_push",
+    "parse_command",
+    "publication_json",
+    "validate_channel",
+]
+
+CHANNEL_MAX = 255
+_CHANNEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-:.@$")
+
+FrameId = int | str | None
+
+
+class Since(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    epoch: str
+    offset: int
+
+
+class _Base(msgspec.Struct, frozen=True, tag_field="op", forbid_unknown_fields=True):
+    id: int | str | None = None
+
+
+class Connect(_Base, tag="connect", frozen=True):
+    token: str | None = None
+
+
+class Sub(_Base, tag="sub", frozen=True):
+    ch: str = ""
+    since: Since | None = None
+
+
+class Unsub(_Base, tag="unsub", frozen=True):
+    ch: str = ""
+
+
+class Pub(_Base, tag="pub", frozen=True):
+    ch: str = ""
+    ev: str = ""
+    data: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class History(_Base, tag="history", frozen=True):
+    ch: str = ""
+    since: Since | None = None
+    limit: int = 100
+
+
+class Presence(_Base, tag="presence", frozen=True):
+    ch: str = ""
+
+
+class Refresh(_Base, tag="refresh", frozen=True):
+    token: str = ""
+
+
+class Ping(_Base, tag="ping", frozen=True):
+    pass
+
+
+Command = Connect | Sub | Unsub | Pub | History | Presence | Refresh | Ping
+
+_decoder = msgspec.json.Decoder(Command)
+_loose = msgspec.json.Decoder()
+_encoder = msgspec.json.Encoder()
+
+_CHANNEL_OPS = (Sub, Unsub, Pub, History, Presence)
+
+
+def validate_channel(ch: str) -> str:
+    if not ch:
+        raise ProtocolError("channel is required")
+    if len(ch) > CHANNEL_MAX:
+        raise ProtocolError(f"channel name longer than {CHANNEL_MAX} characters")
+    if not _CHANNEL_CHARS.issuperset(ch):
+        raise ProtocolError("channel name may use only letters, digits and _ - : . @ $")
+    return ch
+
+
+def parse_command(text: str | bytes) -> Command:
+    """Parse one client frame. On failure the raised error carries the frame's
+    ``id`` (when one could be read) in ``frame_id`` so the reply can echo it."""
+    try:
+        cmd: Command = _decoder.decode(text)
+    except msgspec.DecodeError as exc:
+        err = ProtocolError(_describe(text, exc))
+        err.frame_id = _salvage_id(text)  # type: ignore[attr-defined]
+        raise err from None
+    if isinstance(cmd, _CHANNEL_OPS):
+        try:
+            validate_channel(cmd.ch)
+        except ProtocolError as exc:
+            exc.frame_id = cmd.id  # type: ignore[attr-defined]
+            raise
+    if isinstance(cmd, History) and not 0 <= cmd.limit <= 10_000:
+        err = ProtocolError("limit must be between 0 and 10000")
+        err.frame_id = cmd.id  # type: ignore[attr-defined]
+        raise err
+    if isinstance(cmd, Pub) and not cmd.ev:
+        err = ProtocolError("ev (event name) is required")
+        err.frame_id = cmd.id  # type: ignore[attr-defined]
+        raise err
+    return cmd
+
+
+def _describe(text: str | bytes, exc: msgspec.DecodeError) -> str:
+    try:
+        obj = _loose.decode(text)
+    except msgspec.DecodeError:
+        return "frame is not valid JSON"
+    if not isinstance(obj, dict):
+        return "frame must be a JSON object"
+    op = obj.get("op")
+    if op is None:
+        return "missing field op"
+    if op not in _OPS:
+        return f"unknown op {op!r}" if isinstance(op, str) else "op must be a string"
+    return f"invalid {op} frame: {exc}"
+
+
+_OPS = frozenset({"connect", "sub", "unsub", "pub", "history", "presence", "refresh", "ping"})
+
+
+def _salvage_id(text: str | bytes) -> FrameId:
+    try:
+        obj = _loose.decode(text)
+    except msgspec.DecodeError:
+        return None
+    if isinstance(obj, dict):
+        fid = obj.get("id")
+        if isinstance(fid, int | str) and not isinstance(fid, bool):
+            return fid
+    return None
+
+
+# -- server frames -----------------------------------------------------------
+
+
+class _PubFrame(msgspec.Struct, array_like=False):
+    ch: str
+    off: int
+    ev: str
+    data: msgspec.Raw
+    ts: int
+
+
+def publication_json(pub: Publication) -> bytes:
+    """The JSON object of a publication as it travels to clients."""
+    return _encoder.encode(
+        _PubFrame(pub.channel, pub.offset, pub.event, msgspec.Raw(pub.data), pub.ts)
+    )
+
+
+def _publication_obj(pub: Publication) -> _PubFrame:
+    return _PubFrame(pub.channel, pub.offset, pub.event, msgspec.Raw(pub.data), pub.ts)
+
+
+encode_publication = publication_json
+
+
+class _Push(msgspec.Struct, omit_defaults=True):
+    ch: str
+    ev: str
+    data: Any
+
+
+def encode_push(channel: str, event: str, data: Any) -> bytes:
+    """A push without an offset (presence ``$join`` / ``$leave``): not part of history."""
+    return _encoder.encode(_Push(channel, event, data))
+
+
+class _Ok(msgspec.Struct, omit_defaults=False):
+    id: FrameId
+    ok: Any
+
+
+class _OkNoId(msgspec.Struct):
+    ok: Any
+
+
+def encode_ok(frame_id: FrameId, result: Any) -> bytes:
+    if frame_id is None:
+        return _encoder.encode(_OkNoId(result))
+    return _encoder.encode(_Ok(frame_id, result))
+
+
+class _ErrBody(msgspec.Struct, omit_defaults=True):
+    code: str
+    message: str
+    retry: bool = False
+    extra: dict[str, Any] | None = None
+
+
+class _Err(msgspec.Struct):
+    id: FrameId
+    err: _ErrBody
+
+
+class _ErrNoId(msgspec.Struct):
+    err: _ErrBody
+
+
+def encode_error(frame_id: FrameId, error: RelevoError) -> bytes:
+    extra = getattr(error, "extra", None)
+    body = _ErrBody(str(error.code), error.message, error.retry, extra)
+    if frame_id is None:
+        return _encoder.encode(_ErrNoId(body))
+    return _encoder.encode(_Err(frame_id, body))
+
+
+class _Disconnect(msgspec.Struct):
+    op: Literal["disconnect"]
+    code: str
+    reconnect: bool
+    message: str = ""
+
+
+def encode_disconnect(code: str, reconnect: bool, message: str = "") -> bytes:
+    return _encoder.encode(_Disconnect("disconnect", code, reconnect, message))
+
+
+PONG = b'{"op":"pong"}'
+
+
+def sub_result(
+    position: StreamPosition, recovered: bool | None, missed: list[Publication]
+) -> dict[str, Any]:
+    result: dict[str, Any] = {"epoch": position.epoch, "offset": position.offset}
+    if recovered is not None:
+        result["recovered"] = recovered
+        result["missed"] = [_publication_obj(p) for p in missed]
+    return result
+
+
+def history_result(position: StreamPosition, pubs: list[Publication]) -> dict[str, Any]:
+    return {
+        "epoch": position.epoch,
+        "offset": position.offset,
+        "publications": [_publication_obj(p) for p in pubs],
+    }
+
+
+def presence_result(clients: list[ClientInfo]) -> dict[str, Any]:
+    return {"clients": {c.client: {"user": c.user, "info": c.info} for c in clients}}
+
+
+def error_code(name: str) -> ErrorCode:
+    return ErrorCode(name)

@@ -1,0 +1,187 @@
+"""The server HTTP API: publish, broadcast, history, presence, disconnect.
+
+Authenticated with the API key (``Authorization: apikey <key>`` or
+``X-API-Key``), compared in constant time."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from relevo.hub.hub import Hub
+from relevo.protocol import frames
+from relevo.protocol.errors import AuthError, ErrorCode, ProtocolError, RelevoError
+from relevo.protocol.types import StreamPosition
+
+__all__ = ["api_routes", "error_response", "json_response", "require_api_key"]
+
+_json = msgspec.json.Encoder()
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(_json.encode(body), status_code=status, media_type="application/json")
+
+
+def error_response(exc: RelevoError) -> Response:
+    body: dict[str, Any] = {"code": str(exc.code), "message": exc.message, "retry": exc.retry}
+    extra = getattr(exc, "extra", None)
+    if extra:
+        body.update(extra)
+    return json_response(body, exc.status)
+
+
+def require_api_key(request: Request) -> None:
+    expected = request.app.state.hub.settings.auth.api_key
+    auth = request.headers.get("authorization", "")
+    given = auth[7:].strip() if auth.lower().startswith("apikey ") else ""
+    given = given or request.headers.get("x-api-key", "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise AuthError("a valid API key is required (Authorization: apikey <key>)")
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def guarded(handler: Handler) -> Handler:
+    async def wrapper(request: Request) -> Response:
+        try:
+            require_api_key(request)
+            return await handler(request)
+        except RelevoError as exc:
+            return error_response(exc)
+
+    wrapper.__name__ = handler.__name__
+    wrapper.__doc__ = handler.__doc__
+    return wrapper
+
+
+class PublishBody(msgspec.Struct, forbid_unknown_fields=True):
+    channel: str
+    event: str
+    data: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class BroadcastBody(msgspec.Struct, forbid_unknown_fields=True):
+    channels: list[str]
+    event: str
+    data: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class DisconnectBody(msgspec.Struct, forbid_unknown_fields=True):
+    user: str
+
+
+async def read_body(request: Request, cls: type[Any]) -> Any:
+    raw = await request.body()
+    limit = request.app.state.hub.settings.limits.max_publish_bytes + 4096
+    if len(raw) > limit:
+        raise RelevoError(f"body over {limit} bytes", code=ErrorCode.TOO_LARGE)
+    try:
+        return msgspec.json.decode(raw, type=cls)
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(f"invalid body: {exc}") from None
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def _check_data(hub: Hub, data: msgspec.Raw) -> bytes:
+    raw = bytes(data)
+    if len(raw) > hub.settings.limits.max_publish_bytes:
+        raise RelevoError("data is too large", code=ErrorCode.TOO_LARGE)
+    return raw
+
+
+async def publish(request: Request) -> Response:
+    """Publish one event to one channel; returns its epoch and offset."""
+    body: PublishBody = await read_body(request, PublishBody)
+    hub = _hub(request)
+    if not body.event:
+        raise ProtocolError("event is required")
+    pub = await hub.publish(body.channel, body.event, _check_data(hub, body.data))
+    return json_response({"channel": pub.channel, "epoch": pub.epoch, "offset": pub.offset})
+
+
+async def broadcast(request: Request) -> Response:
+    """Publish the same event to many channels."""
+    body: BroadcastBody = await read_body(request, BroadcastBody)
+    hub = _hub(request)
+    if not body.channels:
+        raise ProtocolError("channels must not be empty")
+    for ch in body.channels:
+        frames.validate_channel(ch)
+    data = _check_data(hub, body.data)
+    results = []
+    for ch in body.channels:
+        pub = await hub.publish(ch, body.event, data)
+        results.append({"channel": ch, "epoch": pub.epoch, "offset": pub.offset})
+    return json_response({"results": results})
+
+
+async def history(request: Request) -> Response:
+    """A channel's retained publications (after ``since_epoch``/``since_offset``)."""
+    hub = _hub(request)
+    channel = request.path_params["channel"]
+    q = request.query_params
+    since = None
+    try:
+        limit = int(q.get("limit", "100"))
+        if "since_offset" in q:
+            since = StreamPosition(q.get("since_epoch", ""), int(q["since_offset"]))
+    except ValueError:
+        raise ProtocolError("limit and since_offset must be integers") from None
+    if not 0 <= limit <= 10_000:
+        raise ProtocolError("limit must be between 0 and 10000")
+    pubs, pos = await hub.history(channel, since, limit)
+    return json_response(frames.history_result(pos, pubs))
+
+
+async def presence(request: Request) -> Response:
+    """Who is subscribed to a channel, across all nodes."""
+    hub = _hub(request)
+    channel = frames.validate_channel(request.path_params["channel"])
+    clients = await hub.presence(channel)
+    return json_response(frames.presence_result(clients))
+
+
+async def disconnect(request: Request) -> Response:
+    """Close every connection of a user, on every node."""
+    body: DisconnectBody = await read_body(request, DisconnectBody)
+    await _hub(request).disconnect_user(body.user)
+    return json_response({})
+
+
+async def info(request: Request) -> Response:
+    """This node: connections, channels and subscriber counts."""
+    hub = _hub(request)
+    channels = {ch: hub.subscriber_count(ch) for ch in hub.channel_names()}
+    sessions = [
+        {
+            "client": s.client,
+            "user": s.identity.user,
+            "transport": s.transport.kind,
+            "remote": s.transport.remote,
+            "channels": sorted(s.subs),
+        }
+        for s in hub.sessions
+    ]
+    return json_response({"node": hub.node, "connections": sessions, "channels": channels})
+
+
+def api_routes() -> list[Route]:
+    return [
+        Route("/api/publish", guarded(publish), methods=["POST"]),
+        Route("/api/broadcast", guarded(broadcast), methods=["POST"]),
+        Route("/api/history/{channel:path}", guarded(history), methods=["GET"]),
+        Route("/api/presence/{channel:path}", guarded(presence), methods=["GET"]),
+        Route("/api/disconnect", guarded(disconnect), methods=["POST"]),
+        Route("/api/info", guarded(info), methods=["GET"]),
+    ]

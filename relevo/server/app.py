@@ -1,0 +1,209 @@
+"""Assembly: one Starlette app for HTTP (API, SSE, static files, pages) and a
+uvicorn server whose WebSocket upgrades go straight to relevo's transport."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from relevo import __version__
+from relevo.broker.base import Broker
+from relevo.hub.hub import Hub
+from relevo.protocol.errors import RelevoError
+from relevo.server.api import api_routes, json_response
+from relevo.server.openapi import openapi_document
+from relevo.settings import Settings
+from relevo.transport.sse import sse_endpoint
+from relevo.transport.websocket import websocket_protocol
+
+__all__ = ["Extension", "RelevoServer", "create_app", "create_broker"]
+
+log = logging.getLogger("relevo")
+
+STATIC = resources.files("relevo.server") / "static"
+
+
+@dataclass
+class Extension:
+    """What an app (or the records layer) adds to the server."""
+
+    name: str
+    routes: list[BaseRoute] = field(default_factory=list)
+    startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (label, url) for the index page
+
+
+def create_broker(settings: Settings) -> Broker:
+    url = settings.broker.url
+    if url.startswith("memory://"):
+        from relevo.broker.memory import MemoryBroker
+
+        return MemoryBroker()
+    try:
+        from relevo.broker.redis import RedisBroker  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise RelevoError("the redis broker is not available in this build") from None
+    broker: Broker = RedisBroker(url)
+    return broker
+
+
+async def healthz(request: Request) -> Response:
+    return json_response({"status": "ok", "version": __version__})
+
+
+async def readyz(request: Request) -> Response:
+    hub: Hub = request.app.state.hub
+    try:
+        await asyncio.wait_for(hub.broker.ping(), 2.0)
+    except (RelevoError, TimeoutError, OSError) as exc:
+        return json_response({"status": "unavailable", "reason": str(exc)}, 503)
+    for check in request.app.state.ready_checks:
+        reason = await check()
+        if reason:
+            return json_response({"status": "unavailable", "reason": reason}, 503)
+    return json_response({"status": "ready"})
+
+
+async def metrics(request: Request) -> Response:
+    hub: Hub = request.app.state.hub
+    return Response(generate_latest(hub.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document(__version__))
+
+
+async def relevo_js(request: Request) -> Response:
+    path = STATIC / "relevo.js"
+    return FileResponse(
+        str(path), media_type="text/javascript", headers={"Cache-Control": "no-cache"}
+    )
+
+
+def create_app(hub: Hub, extensions: list[Extension] | None = None) -> Starlette:
+    extensions = extensions or []
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
+        Route("/api/openapi.json", openapi),
+        Route("/relevo.js", relevo_js),
+        Route("/sse", sse_endpoint),
+        *api_routes(),
+    ]
+    for ext in extensions:
+        routes.extend(ext.routes)
+    routes.append(Mount("/static", StaticFiles(directory=str(STATIC)), name="static"))
+    links = [link for ext in extensions for link in ext.links]
+
+    async def index(request: Request) -> Response:
+        if links:
+            return RedirectResponse(links[0][1] if len(links) == 1 else "/static/index.html")
+        return PlainTextResponse(
+            f"relevo {__version__}: WebSocket at /ws, API at /api/openapi.json\n"
+        )
+
+    async def app_links(request: Request) -> Response:
+        return json_response([{"label": label, "url": url} for label, url in links])
+
+    routes.append(Route("/", index))
+    routes.append(Route("/api/links", app_links))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await hub.start()
+        for ext in extensions:
+            for start in ext.startup:
+                await start()
+        try:
+            yield
+        finally:
+            for ext in reversed(extensions):
+                for stop in ext.shutdown:
+                    with contextlib.suppress(Exception):
+                        await stop()
+            await hub.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.hub = hub
+    app.state.ready_checks = []
+    return app
+
+
+class RelevoServer:
+    """A hub, its app and a uvicorn server, runnable in the current loop."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        broker: Broker | None = None,
+        extensions: list[Extension] | None = None,
+        sock: socket.socket | None = None,
+    ) -> None:
+        self.settings = settings
+        self.hub = Hub(settings, broker if broker is not None else create_broker(settings))
+        self.app = create_app(self.hub, extensions)
+        self.sock = sock
+        config_kwargs: dict[str, Any] = {
+            "host": settings.server.host,
+            "port": settings.server.port,
+            "ws": websocket_protocol(self.hub),
+            "http": "httptools",
+            "lifespan": "on",
+            "log_level": settings.server.log_level,
+            "access_log": settings.server.log_level == "debug",
+            "timeout_graceful_shutdown": 5,
+            "server_header": False,
+        }
+        with contextlib.suppress(ImportError):
+            import uvloop  # noqa: F401
+
+            config_kwargs["loop"] = "uvloop"
+        self.config = uvicorn.Config(self.app, **config_kwargs)
+        self.server = uvicorn.Server(self.config)
+
+    @property
+    def port(self) -> int:
+        for srv in self.server.servers:
+            for s in srv.sockets:
+                return int(s.getsockname()[1])
+        return self.settings.server.port
+
+    async def serve(self) -> None:
+        sockets = [self.sock] if self.sock is not None else None
+        await self.server.serve(sockets=sockets)
+
+    async def start(self) -> None:
+        """Start serving in the background; returns once listening."""
+        self._task = asyncio.get_running_loop().create_task(self.serve())
+        while not self.server.started:
+            if self._task.done():
+                self._task.result()
+                raise RuntimeError("server stopped during start-up")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await self._task

@@ -1,0 +1,360 @@
+"""Settings from ``relevo.toml``, ``RELEVO_*`` env vars and CLI flags, validated
+at start. A wrong key or value raises :class:`ConfigError` naming it."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from relevo.settings import NamespaceSettings, Rule, Settings
+
+__all__ = ["ConfigError", "load_settings", "write_dev_config"]
+
+_SECTIONS = ("server", "auth", "limits", "liveness", "broker", "database")
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; the message names it."""
+
+
+def _convert(value: Any, tp: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in (
+            "1",
+            "true",
+            "yes",
+            "on",
+            "0",
+            "false",
+            "no",
+            "off",
+        ):
+            return value.lower() in ("1", "true", "yes", "on")
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if tp is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        try:
+            return int(value) if isinstance(value, int | str) else _fail(where, "an integer", value)
+        except ValueError:
+            raise ConfigError(f"{where}: expected an integer, got {value!r}") from None
+    if tp is float:
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        try:
+            return (
+                float(value)
+                if isinstance(value, int | float | str)
+                else _fail(where, "a number", value)
+            )
+        except ValueError:
+            raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
+    if origin is tuple:
+        (item_tp, _) = typing.get_args(tp)
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return tuple(_convert(v, item_tp, f"{where}[{i}]") for i, v in enumerate(value))
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if tp is Rule and isinstance(value, str):
+            return _rule_from_string(value, where)
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a table, got {value!r}")
+        return _build(tp, value, where)
+    raise ConfigError(f"{where}: unsupported setting type {tp}")
+
+
+def _fail(where: str, what: str, value: Any) -> Any:
+    raise ConfigError(f"{where}: expected {what}, got {value!r}")
+
+
+def _rule_from_string(value: str, where: str) -> Rule:
+    """Shorthands: "anonymous", "authenticated", "role:gtr"."""
+    if value == "anonymous":
+        return Rule(anonymous=True)
+    if value == "authenticated":
+        return Rule()
+    if value.startswith("role:") and len(value) > 5:
+        return Rule(role=value[5:])
+    raise ConfigError(
+        f'{where}: a rule is a table like {{ role = "gtr", channel = "asesor:{{user}}" }} '
+        f'or one of "anonymous", "authenticated", "role:NAME"; got {value!r}'
+    )
+
+
+def _build(cls: type[Any], data: Mapping[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in fields:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(f"{where}.{key}: unknown setting (known: {known})")
+        kwargs[key] = _convert(value, hints[key], f"{where}.{key}")
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """``RELEVO_SERVER_PORT=9000`` → ``{"server": {"port": "9000"}}``."""
+    out: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith("RELEVO_"):
+            continue
+        rest = name[7:].lower()
+        if rest in ("apps", "demo"):
+            out[rest] = value
+            continue
+        for section in _SECTIONS:
+            if rest.startswith(section + "_"):
+                out.setdefault(section, {})[rest[len(section) + 1 :]] = value
+                break
+    return out
+
+
+def _validate(settings: Settings) -> None:
+    s = settings
+    if not 0 <= s.server.port <= 65535:
+        raise ConfigError(f"server.port: {s.server.port} is not a TCP port")
+    if s.server.workers < 1:
+        raise ConfigError("server.workers: must be at least 1")
+    if s.server.log_level not in ("debug", "info", "warning", "error"):
+        raise ConfigError("server.log_level: one of debug, info, warning, error")
+    for alg in s.auth.algorithms:
+        if alg not in (
+            "HS256",
+            "HS384",
+            "HS512",
+            "RS256",
+            "RS384",
+            "RS512",
+            "ES256",
+            "ES384",
+            "PS256",
+        ):
+            raise ConfigError(f"auth.algorithms: unsupported algorithm {alg!r}")
+    if (
+        any(a.startswith("HS") for a in s.auth.algorithms)
+        and s.auth.secret
+        and len(s.auth.secret) < 16
+    ):
+        raise ConfigError("auth.secret: use at least 16 characters")
+    if any(a[:2] in ("RS", "ES", "PS") for a in s.auth.algorithms) and not s.auth.public_key:
+        raise ConfigError("auth.public_key: required for RS/ES/PS algorithms")
+    for name in (
+        "max_frame_bytes",
+        "max_subscriptions",
+        "command_burst",
+        "max_outbound_bytes",
+        "max_publish_bytes",
+    ):
+        if getattr(s.limits, name) <= 0:
+            raise ConfigError(f"limits.{name}: must be positive")
+    if s.limits.commands_per_second <= 0:
+        raise ConfigError("limits.commands_per_second: must be positive")
+    for name in ("ping_interval", "pong_timeout", "presence_ttl"):
+        if getattr(s.liveness, name) <= 0:
+            raise ConfigError(f"liveness.{name}: must be positive")
+    if not s.broker.url.startswith(("memory://", "redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"broker.url: use memory:// or redis://host:port/db, got {s.broker.url!r}"
+        )
+    for ns in s.namespaces:
+        if not ns.name or ":" in ns.name:
+            raise ConfigError(f"namespaces.{ns.name}: a namespace name has no ':'")
+        if ns.history_size < 0 or ns.history_ttl <= 0:
+            raise ConfigError(f"namespaces.{ns.name}: history_size >= 0 and history_ttl > 0")
+    from relevo.apps import KNOWN_APPS
+
+    for app in s.apps:
+        if app not in KNOWN_APPS:
+            raise ConfigError(f"apps: unknown app {app!r} (known: {', '.join(KNOWN_APPS)})")
+
+
+def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
+    data = dict(data)
+    kwargs: dict[str, Any] = {}
+    hints = typing.get_type_hints(Settings)
+    namespaces = data.pop("namespaces", {})
+    for key, value in data.items():
+        if key not in hints or key == "namespaces":
+            known = ", ".join(sorted(hints))
+            raise ConfigError(f"{key}: unknown setting (known sections: {known})")
+        kwargs[key] = _convert(value, hints[key], key)
+    if not isinstance(namespaces, Mapping):
+        raise ConfigError("namespaces: expected tables like [namespaces.gtr]")
+    ns_list = []
+    for name, table in namespaces.items():
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"namespaces.{name}: expected a table")
+        ns_list.append(_build(NamespaceSettings, {"name": name, **table}, f"namespaces.{name}"))
+    kwargs["namespaces"] = tuple(ns_list)
+    settings = Settings(**kwargs)
+    _validate(settings)
+    return settings
+
+
+def load_settings(
+    path: Path | None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    extra_namespaces: tuple[NamespaceSettings, ...] = (),
+) -> Settings:
+    """File, then env vars, then CLI overrides (``{"server": {"port": 9000}}``)."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such config file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    data = _merge(data, _from_env(os.environ if environ is None else environ))
+    if overrides:
+        data = _merge(data, overrides)
+    settings = settings_from_mapping(data)
+    if extra_namespaces:
+        have = {ns.name for ns in settings.namespaces}
+        added = tuple(ns for ns in extra_namespaces if ns.name not in have)
+        settings = dataclasses.replace(settings, namespaces=settings.namespaces + added)
+    return settings
+
+
+def _example(cls: type[Any]) -> list[str]:
+    lines = []
+    for f in dataclasses.fields(cls):
+        default = f.default if f.default is not dataclasses.MISSING else None
+        doc = _field_docs(cls).get(f.name, "")
+        if doc:
+            lines.append(f"# {doc}")
+        lines.append(f"# {f.name} = {_toml_value(default)}")
+    return lines
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return str(value)
+
+
+def _field_docs(cls: type[Any]) -> dict[str, str]:
+    """Attribute docstrings (the string after each field) from the source."""
+    import ast
+    import inspect
+
+    try:
+        tree = ast.parse(inspect.getsource(cls))
+    except (OSError, TypeError):
+        return {}
+    docs: dict[str, str] = {}
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    for prev, node in zip(body, body[1:], strict=False):
+        if (
+            isinstance(prev, ast.AnnAssign)
+            and isinstance(prev.target, ast.Name)
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            docs[prev.target.id] = " ".join(node.value.value.split())
+    return docs
+
+
+DEV_NAMESPACES = """
+# Namespaces: who may subscribe / publish / ask presence, per channel prefix.
+# Default deny: a channel whose namespace is not listed here is refused.
+# A rule is a table: role (token must carry it), channel (pattern with
+# placeholders bound to token claims: {user}, {tenant}, any claim), anonymous.
+# Shorthands: "anonymous", "authenticated", "role:NAME".
+
+[namespaces.demo]
+subscribe = ["anonymous"]
+publish = ["authenticated"]
+presence = ["authenticated"]
+join_leave = true
+history_size = 100
+history_ttl = 600
+
+[namespaces.user]
+# each user's private channel user:<id>
+subscribe = [{ channel = "user:{user}" }, "role:admin"]
+
+[namespaces.t]
+# tenant isolation: t:<tenant>:<anything>
+subscribe = [{ channel = "t:{tenant}:*" }]
+publish = [{ channel = "t:{tenant}:*" }]
+presence = [{ channel = "t:{tenant}:*" }]
+join_leave = true
+"""
+
+
+def write_dev_config(path: Path) -> Settings:
+    """Write a development ``relevo.toml``: fresh secrets, every setting shown."""
+    secret = secrets.token_urlsafe(32)
+    api_key = secrets.token_urlsafe(24)
+    from relevo import settings as s
+
+    lines = [
+        "# relevo configuration, written by `relevo serve` in development mode.",
+        "# Every setting is shown with its default, commented out. Env vars override",
+        "# the file (RELEVO_SERVER_PORT=9000, RELEVO_BROKER_URL=...), flags override both.",
+        "",
+        "[server]",
+        *_example(s.ServerSettings),
+        "",
+        "[auth]",
+        f'secret = "{secret}"',
+        f'api_key = "{api_key}"',
+        *[ln for ln in _example(s.AuthSettings) if not ln.startswith(("# secret", "# api_key"))],
+        "",
+        "[limits]",
+        *_example(s.LimitSettings),
+        "",
+        "[liveness]",
+        *_example(s.LivenessSettings),
+        "",
+        "[broker]",
+        *_example(s.BrokerSettings),
+        "",
+        "[database]",
+        *_example(s.DatabaseSettings),
+        DEV_NAMESPACES,
+    ]
+    text = "\n".join(lines) + "\n"
+    path.write_text(text)
+    os.chmod(path, 0o600)
+    return settings_from_mapping(tomllib.loads(text))
+
+
+_ = types  # keep the import for type-evaluated annotations

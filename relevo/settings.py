@@ -1,0 +1,139 @@
+"""The one settings object of relevo: frozen dataclasses with a documented
+default on every field. Parsing (TOML, env vars, CLI flags) lives at the edge,
+in ``relevo.server.config``; everything below receives a ``Settings``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "AuthSettings",
+    "BrokerSettings",
+    "DatabaseSettings",
+    "LimitSettings",
+    "LivenessSettings",
+    "NamespaceSettings",
+    "Rule",
+    "ServerSettings",
+    "Settings",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    """Interface to listen on."""
+    port: int = 8000
+    """TCP port to listen on."""
+    workers: int = 1
+    """Processes sharing the port (needs a shared broker such as Redis when > 1)."""
+    allowed_origins: tuple[str, ...] = ()
+    """Browser origins allowed to connect besides the server's own; "*" allows any."""
+    log_level: str = "info"
+    """Log level: debug, info, warning, error."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    secret: str = ""
+    """Shared secret for HS256 tokens."""
+    public_key: str = ""
+    """PEM public key for RS256/ES256 tokens (a path or the PEM text)."""
+    algorithms: tuple[str, ...] = ("HS256",)
+    """Accepted JWT algorithms."""
+    api_key: str = ""
+    """Key for the server HTTP API (header ``Authorization: apikey <key>``)."""
+    audience: str = ""
+    """Required ``aud`` claim, if set."""
+    issuer: str = ""
+    """Required ``iss`` claim, if set."""
+    leeway: float = 5.0
+    """Seconds of clock skew tolerated on ``exp``."""
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSettings:
+    max_frame_bytes: int = 65536
+    """Largest client frame accepted; bigger ones get ``too_large``."""
+    max_subscriptions: int = 256
+    """Channels one connection may subscribe to."""
+    commands_per_second: float = 50.0
+    """Sustained command rate per connection."""
+    command_burst: int = 100
+    """Commands a connection may send in a burst above the sustained rate."""
+    max_outbound_bytes: int = 1_048_576
+    """Unsent bytes a connection may queue before it is a slow consumer."""
+    max_connections: int = 0
+    """Connections per node; 0 means no limit."""
+    max_publish_bytes: int = 65536
+    """Largest ``data`` a publication may carry."""
+
+
+@dataclass(frozen=True, slots=True)
+class LivenessSettings:
+    ping_interval: float = 25.0
+    """Seconds between protocol-level pings the server sends."""
+    pong_timeout: float = 10.0
+    """Seconds of silence after a ping before the peer is declared dead."""
+    presence_ttl: float = 60.0
+    """Seconds a presence entry lives unless refreshed (refreshed every ping)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Who may do something in a namespace.
+
+    ``role``: the token must carry it (any authenticated user when empty).
+    ``channel``: a pattern the channel must match, with placeholders bound to
+    token claims (``asesor:{user}``, ``t:{tenant}:*``).
+    ``anonymous``: also allowed without a token.
+    """
+
+    role: str = ""
+    channel: str = ""
+    anonymous: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceSettings:
+    name: str
+    """The part of a channel name before the first ``:`` (the whole name if none)."""
+    subscribe: tuple[Rule, ...] = ()
+    """Who may subscribe. Empty: nobody (default deny)."""
+    publish: tuple[Rule, ...] = ()
+    """Who may publish from a client connection. Empty: nobody."""
+    presence: tuple[Rule, ...] = ()
+    """Who may ask who is subscribed. Empty: nobody."""
+    history_size: int = 100
+    """Publications kept per channel for recovery; 0 keeps none."""
+    history_ttl: float = 300.0
+    """Seconds a publication stays in history."""
+    join_leave: bool = False
+    """Push ``$join`` / ``$leave`` to subscribers and track presence."""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerSettings:
+    url: str = "memory://"
+    """``memory://`` (one process) or ``redis://host:port/db``."""
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    url: str = ""
+    """SQLAlchemy URL of the records store; empty: a SQLite file next to the config."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    liveness: LivenessSettings = field(default_factory=LivenessSettings)
+    broker: BrokerSettings = field(default_factory=BrokerSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    namespaces: tuple[NamespaceSettings, ...] = ()
+    apps: tuple[str, ...] = ()
+    """Apps to mount: leads, turnos, cargue, inbox."""
+    demo: bool = False
+    """Serve the demo page and seed sample data."""

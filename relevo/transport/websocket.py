@@ -1,0 +1,232 @@
+"""WebSocket transport: an asyncio protocol that uvicorn hands upgraded
+connections to. It pumps bytes between the socket and the hub, nothing more.
+
+Why not ASGI: an ASGI ``send()`` per subscriber per publication costs an
+await, a dict and a framing per write; the fan-out path writes one pre-built
+frame with ``transport.write`` instead (see docs/decisions/0001-hot-path.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import typing
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from relevo.hub.hub import Hub
+from relevo.hub.session import Session
+from relevo.protocol import frames, ws
+from relevo.protocol.errors import DisconnectCode, ErrorCode, ProtocolError, RelevoError
+from relevo.protocol.types import Publication, StreamPosition
+
+__all__ = ["WebSocketConnection", "origin_allowed", "websocket_protocol"]
+
+log = logging.getLogger("relevo.ws")
+
+_ABORT_AFTER = 5.0  # seconds a closing socket may take to flush before it is cut
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
+    """No Origin (not a browser), the server's own origin, or a listed one."""
+    if origin is None:
+        return True
+    if "*" in allowed or origin in allowed:
+        return True
+    if host is None:
+        return False
+    return origin.split("://", 1)[-1] == host
+
+
+class WebSocketConnection(asyncio.Protocol):
+    """One WebSocket connection: handshake, frames in, frames out."""
+
+    hub: Hub
+    path = "/ws"
+
+    def __init__(
+        self,
+        config: Any = None,
+        server_state: Any = None,
+        app_state: Any = None,
+        _loop: Any = None,
+    ) -> None:
+        self.server_state = server_state
+        self.transport: asyncio.Transport | None = None
+        self.session: Session | None = None
+        self.parser = ws.FrameParser(max_size=self.hub.settings.limits.max_frame_bytes)
+        self.handshake_buf = b""
+        self.remote = ""
+        self.kind = "ws"
+        self.closing = False
+
+    # -- asyncio.Protocol ---------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
+        self.transport = typing.cast(asyncio.Transport, transport)
+        peer = self.transport.get_extra_info("peername")
+        self.remote = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else ""
+        if self.server_state is not None:
+            self.server_state.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.server_state is not None:
+            self.server_state.connections.discard(self)
+        if self.session is not None:
+            self.hub.close_session(self.session)
+
+    def data_received(self, data: bytes) -> None:
+        session = self.session
+        if session is None:
+            self._handshake(data)
+            return
+        if self.closing:
+            return
+        session.last_seen = self.hub.now()
+        for event in self.parser.feed(data):
+            if isinstance(event, ws.Message):
+                if event.binary:
+                    self._error(ProtocolError("binary frames are not supported; send JSON text"))
+                    continue
+                try:
+                    event.data.decode("utf-8")
+                except UnicodeDecodeError:
+                    self._error(ProtocolError("text frame is not valid UTF-8"))
+                    continue
+                session.receive(event.data)
+            elif isinstance(event, ws.Ping):
+                self.transport.write(ws.pong_frame(event.data))  # type: ignore[union-attr]
+            elif isinstance(event, ws.Pong):
+                pass  # last_seen already moved
+            elif isinstance(event, ws.Oversize):
+                limit = self.hub.settings.limits.max_frame_bytes
+                err = RelevoError(
+                    f"frame of {event.size} bytes is over the {limit}-byte limit",
+                    code=ErrorCode.TOO_LARGE,
+                )
+                self._error(err)
+            elif isinstance(event, ws.Close):
+                self._close_transport(ws.close_frame(ws.CLOSE_NORMAL))
+                return
+            elif isinstance(event, ws.WireError):
+                self.close(str(DisconnectCode.PROTOCOL), False, event.reason)
+                return
+
+    def pause_writing(self) -> None:
+        # The socket is not draining and its buffer passed max_outbound_bytes.
+        # Never write more to it: disconnect after the current fan-out loop.
+        if self.session is not None and not self.closing:
+            asyncio.get_running_loop().call_soon(self._slow_consumer)
+
+    def resume_writing(self) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        """Called by uvicorn when the server stops."""
+        if self.session is not None:
+            self.hub.disconnect(self.session, DisconnectCode.SHUTDOWN, "server is restarting")
+        elif self.transport is not None:
+            self.transport.close()
+
+    # -- handshake ------------------------------------------------------------------
+
+    def _handshake(self, data: bytes) -> None:
+        assert self.transport is not None
+        self.handshake_buf += data
+        try:
+            parsed = ws.parse_handshake(self.handshake_buf)
+            if parsed is None:
+                return
+            request, rest = parsed
+            if request.path != self.path:
+                raise ws.HandshakeError(404, "Not Found")
+            settings = self.hub.settings
+            if not origin_allowed(
+                request.origin, request.headers.get("host"), settings.server.allowed_origins
+            ):
+                raise ws.HandshakeError(403, "Origin not allowed")
+            limit = settings.limits.max_connections
+            if limit and len(self.hub.sessions) >= limit:
+                raise ws.HandshakeError(503, "Too many connections")
+        except ws.HandshakeError as exc:
+            self.transport.write(ws.http_error(exc.status, exc.reason))
+            self.transport.close()
+            return
+        self.handshake_buf = b""
+        self.transport.set_write_buffer_limits(high=self.hub.settings.limits.max_outbound_bytes)
+        self.transport.write(ws.handshake_response(request.key))
+        self.session = self.hub.open_session(self)
+        token = parse_qs(request.query).get("token", [""])[0]
+        if token:
+            try:
+                self.hub.authenticate(self.session, token)
+            except RelevoError as exc:
+                self.hub.metrics.errors.labels(str(exc.code)).inc()
+                code = str(exc.code)
+                self.close(code, code == "token_expired", exc.message)
+                return
+        if rest:
+            self.data_received(rest)
+
+    # -- hub Transport interface ------------------------------------------------------
+
+    def send(self, payload: bytes) -> None:
+        if not self.closing and self.transport is not None:
+            self.transport.write(ws.text_frame(payload))
+
+    def raw_writer(self) -> Callable[[bytes], None] | None:
+        assert self.transport is not None
+        return self.transport.write
+
+    def deliver(self, pub: Publication, payload: bytes) -> None:
+        self.send(payload)
+
+    def subscribed(
+        self,
+        frame_id: int | str | None,
+        channel: str,
+        position: StreamPosition,
+        recovered: bool | None,
+        missed: list[Publication],
+    ) -> None:
+        self.send(frames.encode_ok(frame_id, frames.sub_result(position, recovered, missed)))
+
+    def ping(self) -> None:
+        if not self.closing and self.transport is not None:
+            self.transport.write(ws.PING_FRAME)
+
+    def close(self, code: str, reconnect: bool, message: str = "") -> None:
+        if self.closing or self.transport is None:
+            return
+        frame = ws.text_frame(frames.encode_disconnect(code, reconnect, message))
+        close_code = ws.CLOSE_GOING_AWAY if reconnect else ws.CLOSE_POLICY
+        self._close_transport(frame + ws.close_frame(close_code, code))
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _error(self, exc: RelevoError) -> None:
+        if self.session is not None:
+            self.hub.send_error(self.session, None, exc)
+
+    def _slow_consumer(self) -> None:
+        if self.session is not None:
+            self.hub.disconnect(
+                self.session, DisconnectCode.SLOW_CONSUMER, "not reading fast enough"
+            )
+
+    def _close_transport(self, last: bytes) -> None:
+        transport = self.transport
+        if transport is None or self.closing:
+            return
+        self.closing = True
+        transport.write(last)
+        transport.close()
+        # A peer that never reads would keep the buffer (and the socket) forever.
+        asyncio.get_running_loop().call_later(_ABORT_AFTER, transport.abort)
+
+
+def websocket_protocol(hub: Hub, path: str = "/ws") -> type[WebSocketConnection]:
+    """A protocol class bound to ``hub``, for ``uvicorn.Config(ws=...)``."""
+    return type("RelevoWebSocket", (WebSocketConnection,), {"hub": hub, "path": path})
