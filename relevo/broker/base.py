@@ -39,6 +39,11 @@ class BrokerHandler(Protocol):
 
     def on_push(self, channel: str, event: str, data: bytes) -> None: ...
 
+    def on_gap(self, channel: str) -> None:
+        """Live delivery for ``channel`` may have skipped publications (the
+        broker lost its feed for a while and could not refill it): every local
+        subscriber must recover from history."""
+
 
 class Broker(Protocol):
     async def start(self, handler: BrokerHandler) -> None:

@@ -456,6 +456,15 @@ class Hub:
         for transport in chan.others.values():
             transport.send(payload)
 
+    def on_gap(self, channel: str) -> None:
+        # Reconnecting makes every client subscribe with ``since``: it then gets
+        # exactly what it missed, or ``recovered: false``. Never a silent gap.
+        chan = self._channels.get(channel)
+        if chan is None:
+            return
+        for session in [*chan.writers, *chan.others, *chan.recovering]:
+            self.disconnect(session, DisconnectCode.RESUBSCRIBE, f"feed of {channel} was interrupted")
+
     def _on_control(self, event: str, data: bytes) -> None:
         if event == "disconnect":
             user = msgspec.json.decode(data).get("user")

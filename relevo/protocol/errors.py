@@ -64,6 +64,7 @@ class DisconnectCode(StrEnum):
     NO_PONG = "no_pong"
     PROTOCOL = "bad_request"
     RATE_LIMITED = "rate_limited"
+    RESUBSCRIBE = "resubscribe"
 
 
 RECONNECT = {
@@ -75,6 +76,7 @@ RECONNECT = {
     DisconnectCode.NO_PONG: True,
     DisconnectCode.PROTOCOL: False,
     DisconnectCode.RATE_LIMITED: True,
+    DisconnectCode.RESUBSCRIBE: True,
 }
 
 
