@@ -138,7 +138,7 @@ class Session:
         if self.pending is None:
             self.pending = deque()
         self.pending.append(text)
-        if len(self.pending) > self.hub.settings.limits.command_burst:
+        if len(self.pending) > max(64, 2 * self.hub.settings.limits.command_burst):
             self.hub.flooded(self)
             return
         if self.runner is None:

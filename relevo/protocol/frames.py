@@ -216,7 +216,7 @@ def encode_ok(frame_id: FrameId, result: Any) -> bytes:
 class _ErrBody(msgspec.Struct, omit_defaults=True):
     code: str
     message: str
-    retry: bool = False
+    retry: bool
     extra: dict[str, Any] | None = None
 
 

@@ -165,7 +165,7 @@ def _validate(settings: Settings) -> None:
         and s.auth.secret
         and len(s.auth.secret) < 16
     ):
-        raise ConfigError("auth.secret: use at least 16 characters")
+        raise ConfigError("auth.secret: use at least 32 characters (RFC 7518 §3.2)")
     if any(a[:2] in ("RS", "ES", "PS") for a in s.auth.algorithms) and not s.auth.public_key:
         raise ConfigError("auth.public_key: required for RS/ES/PS algorithms")
     for name in (
@@ -247,9 +247,11 @@ def load_settings(
     return settings
 
 
-def _example(cls: type[Any]) -> list[str]:
+def _example(cls: type[Any], skip: tuple[str, ...] = ()) -> list[str]:
     lines = []
     for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
         default = f.default if f.default is not dataclasses.MISSING else None
         doc = _field_docs(cls).get(f.name, "")
         if doc:
@@ -336,7 +338,7 @@ def write_dev_config(path: Path) -> Settings:
         "[auth]",
         f'secret = "{secret}"',
         f'api_key = "{api_key}"',
-        *[ln for ln in _example(s.AuthSettings) if not ln.startswith(("# secret", "# api_key"))],
+        *_example(s.AuthSettings, skip=("secret", "api_key")),
         "",
         "[limits]",
         *_example(s.LimitSettings),

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from relevo.hub.auth import mint_token
+from relevo.server.app import RelevoServer
+from relevo.server.config import settings_from_mapping
+from relevo.settings import Settings
+
+SECRET = "test-secret-0123456789abcdef-0123456789"
+API_KEY = "test-api-key"
+
+BASE_CONFIG: dict[str, Any] = {
+    "server": {"host": "127.0.0.1", "port": 0, "log_level": "warning"},
+    "auth": {"secret": SECRET, "api_key": API_KEY},
+    "namespaces": {
+        "demo": {
+            "subscribe": ["anonymous"],
+            "publish": ["authenticated"],
+            "presence": ["authenticated"],
+            "join_leave": True,
+        },
+        "gtr": {"subscribe": ["role:gtr", "role:admin"], "presence": ["role:gtr"]},
+        "asesor": {
+            "subscribe": [{"role": "asesor", "channel": "asesor:{user}"}, "role:gtr"],
+        },
+        "t": {
+            "subscribe": [{"channel": "t:{tenant}:*"}],
+            "publish": [{"channel": "t:{tenant}:*"}],
+        },
+        "small": {"subscribe": ["anonymous"], "history_size": 5},
+        "big": {"subscribe": ["anonymous"], "history_size": 2000, "history_ttl": 600},
+    },
+}
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def make_settings(**over: Any) -> Settings:
+    return settings_from_mapping(merge(BASE_CONFIG, over))
+
+
+def token(user: str, roles: tuple[str, ...] = (), tenant: str = "", ttl: float = 3600) -> str:
+    return mint_token(SECRET, user, roles, tenant, ttl)
+
+
+@pytest.fixture
+async def server_factory() -> AsyncIterator[Callable[..., Any]]:
+    """Start real servers (port 0, 127.0.0.1) in this loop; all stopped at teardown."""
+    started: list[RelevoServer] = []
+
+    async def start(settings: Settings | None = None, **kwargs: Any) -> RelevoServer:
+        srv = RelevoServer(settings or make_settings(), **kwargs)
+        await srv.start()
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        if not srv.server.should_exit:
+            await srv.stop()
+
+
+@pytest.fixture
+async def server(server_factory: Callable[..., Any]) -> RelevoServer:
+    srv: RelevoServer = await server_factory()
+    return srv
