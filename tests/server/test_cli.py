@@ -1,0 +1,95 @@
+"""The relevo command as a user runs it: real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import jwt
+
+from tests.helpers import timeout
+
+RELEVO = [sys.executable, "-m", "relevo.server.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        RELEVO + args, cwd=cwd, capture_output=True, text=True, timeout=timeout(30), check=False
+    )
+
+
+def wait_ready(port: int) -> None:
+    deadline = time.monotonic() + timeout(15)
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise TimeoutError("server did not become ready")
+
+
+def test_serve_writes_dev_config_then_token_and_publish_use_it(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [*RELEVO, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        wait_ready(port)
+        config = tmp_path / "relevo.toml"
+        assert config.exists()
+        tok = run(["token", "--user", "ana", "--roles", "asesor,gtr", "--tenant", "acme"], tmp_path)
+        assert tok.returncode == 0, tok.stderr
+        secret = config.read_text().split('secret = "')[1].split('"')[0]
+        claims = jwt.decode(tok.stdout.strip(), secret, algorithms=["HS256"])
+        assert (claims["sub"], claims["roles"], claims["tenant"]) == (
+            "ana",
+            ["asesor", "gtr"],
+            "acme",
+        )
+        pub = run(
+            ["publish", "--url", f"http://127.0.0.1:{port}", "demo:1", "hola", '{"a": 1}'], tmp_path
+        )
+        assert pub.returncode == 0, pub.stderr
+        assert json.loads(pub.stdout)["offset"] == 1
+        bad = run(
+            ["publish", "--url", f"http://127.0.0.1:{port}", "demo:1", "hola", "{nope"], tmp_path
+        )
+        assert bad.returncode == 2
+        assert "not JSON" in bad.stderr
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=timeout(10))
+    assert "wrote" in out
+    assert "development mode" in out
+
+
+def test_bad_config_stops_the_server_naming_the_key(tmp_path: Path) -> None:
+    (tmp_path / "relevo.toml").write_text("[server]\nprot = 1\n")
+    result = run(["serve"], tmp_path)
+    assert result.returncode == 2
+    assert "server.prot: unknown setting" in result.stderr
+
+
+def test_token_without_config_explains(tmp_path: Path) -> None:
+    result = run(["token", "--user", "x"], tmp_path)
+    assert result.returncode == 2
+    assert "relevo serve" in result.stderr

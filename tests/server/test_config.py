@@ -1,0 +1,80 @@
+"""Settings: file, env, flags; validation names the bad key; dev mode."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from relevo.server.config import ConfigError, load_settings, settings_from_mapping, write_dev_config
+from relevo.settings import Rule
+
+SECRET = "s" * 32
+
+
+def test_defaults_and_layers(tmp_path: Path) -> None:
+    path = tmp_path / "relevo.toml"
+    path.write_text(f'[server]\nport = 9000\n[auth]\nsecret = "{SECRET}"\n')
+    env = {"RELEVO_SERVER_PORT": "9100", "RELEVO_BROKER_URL": "redis://127.0.0.1:6379/0"}
+    settings = load_settings(path, {"server": {"host": "0.0.0.0"}}, environ=env)
+    assert settings.server.port == 9100
+    assert settings.server.host == "0.0.0.0"
+    assert settings.broker.url == "redis://127.0.0.1:6379/0"
+    assert settings.limits.max_frame_bytes == 65536
+    assert load_settings(None, environ={}).server.port == 8000
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"server": {"prot": 1}}, "server.prot: unknown setting"),
+        ({"server": {"port": "abc"}}, "server.port: expected an integer"),
+        ({"server": {"port": 70000}}, "server.port: 70000 is not a TCP port"),
+        ({"limits": {"max_frame_bytes": 0}}, "limits.max_frame_bytes: must be positive"),
+        ({"serverr": {}}, "serverr: unknown setting"),
+        ({"auth": {"secret": "short"}}, "auth.secret: use at least 32"),
+        ({"auth": {"algorithms": ["none"]}}, "auth.algorithms: unsupported"),
+        ({"auth": {"algorithms": ["RS256"]}}, "auth.public_key: required"),
+        ({"broker": {"url": "kafka://x"}}, "broker.url: use memory://"),
+        ({"namespaces": {"gtr": {"subscribe": ["everyone"]}}}, "namespaces.gtr.subscribe[0]"),
+        ({"namespaces": {"gtr": {"subscribe": [{"rol": "x"}]}}}, "namespaces.gtr.subscribe[0].rol"),
+        ({"namespaces": {"gtr": {"history_size": -1}}}, "namespaces.gtr: history_size"),
+        ({"apps": ["crm"]}, "apps: unknown app 'crm'"),
+        ({"liveness": {"ping_interval": True}}, "liveness.ping_interval: expected a number"),
+    ],
+)
+def test_validation_names_the_setting(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        settings_from_mapping(data)
+
+
+def test_rule_shorthands() -> None:
+    settings = settings_from_mapping(
+        {"namespaces": {"x": {"subscribe": ["anonymous", "authenticated", "role:gtr"]}}}
+    )
+    assert settings.namespaces[0].subscribe == (Rule(anonymous=True), Rule(), Rule(role="gtr"))
+
+
+def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[server\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(bad, environ={})
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_settings(tmp_path / "missing.toml", environ={})
+
+
+def test_dev_config_has_secrets_and_every_setting(tmp_path: Path) -> None:
+    path = tmp_path / "relevo.toml"
+    settings = write_dev_config(path)
+    assert len(settings.auth.secret) >= 32
+    assert settings.auth.api_key
+    text = path.read_text()
+    tomllib.loads(text)
+    for name in ("# port = 8000", "# max_frame_bytes = 65536", "# ping_interval = 25.0", "# url ="):
+        assert name in text
+    assert {ns.name for ns in settings.namespaces} >= {"demo", "user", "t"}
+    assert path.stat().st_mode & 0o777 == 0o600
+    again = write_dev_config(tmp_path / "other.toml")
+    assert again.auth.secret != settings.auth.secret
