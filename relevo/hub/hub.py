@@ -10,6 +10,7 @@ to ``max_outbound_bytes`` and it is disconnected with ``slow_consumer``.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import logging
 import secrets
@@ -98,6 +99,9 @@ class Hub:
             self._tick_task = None
         for session in list(self._sessions):
             self.disconnect(session, DisconnectCode.SHUTDOWN, "server is shutting down")
+        if self._background:
+            # Let presence leaves and broker unsubscribes finish, briefly.
+            await asyncio.wait(set(self._background), timeout=2.0)
         for task in list(self._background):
             task.cancel()
         await self.broker.close()
@@ -463,7 +467,9 @@ class Hub:
         if chan is None:
             return
         for session in [*chan.writers, *chan.others, *chan.recovering]:
-            self.disconnect(session, DisconnectCode.RESUBSCRIBE, f"feed of {channel} was interrupted")
+            self.disconnect(
+                session, DisconnectCode.RESUBSCRIBE, f"feed of {channel} was interrupted"
+            )
 
     def _on_control(self, event: str, data: bytes) -> None:
         if event == "disconnect":
@@ -512,7 +518,13 @@ class Hub:
 
         task = asyncio.get_running_loop().create_task(run())
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._background.discard(t)
+            if t.cancelled() and inspect.iscoroutine(aw):
+                aw.close()  # cancelled before it ever ran
+
+        task.add_done_callback(done)
 
 
 def _since(since: frames.Since | None) -> StreamPosition | None:

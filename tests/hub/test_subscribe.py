@@ -1,0 +1,106 @@
+"""Hub subscribe semantics with a broker whose history read races publications."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from relevo.broker.base import HistoryOptions, HistoryResult
+from relevo.broker.memory import MemoryBroker
+from relevo.hub.hub import Hub
+from relevo.protocol.types import Publication, StreamPosition
+from tests.conftest import make_settings
+
+
+class RacingBroker(MemoryBroker):
+    """Publishes while the hub is reading history, like a busy Redis would."""
+
+    racing = 0
+
+    async def history(
+        self, channel: str, since: StreamPosition | None, limit: int, options: HistoryOptions
+    ) -> HistoryResult:
+        result = await super().history(channel, since, limit, options)
+        for i in range(self.racing):
+            await self.publish(channel, "race", str(i).encode(), options)
+        await asyncio.sleep(0)
+        return result
+
+    async def position(self, channel: str, options: HistoryOptions) -> StreamPosition:
+        pos = await super().position(channel, options)
+        for i in range(self.racing):
+            await self.publish(channel, "race", str(i).encode(), options)
+        return pos
+
+
+class FakeTransport:
+    kind = "fake"
+    remote = ""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    def send(self, payload: bytes) -> None:
+        self.events.append(("send", payload))
+
+    def raw_writer(self) -> None:
+        return None
+
+    def deliver(self, pub: Publication, payload: bytes) -> None:
+        self.events.append(("pub", pub.offset))
+
+    def subscribed(
+        self, frame_id: Any, channel: str, position: Any, recovered: Any, missed: Any
+    ) -> None:
+        self.events.append(("sub", position.offset, recovered, [p.offset for p in missed]))
+
+    def ping(self) -> None:
+        pass
+
+    def close(self, code: str, reconnect: bool, message: str = "") -> None:
+        self.events.append(("close", code))
+
+
+async def test_publications_during_subscribe_are_delivered_once_in_order() -> None:
+    broker = RacingBroker()
+    hub = Hub(make_settings(), broker)
+    await hub.start()
+    try:
+        for i in range(3):
+            await hub.publish("demo:r", "before", str(i).encode())
+        broker.racing = 2
+        transport = FakeTransport()
+        session = hub.open_session(transport)
+        await hub.subscribe(session, "demo:r", StreamPosition(broker._streams["demo:r"].epoch, 1))
+        broker.racing = 0
+        await hub.publish("demo:r", "after", b"9")
+        # The reply recovers 2..3; 4 and 5 arrived during the read; 6 is live.
+        assert transport.events == [("sub", 3, True, [2, 3]), ("pub", 4), ("pub", 5), ("pub", 6)]
+        plain = FakeTransport()
+        broker.racing = 1
+        await hub.subscribe(hub.open_session(plain), "demo:r", None)
+        assert plain.events == [("sub", 6, None, []), ("pub", 7)]
+    finally:
+        await hub.close()
+
+
+async def test_last_connection_of_a_user_calls_leave_listeners() -> None:
+    hub = Hub(make_settings(), MemoryBroker())
+    await hub.start()
+    left: list[str] = []
+    hub.add_leave_listener(left.append)
+    try:
+        from tests.conftest import token
+
+        a = hub.open_session(FakeTransport())
+        b = hub.open_session(FakeTransport())
+        hub.authenticate(a, token("4"))
+        hub.authenticate(b, token("4"))
+        hub.close_session(a)
+        assert left == []
+        assert hub.user_online("4")
+        hub.close_session(b)
+        assert left == ["4"]
+        assert not hub.user_online("4")
+    finally:
+        await hub.close()
