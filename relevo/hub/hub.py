@@ -15,6 +15,7 @@ import itertools
 import logging
 import secrets
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -86,6 +87,8 @@ class Hub:
         self._tick_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._json = msgspec.json.Encoder()
+        #: The last errors and server-side disconnects, newest last, for the admin page.
+        self.recent_errors: deque[dict[str, Any]] = deque(maxlen=200)
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -163,6 +166,7 @@ class Hub:
         from relevo.protocol.errors import RECONNECT
 
         self.metrics.disconnects.labels(str(code)).inc()
+        self._remember(session, f"disconnect:{code}", message)
         session.transport.close(str(code), RECONNECT[code], message)
         self.close_session(session)
 
@@ -228,7 +232,19 @@ class Hub:
         if session.closed:
             return
         self.metrics.errors.labels(str(exc.code)).inc()
+        self._remember(session, str(exc.code), exc.message)
         session.transport.send(frames.encode_error(frame_id, exc))
+
+    def _remember(self, session: Session, code: str, message: str) -> None:
+        self.recent_errors.append(
+            {
+                "ts": time.time(),
+                "client": session.client,
+                "user": session.identity.user,
+                "code": code,
+                "message": message,
+            }
+        )
 
     async def _dispatch(self, session: Session, cmd: frames.Command) -> None:
         if isinstance(cmd, frames.Ping):

@@ -300,6 +300,8 @@ async def test_bad_frames_get_errors_and_the_connection_survives(server: RelevoS
     assert reply["err"]["code"] == "bad_request"
     ws.send({"op": "ping"})
     assert await ws.recv() == {"op": "pong"}
+    codes = [e["code"] for e in server.hub.recent_errors]
+    assert codes == ["bad_request"] * 3 + ["too_large", "bad_request"]
     ws.send_frame(0x1, b"unmasked", masked=False)
     closing = await ws.recv()
     assert closing["op"] == "disconnect"
