@@ -5,6 +5,7 @@ in ``relevo.server.config``; everything below receives a ``Settings``."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "AuthSettings",
@@ -135,5 +136,7 @@ class Settings:
     namespaces: tuple[NamespaceSettings, ...] = ()
     apps: tuple[str, ...] = ()
     """Apps to mount: leads, turnos, cargue, inbox."""
+    app: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per-app options, ``[app.leads] timeout = 300``; each app validates its own."""
     demo: bool = False
     """Serve the demo page and seed sample data."""

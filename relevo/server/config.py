@@ -196,6 +196,9 @@ def _validate(settings: Settings) -> None:
     for app in s.apps:
         if app not in KNOWN_APPS:
             raise ConfigError(f"apps: unknown app {app!r} (known: {', '.join(KNOWN_APPS)})")
+    for app in s.app:
+        if app not in KNOWN_APPS:
+            raise ConfigError(f"app.{app}: unknown app (known: {', '.join(KNOWN_APPS)})")
 
 
 def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
@@ -203,8 +206,13 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     kwargs: dict[str, Any] = {}
     hints = typing.get_type_hints(Settings)
     namespaces = data.pop("namespaces", {})
+    app_options = data.pop("app", {})
+    if not isinstance(app_options, Mapping) or not all(
+        isinstance(v, Mapping) for v in app_options.values()
+    ):
+        raise ConfigError("app: expected tables like [app.leads]")
     for key, value in data.items():
-        if key not in hints or key == "namespaces":
+        if key not in hints or key in ("namespaces", "app"):
             known = ", ".join(sorted(hints))
             raise ConfigError(f"{key}: unknown setting (known sections: {known})")
         kwargs[key] = _convert(value, hints[key], key)
@@ -216,6 +224,7 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
             raise ConfigError(f"namespaces.{name}: expected a table")
         ns_list.append(_build(NamespaceSettings, {"name": name, **table}, f"namespaces.{name}"))
     kwargs["namespaces"] = tuple(ns_list)
+    kwargs["app"] = {str(k): dict(v) for k, v in app_options.items()}
     settings = Settings(**kwargs)
     _validate(settings)
     return settings

@@ -41,12 +41,19 @@ def test_defaults_and_layers(tmp_path: Path) -> None:
         ({"namespaces": {"gtr": {"subscribe": [{"rol": "x"}]}}}, "namespaces.gtr.subscribe[0].rol"),
         ({"namespaces": {"gtr": {"history_size": -1}}}, "namespaces.gtr: history_size"),
         ({"apps": ["crm"]}, "apps: unknown app 'crm'"),
+        ({"app": {"crm": {}}}, "app.crm: unknown app"),
+        ({"app": {"leads": 3}}, "app: expected tables"),
         ({"liveness": {"ping_interval": True}}, "liveness.ping_interval: expected a number"),
     ],
 )
 def test_validation_names_the_setting(data: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         settings_from_mapping(data)
+
+
+def test_app_options_reach_the_app() -> None:
+    settings = settings_from_mapping({"apps": ["leads"], "app": {"leads": {"timeout": 3}}})
+    assert settings.app == {"leads": {"timeout": 3}}
 
 
 def test_rule_shorthands() -> None:
