@@ -19,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
     JSONResponse,
-    PlainTextResponse,
     RedirectResponse,
     Response,
 )
@@ -30,6 +29,7 @@ from relevo import __version__
 from relevo.broker.base import Broker
 from relevo.hub.hub import Hub
 from relevo.protocol.errors import RelevoError
+from relevo.server.admin import admin_routes
 from relevo.server.api import api_routes, json_response
 from relevo.server.openapi import openapi_document
 from relevo.settings import Settings
@@ -94,6 +94,10 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(openapi_document(__version__))
 
 
+async def admin_page(request: Request) -> Response:
+    return RedirectResponse("/static/admin.html")
+
+
 async def relevo_js(request: Request) -> Response:
     path = STATIC / "relevo.js"
     return FileResponse(
@@ -110,7 +114,9 @@ def create_app(hub: Hub, extensions: list[Extension] | None = None) -> Starlette
         Route("/api/openapi.json", openapi),
         Route("/relevo.js", relevo_js),
         Route("/sse", sse_endpoint),
+        Route("/admin", admin_page),
         *api_routes(),
+        *admin_routes(),
     ]
     for ext in extensions:
         routes.extend(ext.routes)
@@ -118,11 +124,7 @@ def create_app(hub: Hub, extensions: list[Extension] | None = None) -> Starlette
     links = [link for ext in extensions for link in ext.links]
 
     async def index(request: Request) -> Response:
-        if links:
-            return RedirectResponse(links[0][1] if len(links) == 1 else "/static/index.html")
-        return PlainTextResponse(
-            f"relevo {__version__}: WebSocket at /ws, API at /api/openapi.json\n"
-        )
+        return RedirectResponse("/static/index.html")
 
     async def app_links(request: Request) -> Response:
         return json_response([{"label": label, "url": url} for label, url in links])
