@@ -62,7 +62,9 @@ class Broker(Protocol):
 
     async def subscribe(self, channel: str) -> None:
         """This node now has subscribers for ``channel``: deliver its publications
-        here. When it returns, delivery is live."""
+        here. When it returns, delivery is live. Calls are counted per channel:
+        ``n`` subscribes need ``n`` unsubscribes, in whatever order they run.
+        Channels starting with ``$`` (``$control``) reach every node unasked."""
 
     async def unsubscribe(self, channel: str) -> None: ...
 

@@ -49,7 +49,12 @@ class MemoryBroker:
         now = self._clock()
         stream = self._streams.get(channel)
         if stream is None or now - stream.touched > options.meta_ttl:
+            lost = stream is not None and stream.offset > 0
             stream = self._streams[channel] = _Stream(now)
+            if lost and self._handler is not None:
+                # Offsets restart at 1 in a new epoch: live subscribers would
+                # drop them as duplicates. Make them recover instead.
+                self._handler.on_gap(channel)
         return stream
 
     def _trim(self, stream: _Stream, options: HistoryOptions, now: float) -> None:
@@ -118,7 +123,8 @@ class MemoryBroker:
         return StreamPosition(stream.epoch, stream.offset)
 
     async def remove_history(self, channel: str) -> None:
-        self._streams.pop(channel, None)
+        if self._streams.pop(channel, None) is not None and self._handler is not None:
+            self._handler.on_gap(channel)
 
     async def add_presence(self, channel: str, info: ClientInfo, ttl: float) -> None:
         self._presence.setdefault(channel, {})[info.client] = (info, self._clock() + ttl)

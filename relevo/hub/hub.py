@@ -522,8 +522,14 @@ class Hub:
                 for ch in session.subs:
                     if self.permissions.join_leave(ch):
                         refresh.append((ch, self._client_info(session)))
+        failed = 0
         for ch, info in refresh:
-            await self.broker.add_presence(ch, info, live.presence_ttl)
+            try:
+                await self.broker.add_presence(ch, info, live.presence_ttl)
+            except Unavailable:
+                failed += 1
+        if failed:
+            log.warning("presence refresh failed for %d entries: broker unavailable", failed)
 
     def _spawn(self, aw: Awaitable[Any]) -> None:
         async def run() -> None:

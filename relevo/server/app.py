@@ -61,7 +61,7 @@ def create_broker(settings: Settings) -> Broker:
 
         return MemoryBroker()
     try:
-        from relevo.broker.redis import RedisBroker  # type: ignore[import-not-found,unused-ignore]
+        from relevo.broker.redis import RedisBroker
     except ImportError:
         raise RelevoError("the redis broker is not available in this build") from None
     broker: Broker = RedisBroker(url)

@@ -1,0 +1,31 @@
+-- Append a publication to a channel's stream and publish it, atomically, so
+-- every node sees offsets in the order they were given and none is skipped.
+--
+-- KEYS[1] meta hash (e = epoch, o = last offset)   KEYS[2] stream
+-- ARGV[1] pub/sub channel   ARGV[2] message head   ARGV[3] message tail
+-- ARGV[4] history size   ARGV[5] history ttl (ms)   ARGV[6] meta ttl (ms)
+-- ARGV[7] epoch to start if the channel has none
+-- Returns {offset, epoch, ts}.
+local epoch = redis.call('HGET', KEYS[1], 'e')
+if not epoch then
+  -- A new channel, or one whose meta was lost (expired, flushed, evicted):
+  -- a new epoch, and nothing left over from the old one.
+  epoch = ARGV[7]
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
+end
+local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
+local now = redis.call('TIME')
+local ts = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+-- The message is [0, channel, offset, epoch, ts, event, data]: Python packed
+-- the head (array header, tag, channel) and the tail (event, data).
+local msg = ARGV[2] .. cmsgpack.pack(offset, epoch, ts) .. ARGV[3]
+if tonumber(ARGV[4]) > 0 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], offset .. '-0', 't', ts, 'p', msg)
+  redis.call('PEXPIRE', KEYS[2], ARGV[5])
+else
+  redis.call('DEL', KEYS[2])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PUBLISH', ARGV[1], msg)
+return {offset, epoch, ts}

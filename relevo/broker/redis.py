@@ -1,0 +1,335 @@
+"""Redis broker: many relevo processes, on many machines, behave as one hub.
+
+* **History** lives in a Redis Stream per channel. Offsets are gapless
+  integers kept in the channel's meta hash next to its epoch; the publish
+  script increments the offset, appends the publication with stream id
+  ``<offset>-0`` and publishes it, all in one step, so the order in the stream
+  and on pub/sub is the order of the offsets. When the meta hash is gone
+  (expired after ``meta_ttl`` idle, flushed, evicted, Redis restarted without
+  persistence) the next use starts a new epoch: clients recovering across it
+  are told ``recovered: false``, never handed a silent gap.
+* **Fan-out** between nodes is Redis pub/sub, through the feed in
+  ``_redis_feed.py``, which also makes pub/sub's losses (reconnects) visible
+  and refills them from the stream.
+* **Presence** is a hash per channel with a deadline per entry, refreshed by
+  the node that holds the connection; entries of a dead node expire.
+
+Every key of a channel shares one hash tag (``_redis_wire.Keys``), so each
+script touches a single Redis Cluster slot. Any Redis failure surfaces as
+:class:`~relevo.protocol.errors.Unavailable` within ``socket_timeout``; the
+feed reconnects by itself.
+
+The URL may carry ``?prefix=NAME`` (default ``relevo``) so several
+deployments (or test runs) can share one Redis without seeing each other.
+"""
+
+from __future__ import annotations
+
+import secrets
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
+from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from relevo.broker._redis_feed import Feed
+from relevo.broker._redis_wire import (
+    Keys,
+    decode_client,
+    decode_message,
+    encode_client,
+    publication_parts,
+    push_message,
+    translate,
+)
+from relevo.broker.base import BrokerHandler, HistoryOptions, HistoryResult
+from relevo.protocol.errors import RelevoError, Unavailable
+from relevo.protocol.types import ClientInfo, Publication, StreamPosition
+
+__all__ = ["RedisBroker"]
+
+_REFILL_LIMIT = 10_000  # a feed gap longer than this is not refilled: subscribers recover
+
+
+def _script(name: str) -> str:
+    return (resources.files("relevo.broker.lua") / f"{name}.lua").read_text()
+
+
+def _ms(seconds: float) -> int:
+    # PEXPIRE 0 deletes the key at once; the shortest real lifetime is 1 ms.
+    return max(1, int(seconds * 1000))
+
+
+def _new_epoch() -> str:
+    return secrets.token_hex(4)
+
+
+def split_url(url: str) -> tuple[str, str, str]:
+    """``(redis URL without relevo's own parameters, key prefix, URL safe to log)``."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    prefix = "relevo"
+    rest = []
+    for key, value in query:
+        if key == "prefix":
+            prefix = value
+        else:
+            rest.append((key, value))
+    if not prefix or any(c in prefix for c in "{} "):
+        raise RelevoError(f"broker.url: prefix must be non-empty, without braces: {prefix!r}")
+    clean = urlunsplit(parts._replace(query=urlencode(rest)))
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    shown = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return clean, prefix, shown
+
+
+class RedisBroker:
+    def __init__(
+        self,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        prefix: str | None = None,
+        socket_timeout: float = 2.0,
+        health_interval: float = 1.0,
+    ) -> None:
+        self._redis_url, url_prefix, self.url = split_url(url)
+        self.keys = Keys(prefix or url_prefix)
+        self._socket_timeout = socket_timeout
+        self._health_interval = health_interval
+        self._client: aioredis.Redis | None = None
+        self._feed: Feed | None = None
+        self._scripts: dict[str, AsyncScript] = {}
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self, handler: BrokerHandler) -> None:
+        client = aioredis.Redis.from_url(
+            self._redis_url,
+            socket_timeout=self._socket_timeout,
+            socket_connect_timeout=self._socket_timeout,
+            # No silent retries: a publish retried after a lost reply would be
+            # published twice; the caller gets ``unavailable`` and decides.
+            retry=Retry(NoBackoff(), 0),
+            # RESP2: pub/sub messages are plain replies the feed reads in order
+            # (RESP3 would route them through a push handler).
+            protocol=2,
+            client_name=f"{self.keys.prefix}:cmd",  # visible in CLIENT LIST
+        )
+        try:
+            await client.ping()
+        except (RedisError, OSError) as exc:
+            await client.aclose()
+            raise Unavailable(f"cannot reach redis at {self.url}: {exc}") from exc
+        self._scripts = {
+            name: client.register_script(_script(name))
+            for name in ("publish", "history", "presence_add", "presence_get")
+        }
+        pool = client.connection_pool
+
+        def new_connection() -> AbstractConnection:
+            kwargs = {**pool.connection_kwargs, "client_name": f"{self.keys.prefix}:feed"}
+            conn: AbstractConnection = pool.connection_class(**kwargs)
+            return conn
+
+        feed = Feed(
+            new_connection,
+            self.keys,
+            handler,
+            self._baseline,
+            self._read_after,
+            url=self.url,
+            health_interval=self._health_interval,
+        )
+        try:
+            await feed.start()
+        except BaseException:
+            await client.aclose()
+            raise
+        self._client, self._feed = client, feed
+
+    async def close(self) -> None:
+        feed, client = self._feed, self._client
+        self._feed = self._client = None
+        if feed is not None:
+            await feed.close()
+        if client is not None:
+            await client.aclose()
+
+    def _redis(self) -> aioredis.Redis:
+        if self._client is None:
+            raise Unavailable("broker is closed")
+        return self._client
+
+    async def _call(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        self._redis()
+        try:
+            return await self._scripts[script](keys=keys, args=args)
+        except (RedisError, OSError) as exc:
+            raise translate(exc, self.url) from exc
+
+    # -- publishing ----------------------------------------------------------------------
+
+    async def publish(
+        self, channel: str, event: str, data: bytes, options: HistoryOptions
+    ) -> Publication:
+        head, tail = publication_parts(channel, event, data)
+        keys = self.keys
+        offset, epoch, ts = await self._call(
+            "publish",
+            [keys.meta(channel), keys.stream(channel)],
+            [
+                keys.pubsub(channel),
+                head,
+                tail,
+                options.size,
+                _ms(options.ttl),
+                _ms(options.meta_ttl),
+                _new_epoch(),
+            ],
+        )
+        return Publication(channel, int(offset), event, data, int(ts), epoch.decode())
+
+    async def publish_push(self, channel: str, event: str, data: bytes) -> None:
+        client = self._redis()
+        try:
+            await client.publish(self.keys.pubsub(channel), push_message(channel, event, data))
+        except (RedisError, OSError) as exc:
+            raise translate(exc, self.url) from exc
+
+    # -- subscriptions -----------------------------------------------------------------
+
+    async def subscribe(self, channel: str) -> None:
+        if self._feed is None:
+            raise Unavailable("broker is closed")
+        await self._feed.subscribe(channel)
+
+    async def unsubscribe(self, channel: str) -> None:
+        if self._feed is not None:
+            await self._feed.unsubscribe(channel)
+
+    # -- history -------------------------------------------------------------------------
+
+    async def history(
+        self,
+        channel: str,
+        since: StreamPosition | None,
+        limit: int,
+        options: HistoryOptions,
+    ) -> HistoryResult:
+        return await self._history(
+            channel,
+            -1 if since is None else since.offset,
+            "" if since is None else since.epoch,
+            limit,
+            _ms(options.ttl),
+            _ms(options.meta_ttl),
+            create=True,
+            any_epoch=False,
+        )
+
+    async def position(self, channel: str, options: HistoryOptions) -> StreamPosition:
+        res = await self.history(channel, None, 0, options)
+        return res.position
+
+    async def _history(
+        self,
+        channel: str,
+        since: int,
+        epoch: str,
+        limit: int,
+        ttl_ms: int,
+        meta_ttl_ms: int,
+        *,
+        create: bool,
+        any_epoch: bool,
+    ) -> HistoryResult:
+        keys = self.keys
+        reply = await self._call(
+            "history",
+            [keys.meta(channel), keys.stream(channel)],
+            [
+                since,
+                epoch,
+                limit,
+                ttl_ms,
+                meta_ttl_ms,
+                _new_epoch() if create else "",
+                "1" if any_epoch else "0",
+            ],
+        )
+        pubs = [decode_message(raw) for raw in reply[2:]]
+        position = StreamPosition(reply[0].decode(), int(reply[1]))
+        return HistoryResult([p for p in pubs if isinstance(p, Publication)], position)
+
+    async def _read_after(self, channel: str, offset: int, epoch: str | None) -> HistoryResult:
+        """The feed's refill: what the stream holds after ``offset``, without
+        creating a channel or applying the history TTL (older is better than none)."""
+        return await self._history(
+            channel,
+            offset,
+            epoch or "",
+            _REFILL_LIMIT,
+            0,
+            1,
+            create=False,
+            any_epoch=epoch is None,
+        )
+
+    async def _baseline(self, channel: str) -> StreamPosition:
+        """The channel's position, ``("", 0)`` if it has none, without creating it."""
+        client = self._redis()
+        try:
+            epoch, offset = await client.hmget(self.keys.meta(channel), ["e", "o"])
+        except (RedisError, OSError) as exc:
+            raise translate(exc, self.url) from exc
+        if isinstance(epoch, bytes):
+            epoch = epoch.decode()
+        return StreamPosition(epoch or "", int(offset or 0))
+
+    async def remove_history(self, channel: str) -> None:
+        client = self._redis()
+        try:
+            await client.delete(self.keys.meta(channel), self.keys.stream(channel))
+        except (RedisError, OSError) as exc:
+            raise translate(exc, self.url) from exc
+
+    # -- presence ------------------------------------------------------------------------
+
+    async def add_presence(self, channel: str, info: ClientInfo, ttl: float) -> None:
+        keys = [self.keys.presence(channel), self.keys.presence_deadlines(channel)]
+        await self._call("presence_add", keys, [info.client, encode_client(info), _ms(ttl)])
+
+    async def remove_presence(self, channel: str, client: str) -> None:
+        redis = self._redis()
+        try:
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.hdel(self.keys.presence(channel), client)
+                pipe.zrem(self.keys.presence_deadlines(channel), client)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise translate(exc, self.url) from exc
+
+    async def presence(self, channel: str) -> list[ClientInfo]:
+        keys = [self.keys.presence(channel), self.keys.presence_deadlines(channel)]
+        return [decode_client(raw) for raw in await self._call("presence_get", keys, [])]
+
+    # -- health ----------------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        """Both connections must work: commands, and the pub/sub feed (without
+        it this node would publish but never deliver)."""
+        client = self._redis()
+        feed = self._feed
+        if feed is not None and not feed.live:
+            raise Unavailable(f"redis pub/sub at {self.url} is unavailable: {feed.down_reason}")
+        try:
+            await client.ping()
+        except (RedisError, OSError) as exc:
+            raise translate(exc, self.url) from exc

@@ -1,0 +1,91 @@
+"""Fixtures of the broker tests: one ``env`` per implementation.
+
+Memory runs on a virtual clock; Redis runs against the real server
+(``RELEVO_TEST_REDIS``, default db 9 of 127.0.0.1:6379) with a random key
+prefix per test, so tests never see each other's keys or pub/sub traffic,
+and on real (short) TTLs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from relevo.broker.base import Broker
+from relevo.broker.memory import MemoryBroker
+from relevo.broker.redis import RedisBroker
+from tests.broker.broker_fixtures import (
+    BrokerEnv,
+    FakeClock,
+    PrivateRedis,
+    Recorder,
+    delete_prefix,
+    redis_url,
+)
+
+
+@pytest.fixture
+def prefix() -> str:
+    return "test-" + secrets.token_hex(6)
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def env(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[BrokerEnv]:
+    handler = Recorder()
+    broker: Broker
+    if request.param == "memory":
+        clock = FakeClock()
+        broker = MemoryBroker(clock=clock)
+
+        async def advance(seconds: float) -> None:
+            clock.now += seconds
+    else:
+        broker = RedisBroker(redis_url(prefix))
+
+        async def advance(seconds: float) -> None:
+            await asyncio.sleep(seconds)  # Redis keeps real time: TTLs are short
+
+    await broker.start(handler)
+    try:
+        yield BrokerEnv(request.param, broker, handler, advance)
+    finally:
+        await broker.close()
+        if request.param == "redis":
+            await delete_prefix(prefix)
+
+
+Nodes = Callable[[], Awaitable[tuple[RedisBroker, Recorder]]]
+
+
+@pytest.fixture
+async def node_factory(prefix: str) -> AsyncIterator[Nodes]:
+    """Redis brokers sharing one prefix: the nodes of one deployment."""
+    started: list[RedisBroker] = []
+
+    async def start() -> tuple[RedisBroker, Recorder]:
+        broker = RedisBroker(redis_url(prefix))
+        handler = Recorder()
+        await broker.start(handler)
+        started.append(broker)
+        return broker, handler
+
+    try:
+        yield start
+    finally:
+        for broker in started:
+            await broker.close()
+        await delete_prefix(prefix)
+
+
+@pytest.fixture
+async def private_redis() -> AsyncIterator[PrivateRedis]:
+    server = PrivateRedis()
+    await server.start()
+    try:
+        yield server
+    finally:
+        server.resume()
+        await server.stop()

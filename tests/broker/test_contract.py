@@ -1,0 +1,279 @@
+"""The Broker contract: every implementation passes the same assertions.
+
+Parametrised over ``memory`` and ``redis`` by the ``env`` fixture. What only
+one implementation can show (several nodes, a lost pub/sub connection) lives
+in ``test_redis.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from relevo.broker.base import HistoryOptions
+from relevo.protocol.errors import Unavailable
+from relevo.protocol.recovery import is_recovered
+from relevo.protocol.types import ClientInfo, StreamPosition
+from tests.broker.broker_fixtures import BrokerEnv
+
+OPTS = HistoryOptions(size=100, ttl=300.0, meta_ttl=3600.0)
+
+
+# -- publishing and offsets ------------------------------------------------------------
+
+
+async def test_offsets_are_gapless_and_monotonic(env: BrokerEnv) -> None:
+    pubs = [await env.broker.publish("c", "e", b'{"i":%d}' % i, OPTS) for i in range(20)]
+    assert [p.offset for p in pubs] == list(range(1, 21))
+    assert len({p.epoch for p in pubs}) == 1
+    assert pubs[0].epoch
+    assert all(a.ts <= b.ts for a, b in zip(pubs, pubs[1:], strict=False))
+    assert await env.broker.position("c", OPTS) == StreamPosition(pubs[0].epoch, 20)
+
+
+async def test_channels_count_offsets_separately(env: BrokerEnv) -> None:
+    a = await env.broker.publish("a", "e", b"1", OPTS)
+    await env.broker.publish("a", "e", b"2", OPTS)
+    b = await env.broker.publish("b", "e", b"1", OPTS)
+    assert (a.offset, b.offset) == (1, 1)
+    assert (await env.broker.position("a", OPTS)).offset == 2
+
+
+async def test_concurrent_publishes_get_distinct_consecutive_offsets(env: BrokerEnv) -> None:
+    pubs = await asyncio.gather(*(env.broker.publish("c", "e", b"%d" % i, OPTS) for i in range(50)))
+    assert sorted(p.offset for p in pubs) == list(range(1, 51))
+
+
+async def test_publication_keeps_event_and_data_bytes(env: BrokerEnv) -> None:
+    data = '{"nombre":"Pérez","n":[1,2]}'.encode()
+    pub = await env.broker.publish("c", "CLIENT_IN_GESTION", data, OPTS)
+    [stored] = (await env.broker.history("c", None, 10, OPTS)).publications
+    assert stored == pub
+    assert (stored.channel, stored.event, stored.data) == ("c", "CLIENT_IN_GESTION", data)
+
+
+# -- delivery -----------------------------------------------------------------------------
+
+
+async def test_subscriber_receives_every_publication_in_order(env: BrokerEnv) -> None:
+    await env.broker.subscribe("c")
+    sent = []
+    for i in range(10):
+        sent.append(await env.broker.publish("c", "e", b"%d" % i, OPTS))
+    sent += await asyncio.gather(*(env.broker.publish("c", "e", b"x", OPTS) for _ in range(20)))
+    got = await env.handler.take(30, "c")
+    assert [p.offset for p in got] == list(range(1, 31))
+    assert {p.offset: p for p in got} == {p.offset: p for p in sent}
+
+
+async def test_interleaved_channels_keep_their_own_order(env: BrokerEnv) -> None:
+    await env.broker.subscribe("a")
+    await env.broker.subscribe("b")
+    for i in range(10):
+        await env.broker.publish("a" if i % 2 else "b", "e", b"%d" % i, OPTS)
+    got = await env.handler.take(10)
+    assert [p.offset for p in got if p.channel == "a"] == [1, 2, 3, 4, 5]
+    assert [p.offset for p in got if p.channel == "b"] == [1, 2, 3, 4, 5]
+
+
+async def test_push_reaches_subscribed_channel(env: BrokerEnv) -> None:
+    await env.broker.subscribe("room")
+    await env.broker.publish_push("room", "$join", b'{"user":"4"}')
+    assert await env.handler.next_push() == ("room", "$join", b'{"user":"4"}')
+    assert (await env.broker.position("room", OPTS)).offset == 0  # no history
+
+
+async def test_push_on_dollar_channel_reaches_every_node_unsubscribed(env: BrokerEnv) -> None:
+    await env.broker.publish_push("$control", "disconnect", b'{"user":"4"}')
+    assert await env.handler.next_push() == ("$control", "disconnect", b'{"user":"4"}')
+
+
+async def test_unsubscribe_then_subscribe_in_any_order_ends_subscribed(env: BrokerEnv) -> None:
+    # The hub spawns unsubscribe as a task and may subscribe again before it
+    # runs: the broker must end up delivering.
+    await env.broker.subscribe("c")
+    late_unsubscribe = asyncio.ensure_future(env.broker.unsubscribe("c"))
+    await env.broker.subscribe("c")
+    await late_unsubscribe
+    await env.broker.publish("c", "e", b"1", OPTS)
+    assert (await env.handler.next("c")).offset == 1
+
+
+async def test_resubscribe_after_unsubscribe_delivers(env: BrokerEnv) -> None:
+    await env.broker.subscribe("c")
+    await env.broker.unsubscribe("c")
+    await env.broker.unsubscribe("c")  # one too many: harmless
+    await env.broker.subscribe("c")
+    await env.broker.publish("c", "e", b"1", OPTS)
+    assert (await env.handler.next("c")).offset == 1
+
+
+# -- history -------------------------------------------------------------------------------
+
+
+async def _publish(env: BrokerEnv, n: int, options: HistoryOptions = OPTS, ch: str = "c") -> str:
+    epoch = ""
+    for i in range(n):
+        epoch = (await env.broker.publish(ch, "e", b"%d" % i, options)).epoch
+    return epoch
+
+
+async def test_history_without_since_returns_newest_up_to_limit(env: BrokerEnv) -> None:
+    epoch = await _publish(env, 10)
+    res = await env.broker.history("c", None, 100, OPTS)
+    assert [p.offset for p in res.publications] == list(range(1, 11))
+    assert res.position == StreamPosition(epoch, 10)
+    res = await env.broker.history("c", None, 3, OPTS)
+    assert [p.offset for p in res.publications] == [8, 9, 10]
+    res = await env.broker.history("c", None, 0, OPTS)
+    assert res.publications == []
+    assert res.position == StreamPosition(epoch, 10)
+
+
+async def test_history_since_returns_what_follows_oldest_first(env: BrokerEnv) -> None:
+    epoch = await _publish(env, 10)
+    res = await env.broker.history("c", StreamPosition(epoch, 4), 100, OPTS)
+    assert [p.offset for p in res.publications] == [5, 6, 7, 8, 9, 10]
+    assert is_recovered(StreamPosition(epoch, 4), res.position, res.publications)
+    res = await env.broker.history("c", StreamPosition(epoch, 4), 2, OPTS)
+    assert [p.offset for p in res.publications] == [5, 6]
+    res = await env.broker.history("c", StreamPosition(epoch, 10), 100, OPTS)
+    assert res.publications == []
+    assert res.position == StreamPosition(epoch, 10)
+
+
+async def test_history_since_another_epoch_or_the_future_is_not_recoverable(
+    env: BrokerEnv,
+) -> None:
+    epoch = await _publish(env, 3)
+    for since in (StreamPosition("other", 1), StreamPosition(epoch, 7)):
+        res = await env.broker.history("c", since, 100, OPTS)
+        assert res.publications == []
+        assert res.position == StreamPosition(epoch, 3)
+        assert not is_recovered(since, res.position, res.publications)
+
+
+async def test_history_keeps_at_most_size_publications(env: BrokerEnv) -> None:
+    small = HistoryOptions(size=5, ttl=300.0)
+    epoch = await _publish(env, 12, small)
+    res = await env.broker.history("c", None, 100, small)
+    assert [p.offset for p in res.publications] == [8, 9, 10, 11, 12]
+    since = StreamPosition(epoch, 2)
+    res = await env.broker.history("c", since, 100, small)
+    assert not is_recovered(since, res.position, res.publications)  # trimmed past it
+    since = StreamPosition(epoch, 7)
+    res = await env.broker.history("c", since, 100, small)
+    assert is_recovered(since, res.position, res.publications)
+
+
+async def test_history_size_zero_keeps_offsets_only(env: BrokerEnv) -> None:
+    none = HistoryOptions(size=0, ttl=300.0)
+    epoch = await _publish(env, 3, none)
+    res = await env.broker.history("c", None, 100, none)
+    assert res.publications == []
+    assert res.position == StreamPosition(epoch, 3)
+
+
+async def test_history_drops_publications_older_than_ttl(env: BrokerEnv) -> None:
+    short = HistoryOptions(size=100, ttl=0.5, meta_ttl=60.0)
+    epoch = await _publish(env, 3, short)
+    await env.advance(0.7)
+    await _publish(env, 2, short)
+    res = await env.broker.history("c", None, 100, short)
+    assert [p.offset for p in res.publications] == [4, 5]
+    assert res.position == StreamPosition(epoch, 5)  # offsets outlive the publications
+    since = StreamPosition(epoch, 1)
+    res = await env.broker.history("c", since, 100, short)
+    assert [p.offset for p in res.publications] == [4, 5]
+    assert not is_recovered(since, res.position, res.publications)
+
+
+# -- epochs ----------------------------------------------------------------------------------
+
+
+async def test_position_of_a_new_channel_is_the_epoch_it_publishes_in(env: BrokerEnv) -> None:
+    # A client that subscribes before the first publication must recover from it.
+    first = await env.broker.position("fresh", OPTS)
+    assert first.offset == 0
+    assert first.epoch
+    assert await env.broker.position("fresh", OPTS) == first
+    pub = await env.broker.publish("fresh", "e", b"1", OPTS)
+    assert pub.position == StreamPosition(first.epoch, 1)
+    res = await env.broker.history("fresh", first, 100, OPTS)
+    assert is_recovered(first, res.position, res.publications)
+
+
+async def test_remove_history_starts_a_new_epoch(env: BrokerEnv) -> None:
+    old = await _publish(env, 3)
+    await env.broker.remove_history("c")
+    pos = await env.broker.position("c", OPTS)
+    assert pos.epoch != old
+    assert pos.offset == 0
+    pub = await env.broker.publish("c", "e", b"1", OPTS)
+    assert pub.position == StreamPosition(pos.epoch, 1)
+    since = StreamPosition(old, 3)
+    res = await env.broker.history("c", since, 100, OPTS)
+    assert not is_recovered(since, res.position, res.publications)
+
+
+async def test_channel_idle_past_meta_ttl_starts_a_new_epoch(env: BrokerEnv) -> None:
+    brief = HistoryOptions(size=100, ttl=0.3, meta_ttl=0.5)
+    old = await _publish(env, 2, brief)
+    await env.advance(0.7)
+    pos = await env.broker.position("c", brief)
+    assert pos.epoch != old
+    assert pos.offset == 0
+
+
+async def test_channel_in_use_keeps_its_epoch(env: BrokerEnv) -> None:
+    brief = HistoryOptions(size=100, ttl=0.3, meta_ttl=0.6)
+    epoch = await _publish(env, 1, brief)
+    for _ in range(3):
+        await env.advance(0.3)
+        assert (await env.broker.publish("c", "e", b"x", brief)).epoch == epoch
+
+
+# -- presence -----------------------------------------------------------------------------------
+
+
+def _clients(infos: list[ClientInfo]) -> set[tuple[str, str]]:
+    return {(i.client, i.user) for i in infos}
+
+
+async def test_presence_add_list_remove(env: BrokerEnv) -> None:
+    a = ClientInfo("c1", "4", {"transport": "ws"})
+    b = ClientInfo("c2", "7", {"transport": "sse"})
+    await env.broker.add_presence("room", a, 60.0)
+    await env.broker.add_presence("room", b, 60.0)
+    await env.broker.add_presence("room", a, 60.0)  # a refresh, not a second entry
+    infos = await env.broker.presence("room")
+    assert sorted(infos, key=lambda i: i.client) == [a, b]
+    await env.broker.remove_presence("room", "c1")
+    await env.broker.remove_presence("room", "nobody")
+    assert await env.broker.presence("room") == [b]
+    assert await env.broker.presence("empty") == []
+
+
+async def test_presence_entries_expire_unless_refreshed(env: BrokerEnv) -> None:
+    await env.broker.add_presence("room", ClientInfo("dead", "1"), 0.5)
+    await env.broker.add_presence("room", ClientInfo("kept", "2"), 0.5)
+    await env.broker.add_presence("room", ClientInfo("long", "3"), 60.0)
+    await env.advance(0.3)
+    await env.broker.add_presence("room", ClientInfo("kept", "2"), 0.5)
+    await env.advance(0.35)
+    assert _clients(await env.broker.presence("room")) == {("kept", "2"), ("long", "3")}
+
+
+# -- failure --------------------------------------------------------------------------------------
+
+
+async def test_closed_broker_is_unavailable(env: BrokerEnv) -> None:
+    await env.broker.ping()
+    await env.broker.close()
+    with pytest.raises(Unavailable):
+        await env.broker.ping()
+    with pytest.raises(Unavailable):
+        await env.broker.publish("c", "e", b"1", OPTS)
+    with pytest.raises(Unavailable):
+        await env.broker.subscribe("c")

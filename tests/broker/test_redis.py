@@ -1,0 +1,224 @@
+"""What only the Redis broker can show: several nodes sharing one Redis, and
+how it behaves when pub/sub loses messages or Redis goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import pytest
+import redis.asyncio as aioredis
+
+from relevo.broker._redis_wire import publication_parts
+from relevo.broker.base import HistoryOptions
+from relevo.broker.redis import RedisBroker
+from relevo.protocol.errors import Unavailable
+from relevo.protocol.types import ClientInfo
+from tests.broker.broker_fixtures import REDIS_URL, TIMEOUT, PrivateRedis, Recorder, free_port
+
+pytestmark = pytest.mark.redis
+
+OPTS = HistoryOptions(size=100, ttl=300.0)
+Nodes = Callable[[], Awaitable[tuple[RedisBroker, Recorder]]]
+
+
+async def test_publication_on_one_node_reaches_the_other(node_factory: Nodes) -> None:
+    a, _ = await node_factory()
+    b, seen = await node_factory()
+    await b.subscribe("gtr")
+    # "Subscribed" means live: a publication right after subscribe() is delivered.
+    sent = await a.publish("gtr", "CLIENT_IN_GESTION", b'{"id":4}', OPTS)
+    assert await seen.next("gtr") == sent
+    await a.publish_push("gtr", "$join", b'{"user":"4"}')
+    assert await seen.next_push() == ("gtr", "$join", b'{"user":"4"}')
+
+
+async def test_presence_is_shared_by_nodes(node_factory: Nodes) -> None:
+    a, _ = await node_factory()
+    b, _ = await node_factory()
+    await a.add_presence("room", ClientInfo("a-1", "4"), 60.0)
+    await b.add_presence("room", ClientInfo("b-1", "7"), 60.0)
+    assert {i.client for i in await a.presence("room")} == {"a-1", "b-1"}
+    assert {i.client for i in await b.presence("room")} == {"a-1", "b-1"}
+
+
+async def test_unsubscribed_node_stops_receiving(node_factory: Nodes) -> None:
+    a, _ = await node_factory()
+    b, seen = await node_factory()
+    await b.subscribe("x")
+    await b.subscribe("y")
+    await b.unsubscribe("x")
+    await a.publish("x", "e", b"1", OPTS)
+    await a.publish("y", "e", b"1", OPTS)
+    assert (await seen.next()).channel == "y"  # x, published first, never came
+    assert seen.publications.empty()
+
+
+async def _publish_unannounced(node: RedisBroker, channel: str, n: int) -> None:
+    """Append to the stream but publish where nobody listens: what a node
+    misses when pub/sub drops messages."""
+    keys = node.keys
+    for i in range(n):
+        head, tail = publication_parts(channel, "e", b"%d" % i)
+        args = [b"nowhere", head, tail, OPTS.size, 300_000, 86_400_000, "e0"]
+        await node._call("publish", [keys.meta(channel), keys.stream(channel)], args)
+
+
+async def test_offset_jump_is_refilled_from_the_stream(node_factory: Nodes) -> None:
+    a, _ = await node_factory()
+    b, seen = await node_factory()
+    await b.subscribe("c")
+    await a.publish("c", "e", b"first", OPTS)
+    await _publish_unannounced(a, "c", 3)
+    last = await a.publish("c", "e", b"last", OPTS)
+    got = await seen.take(5, "c")
+    assert [p.offset for p in got] == [1, 2, 3, 4, 5]
+    assert got[-1] == last
+    assert seen.gaps.empty()
+
+
+async def test_jump_that_cannot_be_refilled_is_a_gap(node_factory: Nodes) -> None:
+    a, _ = await node_factory()
+    b, seen = await node_factory()
+    tiny = HistoryOptions(size=1, ttl=300.0)
+    await b.subscribe("c")
+    await a.publish("c", "e", b"1", tiny)
+    assert (await seen.next("c")).offset == 1
+    await _publish_unannounced(a, "c", 3)  # offsets 2..4, trimmed to size 1 by the next
+    await a.publish("c", "e", b"5", tiny)
+    assert await seen.next_gap() == "c"
+    assert (await seen.next("c")).offset == 5  # delivery goes on after the gap
+
+
+async def test_new_epoch_under_a_subscriber_is_a_gap(node_factory: Nodes) -> None:
+    a, _ = await node_factory()
+    b, seen = await node_factory()
+    await b.subscribe("c")
+    await a.publish("c", "e", b"1", OPTS)
+    await a.publish("c", "e", b"2", OPTS)
+    await seen.take(2, "c")
+    await a.remove_history("c")  # as if the stream vanished
+    pub = await a.publish("c", "e", b"3", OPTS)
+    assert pub.offset == 1
+    assert await seen.next_gap() == "c"
+    assert await seen.next("c") == pub
+
+
+async def _kill_feed(prefix: str, url: str = REDIS_URL) -> None:
+    client = aioredis.Redis.from_url(url)
+    try:
+        for entry in await client.client_list():
+            if entry.get("name") == f"{prefix}:feed":
+                await client.client_kill_filter(_id=entry["id"])
+    finally:
+        await client.aclose()
+
+
+def _gate(node: RedisBroker) -> tuple[asyncio.Event, asyncio.Event]:
+    """Hold the node's pub/sub reconnect until the test opens the gate."""
+    feed = node._feed
+    assert feed is not None
+    reconnecting, gate = asyncio.Event(), asyncio.Event()
+    connect = feed._connect
+
+    async def gated() -> object:
+        reconnecting.set()
+        await gate.wait()
+        return await connect()
+
+    feed._connect = gated  # type: ignore[method-assign]
+    return reconnecting, gate
+
+
+async def test_pubsub_reconnect_refills_what_was_missed(node_factory: Nodes, prefix: str) -> None:
+    a, _ = await node_factory()
+    b, seen = await node_factory()
+    await b.subscribe("c")
+    await b.subscribe("quiet")
+    await a.publish("c", "e", b"1", OPTS)
+    await seen.next("c")
+    reconnecting, gate = _gate(b)
+    await _kill_feed(prefix)
+    await asyncio.wait_for(reconnecting.wait(), TIMEOUT)
+    with pytest.raises(Unavailable, match="pub/sub"):
+        await b.ping()  # /readyz fails while this node cannot receive
+    sent = [await a.publish("c", "e", b"%d" % i, OPTS) for i in range(3)]
+    gate.set()
+    assert await seen.take(3, "c") == sent
+    await a.publish("c", "e", b"live", OPTS)
+    assert (await seen.next("c")).offset == 5
+    assert seen.gaps.empty()
+    await b.ping()
+
+
+async def test_pubsub_reconnect_after_history_loss_is_a_gap(
+    node_factory: Nodes, prefix: str
+) -> None:
+    a, _ = await node_factory()
+    b, seen = await node_factory()
+    await b.subscribe("c")
+    await a.publish("c", "e", b"1", OPTS)
+    await seen.next("c")
+    reconnecting, gate = _gate(b)
+    await _kill_feed(prefix)
+    await asyncio.wait_for(reconnecting.wait(), TIMEOUT)
+    await a.remove_history("c")
+    await a.publish("c", "e", b"new epoch", OPTS)
+    gate.set()
+    assert await seen.next_gap() == "c"
+
+
+async def test_start_without_redis_is_a_clear_error() -> None:
+    port = free_port()
+    broker = RedisBroker(f"redis://:secret@127.0.0.1:{port}/0")
+    started = time.monotonic()
+    with pytest.raises(Unavailable, match=f"cannot reach redis at redis://127.0.0.1:{port}/0"):
+        await broker.start(Recorder())
+    assert time.monotonic() - started < 3.0
+
+
+async def test_redis_down_is_unavailable_and_service_resumes(
+    private_redis: PrivateRedis,
+) -> None:
+    node, seen = RedisBroker(private_redis.url), Recorder()
+    await node.start(seen)
+    try:
+        await node.subscribe("c")
+        await node.publish("c", "e", b"1", OPTS)
+        await seen.next("c")
+
+        await private_redis.stop()
+        started = time.monotonic()
+        with pytest.raises(Unavailable):
+            await node.publish("c", "e", b"lost", OPTS)
+        with pytest.raises(Unavailable):
+            await node.ping()
+        assert time.monotonic() - started < 1.0
+
+        await private_redis.start()  # empty: the history is lost
+        assert await seen.next_gap() == "c"  # found by the feed's reconnect
+        await node.ping()
+        pub = await node.publish("c", "e", b"again", OPTS)
+        assert pub.offset == 1
+        assert await seen.next("c") == pub
+    finally:
+        await node.close()
+
+
+async def test_hung_redis_is_unavailable_within_the_socket_timeout(
+    private_redis: PrivateRedis,
+) -> None:
+    node = RedisBroker(private_redis.url, socket_timeout=0.5)
+    await node.start(Recorder())
+    try:
+        private_redis.pause()
+        started = time.monotonic()
+        with pytest.raises(Unavailable):
+            await node.publish("c", "e", b"1", OPTS)
+        assert time.monotonic() - started < 1.5
+        private_redis.resume()
+        await node.publish("c", "e", b"2", OPTS)
+    finally:
+        private_redis.resume()
+        await node.close()
