@@ -176,8 +176,75 @@ async def info(request: Request) -> Response:
     return json_response({"node": hub.node, "connections": sessions, "channels": channels})
 
 
+class _Replies:
+    """A transport that only collects replies: one HTTP request, one frame."""
+
+    kind = "http"
+    remote = ""
+
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+
+    def send(self, payload: bytes) -> None:
+        self.frames.append(payload)
+
+    def raw_writer(self) -> None:
+        return None
+
+    def deliver(self, pub: Any, payload: bytes) -> None:
+        pass
+
+    def subscribed(self, *args: Any) -> None:
+        pass
+
+    def ping(self) -> None:
+        pass
+
+    def close(self, code: str, reconnect: bool, message: str = "") -> None:
+        pass
+
+
+_STATELESS_OPS = (frames.Pub, frames.History, frames.Presence, frames.Ping)
+
+
+async def command(request: Request) -> Response:
+    """Run one stateless client frame (pub, history, presence, ping) over HTTP,
+    as the user of the Bearer token (or anonymously): what an SSE client uses
+    for what it cannot send on its one-way stream. Answers like the WebSocket."""
+    hub = _hub(request)
+    raw = await request.body()
+    if len(raw) > hub.settings.limits.max_frame_bytes:
+        limit = hub.settings.limits.max_frame_bytes
+        err = RelevoError(f"frame over the {limit}-byte limit", code=ErrorCode.TOO_LARGE)
+        return Response(frames.encode_error(None, err), 413, media_type="application/json")
+    replies = _Replies()
+    session = hub.open_session(replies)
+    try:
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            hub.authenticate(session, auth[7:].strip())
+        cmd = frames.parse_command(raw)
+        if not isinstance(cmd, _STATELESS_OPS):
+            err = ProtocolError("only pub, history, presence and ping run over HTTP")
+            err.frame_id = cmd.id  # type: ignore[attr-defined]
+            raise err
+    except RelevoError as exc:
+        hub.close_session(session)
+        frame_id = getattr(exc, "frame_id", None)
+        return Response(
+            frames.encode_error(frame_id, exc), exc.status, media_type="application/json"
+        )
+    try:
+        await hub.handle_frame(session, raw)
+    finally:
+        hub.close_session(session)
+    body = replies.frames[-1] if replies.frames else b"{}"
+    return Response(body, media_type="application/json")
+
+
 def api_routes() -> list[Route]:
     return [
+        Route("/api/command", command, methods=["POST"]),
         Route("/api/publish", guarded(publish), methods=["POST"]),
         Route("/api/broadcast", guarded(broadcast), methods=["POST"]),
         Route("/api/history/{channel:path}", guarded(history), methods=["GET"]),

@@ -15,6 +15,8 @@ from typing import Any
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
@@ -147,7 +149,20 @@ def create_app(hub: Hub, extensions: list[Extension] | None = None) -> Starlette
                         await stop()
             await hub.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = []
+    origins = list(hub.settings.server.allowed_origins)
+    if origins:
+        # Pages served elsewhere may call the HTTP endpoints (SSE, records, command).
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=origins,
+                allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+                max_age=600,
+            )
+        )
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.hub = hub
     app.state.ready_checks = []
     return app

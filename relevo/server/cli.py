@@ -94,14 +94,27 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from relevo.client import RelevoClient
 
     settings = _load(args, create=False)
+    if not settings.auth.api_key:
+        raise ConfigError("auth.api_key: not set; run `relevo serve` once to create relevo.toml")
     url = args.url or f"http://{_connect_host(settings.server.host)}:{settings.server.port}"
     try:
         data = json.loads(args.data)
     except json.JSONDecodeError as exc:
         print(f"relevo publish: DATA is not JSON: {exc}", file=sys.stderr)
         return 2
-    client = RelevoClient(url, settings.auth.api_key)
-    result = client.publish(args.channel, args.event, data)
+    import httpx
+
+    from relevo.client import RelevoHTTPError
+
+    try:
+        with RelevoClient(url, settings.auth.api_key) as client:
+            result = client.publish(args.channel, args.event, data)
+    except RelevoHTTPError as exc:
+        print(f"relevo publish: {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    except httpx.TransportError as exc:
+        print(f"relevo publish: cannot reach {url}: {exc}", file=sys.stderr)
+        return 1
     print(json.dumps(result))
     return 0
 

@@ -146,16 +146,20 @@ async def sse_endpoint(request: Request) -> Response:
     conn = SSEConnection(hub, f"{client.host}:{client.port}" if client else "")
     session = hub.open_session(conn)
     conn.session = session
+    current: str | None = None
     try:
         positions = parse_positions(last_id) if last_id else {}
         if token:
             hub.authenticate(session, token)
         for ch in channels:
+            current = ch
             frames.validate_channel(ch)
             await hub.subscribe(session, ch, positions.get(ch))
     except RelevoError as exc:
         hub.close_session(session)
         body = {"code": str(exc.code), "message": exc.message}
+        if current is not None:
+            body["channel"] = current
         return JSONResponse(body, status_code=exc.status)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(conn.stream(request), media_type="text/event-stream", headers=headers)

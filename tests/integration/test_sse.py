@@ -81,6 +81,7 @@ async def test_sse_errors(server: RelevoServer) -> None:
         denied = await http.get("/sse", params={"ch": "gtr"})
         assert denied.status_code == 403
         assert denied.json()["code"] == "forbidden"
+        assert denied.json()["channel"] == "gtr"
         forged = await http.get("/sse", params={"ch": "demo:a", "token": "x.y.z"})
         assert forged.json()["code"] == "unauthorized"
         bad_id = await http.get("/sse", params={"ch": "demo:a"}, headers={"Last-Event-ID": "zzz"})

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 
 from relevo.server.app import RelevoServer
-from tests.conftest import API_KEY, token
+from tests.conftest import API_KEY, make_settings, token
 from tests.helpers import RawWS
 
 AUTH = {"Authorization": f"apikey {API_KEY}"}
@@ -134,3 +135,48 @@ async def test_readyz_fails_when_the_broker_is_down(
     pub = await http.post("/api/publish", json={"channel": "demo:x", "event": "e"}, headers=AUTH)
     assert pub.status_code == 503
     assert pub.json()["code"] == "unavailable"
+
+
+async def test_command_over_http_for_sse_clients(http: httpx.AsyncClient) -> None:
+    bearer = {"Authorization": f"Bearer {token('ana')}"}
+    pub = await http.post(
+        "/api/command",
+        json={"id": 3, "op": "pub", "ch": "demo:c", "ev": "x", "data": 1},
+        headers=bearer,
+    )
+    assert pub.json() == {"id": 3, "ok": {"epoch": pub.json()["ok"]["epoch"], "offset": 1}}
+    anon = await http.post("/api/command", json={"id": 4, "op": "pub", "ch": "demo:c", "ev": "x"})
+    assert anon.json()["err"]["code"] == "forbidden"
+    hist = await http.post("/api/command", json={"id": 5, "op": "history", "ch": "demo:c"})
+    assert [p["ev"] for p in hist.json()["ok"]["publications"]] == ["x"]
+    sub = await http.post("/api/command", json={"id": 6, "op": "sub", "ch": "demo:c"})
+    assert sub.status_code == 400
+    assert sub.json() == {
+        "id": 6,
+        "err": {
+            "code": "bad_request",
+            "message": "only pub, history, presence and ping run over HTTP",
+            "retry": False,
+        },
+    }
+    forged = await http.post(
+        "/api/command", json={"op": "ping"}, headers={"Authorization": "Bearer x"}
+    )
+    assert forged.json()["err"]["code"] == "unauthorized"
+    assert (await http.post("/api/command", content=b"nope")).json()["err"]["code"] == "bad_request"
+
+
+async def test_cors_follows_allowed_origins(server_factory: Any) -> None:
+    srv = await server_factory(make_settings(server={"allowed_origins": ["https://app.example"]}))
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{srv.port}") as client:
+        pre = await client.options(
+            "/api/command",
+            headers={
+                "Origin": "https://app.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization",
+            },
+        )
+        assert pre.headers["access-control-allow-origin"] == "https://app.example"
+        other = await client.get("/healthz", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers

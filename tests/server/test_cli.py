@@ -93,3 +93,14 @@ def test_token_without_config_explains(tmp_path: Path) -> None:
     result = run(["token", "--user", "x"], tmp_path)
     assert result.returncode == 2
     assert "relevo serve" in result.stderr
+
+
+def test_publish_without_config_or_server_explains(tmp_path: Path) -> None:
+    result = run(["publish", "demo:1", "e"], tmp_path)
+    assert result.returncode == 2
+    assert "auth.api_key: not set" in result.stderr
+    (tmp_path / "relevo.toml").write_text('[auth]\napi_key = "k"\n')
+    port = free_port()
+    result = run(["publish", "--url", f"http://127.0.0.1:{port}", "demo:1", "e"], tmp_path)
+    assert result.returncode == 1
+    assert "cannot reach" in result.stderr
