@@ -9,6 +9,8 @@ Exception tree::
     ├── LimitExceeded           a configured limit or rate was hit
     ├── NotFound                the thing asked for does not exist
     ├── Conflict                a concurrent change won (records layer)
+    ├── Locked                  another user holds the record's lease (records layer)
+    │   └── StaleFencingToken   a write presented a fencing token a newer grant replaced
     └── Unavailable             a backing service (broker, database) is down
 
 Every error sent to a client is ``{"id": n, "err": {"code": ..., "message": ...}}``;
@@ -25,10 +27,12 @@ __all__ = [
     "DisconnectCode",
     "ErrorCode",
     "LimitExceeded",
+    "Locked",
     "NotFound",
     "PermissionDenied",
     "ProtocolError",
     "RelevoError",
+    "StaleFencingToken",
     "Unavailable",
 ]
 
@@ -125,6 +129,26 @@ class NotFound(RelevoError):
 class Conflict(RelevoError):
     code = ErrorCode.CONFLICT
     status = 409
+
+
+class Locked(RelevoError):
+    """The record is leased to someone else; ``holder`` says who (``None`` when
+    the lease the caller relied on has expired and nobody holds it now)."""
+
+    code = ErrorCode.LOCKED
+    status = 423
+
+    def __init__(self, message: str, *, holder: str | None, expires_at: float | None = None):
+        super().__init__(message)
+        self.holder = holder
+        self.extra: dict[str, object] = {"holder": holder}
+        if expires_at is not None:
+            self.extra["expires_at"] = expires_at
+
+
+class StaleFencingToken(Locked):
+    """A write carried a fencing token older than the record's current grant:
+    its writer stalled past its lease, and someone else may have written since."""
 
 
 class Unavailable(RelevoError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -14,7 +15,10 @@ from relevo.hub.hub import Hub
 from relevo.server.app import Extension, RelevoServer
 from relevo.settings import Settings
 
-__all__ = ["build_extensions", "migrate", "run_server"]
+if TYPE_CHECKING:
+    from relevo.records.service import Records
+
+__all__ = ["build_extensions", "build_records", "migrate", "run_server"]
 
 log = logging.getLogger("relevo")
 
@@ -28,10 +32,27 @@ def demo_extension() -> Extension:
     )
 
 
-def build_extensions(settings: Settings, hub: Hub | None = None) -> list[Extension]:
+def build_records(settings: Settings) -> Records | None:
+    """The records service, when apps or a ``database.url`` need one; apps
+    register their kinds on it (``records.register(...)``) before start."""
+    if not (settings.apps or settings.database.url):
+        return None
+    from relevo.records.service import Records
+    from relevo.records.store import database_url
+
+    return Records(database_url(settings))
+
+
+def build_extensions(
+    settings: Settings, hub: Hub | None = None, records: Records | None = None
+) -> list[Extension]:
     extensions: list[Extension] = []
     if settings.demo:
         extensions.append(demo_extension())
+    if records is not None:
+        from relevo.records.extension import records_extension
+
+        extensions.append(records_extension(records, migrate=True))
     return extensions
 
 
@@ -45,7 +66,11 @@ def run_server(settings: Settings) -> None:
 
         run_workers(settings)
         return
-    server = RelevoServer(settings, extensions=build_extensions(settings))
+    records = build_records(settings)
+    server = RelevoServer(settings, extensions=build_extensions(settings, records=records))
+    if records is not None:
+        records.attach(server.hub)
+        server.app.state.ready_checks.append(records.ready)
     host = settings.server.host
     print(
         f"relevo: serving on http://{host}:{settings.server.port} "

@@ -1,0 +1,207 @@
+"""The one write path: everything a change of one record writes.
+
+Every write — create, update, transition, delete, a lease change — ends in
+:meth:`WritePath.write`: the record row (updated only at the version read),
+a history row, one outbox row for every channel of the record before and
+after the change, and the record's timers re-armed or disarmed. Keeping it
+in one place is what makes "a committed change is always announced, with its
+history" true for every kind of change.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import sqlalchemy as sa
+
+from relevo.protocol.errors import Conflict
+from relevo.records import _sql
+from relevo.records import schema as s
+from relevo.records.kinds import LEASE_TIMER, Kind, Timer
+from relevo.records.model import SYSTEM, Actor, Lease, Record
+from relevo.records.relay import OutboxRow
+from relevo.records.rows import slot_values
+from relevo.records.store import DbConn
+
+if TYPE_CHECKING:
+    from relevo.records.service import Records
+
+__all__ = ["KEEP", "WritePath", "is_activity"]
+
+_json = msgspec.json.Encoder()
+KEEP: Any = object()
+"""``lease=KEEP``: the change leaves the record's lease as it is."""
+
+
+class WritePath:
+    def __init__(self, records: Records, conn: DbConn, now: float) -> None:
+        self.records = records
+        self.conn = conn
+        self.now = now
+        self.store = records.store
+        self.outbox: list[OutboxRow] = []
+        self.earliest_deadline: float | None = None
+
+    def kind(self, name: str) -> Kind:
+        return self.records.kind(name)
+
+    # -- the one write path ---------------------------------------------------
+
+    async def write(
+        self,
+        k: Kind,
+        before: Record | None,
+        data: Mapping[str, Any],
+        state: str | None,
+        actor: Actor = SYSTEM,
+        *,
+        event: str,
+        transition: str | None = None,
+        reason: str | None = None,
+        input: Mapping[str, Any] | None = None,
+        op: str = "upsert",
+        new_id: str | None = None,
+        lease: Lease | None = KEEP,
+        fence: int | None = None,
+    ) -> Record:
+        """Row, history, outbox and timers for one change of one record."""
+        now = self.now
+        lease_v: Lease | None = before.lease if (lease is KEEP and before) else lease
+        if lease is KEEP and before is None:
+            lease_v = None
+        after = Record(
+            kind=k.name,
+            id=before.id if before is not None else str(new_id),
+            version=(before.version + 1) if before is not None else 1,
+            state=state,
+            data=dict(data),
+            created_at=before.created_at if before is not None else now,
+            updated_at=now,
+            lease=lease_v,
+            fence=fence if fence is not None else (before.fence if before is not None else 0),
+        )
+        row: dict[str, Any] = {
+            "version": after.version,
+            "state": after.state,
+            "data": _json.encode(after.data).decode(),
+            "lease_holder": lease_v.holder if lease_v else None,
+            "lease_expires": lease_v.expires_at if lease_v else None,
+            "lease_token": after.fence,
+            "updated_at": now,
+            **slot_values(k, after.data),
+        }
+        key = {"b_kind": k.name, "b_id": after.id}
+        if before is None:
+            row.update(kind=k.name, id=after.id, created_at=now)
+            await self.conn.execute(_sql.INSERT_RECORD, row)
+        elif op == "delete":
+            await self.conn.execute(_sql.DELETE_RECORD, key)
+            await self.conn.execute(_sql.DELETE_TIMERS, key)
+        else:
+            res = await self.conn.execute(
+                _sql.UPDATE_RECORD, {**row, **key, "b_version": before.version}
+            )
+            if res.rowcount != 1:
+                raise Conflict(f"{k.name} {before.id} changed concurrently; reload and retry")
+        changes = {f: v for f, v in after.data.items() if before is None or before.data.get(f) != v}
+        await self.conn.execute(
+            _sql.INSERT_HISTORY,
+            {
+                "kind": k.name,
+                "record_id": after.id,
+                "version": after.version,
+                "event": event,
+                "transition": transition,
+                "from_state": before.state if before is not None else None,
+                "to_state": after.state,
+                "actor": actor.user,
+                "reason": reason[:255] if reason else None,
+                "data": _json.encode({"input": dict(input or {}), "changes": changes}).decode(),
+                "created_at": now,
+            },
+        )
+        channels = k.channels_of(after)
+        if before is not None:
+            channels = list(dict.fromkeys([*k.channels_of(before), *channels]))
+        payload = {
+            "kind": k.name,
+            "id": after.id,
+            "version": after.version,
+            "op": op,
+            "record": k.public(after),
+            "transition": transition,
+            "from": before.state if before is not None else None,
+            "to": after.state,
+            "by": actor.user,
+            "reason": reason,
+        }
+        if channels:
+            await self._outbox(channels, event, _json.encode(payload))
+        if op != "delete":
+            await self._rearm(k, before, after, actor)
+        return after
+
+    async def _outbox(self, channels: list[str], event: str, data: bytes) -> None:
+        res = await self.conn.execute(
+            _sql.INSERT_OUTBOX,
+            {
+                "channels": _json.encode(channels).decode(),
+                "event": event,
+                "data": data.decode(),
+                "created_at": time.time(),  # real time, not the injectable clock: relay grace
+            },
+        )
+        # Kept in memory so the relay publishes right after commit, unread.
+        key = res.inserted_primary_key
+        assert key is not None
+        self.outbox.append(OutboxRow(int(key[0]), channels, event, data))
+
+    # -- timers -----------------------------------------------------------------
+
+    async def _rearm(self, k: Kind, before: Record | None, after: Record, actor: Actor) -> None:
+        for t in k.timers:
+            was = before is not None and before.state in t.in_states
+            if after.state not in t.in_states:
+                if was:
+                    await self.disarm(k.name, after.id, t.timer_name)
+                continue
+            moved = (
+                before is None
+                or before.state != after.state
+                or (
+                    t.activity_by is not None
+                    and before.get(t.activity_by) != after.get(t.activity_by)
+                )
+            )
+            if moved or is_activity(t, after, actor):
+                await self._arm(k.name, after.id, t.timer_name, self.now + t.after)
+        if before is not None and before.lease is not None and after.lease is None:
+            await self.disarm(k.name, after.id, LEASE_TIMER)
+
+    async def _arm(self, kind: str, id: str, name: str, deadline: float) -> None:
+        values = {"kind": kind, "record_id": id, "name": name, "deadline": deadline}
+        await self.conn.execute(self.store.upsert(s.timers, ["deadline"]), values)
+        if self.earliest_deadline is None or deadline < self.earliest_deadline:
+            self.earliest_deadline = deadline
+
+    async def arm_timer(self, kind: str, id: str, name: str, deadline: float) -> None:
+        """Arm (or move) a record's timer to an absolute deadline."""
+        await self._arm(kind, str(id), name, deadline)
+
+    async def disarm(self, kind: str, id: str, name: str) -> None:
+        t = s.timers.c
+        await self.conn.execute(
+            sa.delete(s.timers).where(t.kind == kind, t.record_id == id, t.name == name)
+        )
+
+
+def is_activity(t: Timer, rec: Record, actor: Actor) -> bool:
+    if actor.is_system:
+        return False
+    if t.activity_by is None:
+        return True
+    owner = rec.get(t.activity_by)
+    return owner is not None and str(owner) == actor.user

@@ -1,0 +1,241 @@
+"""The records HTTP API under ``/api/records``.
+
+The caller is the JWT user (``Authorization: Bearer <token>``; roles and
+claims from the token, the same ones channel permissions use) or, with the
+API key, the backend acting as ``system`` with every role. Errors are
+``{"code", "message", "retry", ...}`` with the stable codes of
+:mod:`relevo.protocol.errors`; ``locked`` adds ``holder``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from relevo.protocol.errors import AuthError, ErrorCode, ProtocolError, RelevoError
+from relevo.records.kinds import Kind
+from relevo.records.model import SYSTEM, Actor
+from relevo.records.service import Records
+from relevo.server.api import error_response, json_response, require_api_key
+
+__all__ = ["actor_of_request", "parse_filter", "records_routes"]
+
+MAX_BODY = 1_048_576
+Handler = Callable[[Request, Records, Actor], Awaitable[Response]]
+_decode_obj = msgspec.json.Decoder(dict[str, Any])
+
+
+def actor_of_request(request: Request, records: Records) -> Actor:
+    auth = request.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        if records.hub is None:
+            raise AuthError("tokens cannot be checked: the records layer has no hub")
+        return Actor.from_identity(records.hub.verifier.verify(auth[7:].strip()))
+    if auth[:7].lower() == "apikey " or request.headers.get("x-api-key"):
+        require_api_key(request)
+        return SYSTEM
+    raise AuthError("send Authorization: Bearer <JWT>, or the API key")
+
+
+def _endpoint(records: Records, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            actor = actor_of_request(request, records)
+            return await handler(request, records, actor)
+        except RelevoError as exc:
+            return error_response(exc)
+
+    endpoint.__name__ = handler.__name__
+    endpoint.__doc__ = handler.__doc__
+    return endpoint
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise RelevoError(f"body over {MAX_BODY} bytes", code=ErrorCode.TOO_LARGE)
+    if not raw.strip():
+        return {}
+    try:
+        return _decode_obj.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(f"the body must be a JSON object: {exc}") from None
+
+
+def _int(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ProtocolError(f"{name} must be an integer")
+    return value
+
+
+def _obj(body: dict[str, Any], name: str) -> dict[str, Any]:
+    value = body.get(name) or {}
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{name} must be an object")
+    return value
+
+
+def _path(request: Request) -> tuple[str, str]:
+    return request.path_params["kind"], request.path_params["id"]
+
+
+def parse_filter(k: Kind, params: Any) -> tuple[dict[str, Any], int | None]:
+    """``?asesor_id=4&state=derivado,en_gestion&limit=50`` → filter and limit."""
+    where: dict[str, Any] = {}
+    limit: int | None = None
+    for name, text in params.multi_items():
+        if name == "limit":
+            try:
+                limit = int(text)
+            except ValueError:
+                raise ProtocolError("limit must be an integer") from None
+            if not 0 < limit <= 10_000:
+                raise ProtocolError("limit must be between 1 and 10000")
+            continue
+        parts = text.split(",") if "," in text else [text]
+        if name in ("id", "state"):
+            values: list[Any] = parts
+        else:
+            f = k.fields.get(name)
+            if f is None:
+                raise ProtocolError(f"{k.name} has no field {name}")
+            try:
+                values = [f.parse(name, p) for p in parts]
+            except ValueError as exc:
+                raise ProtocolError(str(exc)) from None
+        where[name] = values if len(values) > 1 else values[0]
+    return where, limit
+
+
+async def list_records(request: Request, records: Records, actor: Actor) -> Response:
+    """A live query: matching rows plus the channel position read before them."""
+    kind = request.path_params["kind"]
+    where, limit = parse_filter(records.kind(kind), request.query_params)
+    snap = await records.query(kind, where, actor=actor, limit=limit)
+    return json_response(snap.as_dict())
+
+
+async def get_record(request: Request, records: Records, actor: Actor) -> Response:
+    kind, id = _path(request)
+    rec = await records.read(kind, id, actor=actor)
+    return json_response(records.kind(kind).public(rec))
+
+
+async def create_record(request: Request, records: Records, actor: Actor) -> Response:
+    kind = request.path_params["kind"]
+    body = await _body(request)
+    rid = body.get("id")
+    if rid is not None and not isinstance(rid, str | int):
+        raise ProtocolError("id must be a string")
+    rec = await records.create(
+        kind, _obj(body, "data"), by=actor, id=None if rid is None else str(rid)
+    )
+    return json_response(records.kind(kind).public(rec), 201)
+
+
+async def update_record(request: Request, records: Records, actor: Actor) -> Response:
+    kind, id = _path(request)
+    body = await _body(request)
+    rec = await records.update(
+        kind, id, _obj(body, "data"), by=actor,
+        version=_int(body, "version"), fencing_token=_int(body, "fencing_token"),
+    )  # fmt: skip
+    return json_response(records.kind(kind).public(rec))
+
+
+async def run_transition(request: Request, records: Records, actor: Actor) -> Response:
+    kind, id = _path(request)
+    body = await _body(request)
+    reason = body.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise ProtocolError("reason must be a string")
+    rec = await records.transition(
+        kind, id, request.path_params["name"], _obj(body, "data"), by=actor,
+        version=_int(body, "version"), fencing_token=_int(body, "fencing_token"), reason=reason,
+    )  # fmt: skip
+    return json_response(records.kind(kind).public(rec))
+
+
+def _ttl(body: dict[str, Any]) -> float | None:
+    ttl = body.get("ttl")
+    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int | float)):
+        raise ProtocolError("ttl must be a number of seconds")
+    return None if ttl is None else float(ttl)
+
+
+async def acquire_lease(request: Request, records: Records, actor: Actor) -> Response:
+    kind, id = _path(request)
+    lease = await records.acquire_lease(kind, id, by=actor, ttl=_ttl(await _body(request)))
+    return json_response(lease.as_dict())
+
+
+async def heartbeat_lease(request: Request, records: Records, actor: Actor) -> Response:
+    kind, id = _path(request)
+    body = await _body(request)
+    token = _int(body, "fencing_token")
+    if token is None:
+        raise ProtocolError("fencing_token is required")
+    lease = await records.heartbeat(kind, id, by=actor, fencing_token=token, ttl=_ttl(body))
+    return json_response(lease.as_dict())
+
+
+async def release_lease(request: Request, records: Records, actor: Actor) -> Response:
+    kind, id = _path(request)
+    body = await _body(request)
+    token = _int(body, "fencing_token")
+    if token is None and "fencing_token" in request.query_params:
+        try:
+            token = int(request.query_params["fencing_token"])
+        except ValueError:
+            raise ProtocolError("fencing_token must be an integer") from None
+    rec = await records.release_lease(kind, id, by=actor, fencing_token=token)
+    return json_response(records.kind(kind).public(rec))
+
+
+async def record_history(request: Request, records: Records, actor: Actor) -> Response:
+    kind, id = _path(request)
+    await records.read(kind, id, actor=actor)
+    try:
+        limit = int(request.query_params.get("limit", "100"))
+    except ValueError:
+        raise ProtocolError("limit must be an integer") from None
+    if not 0 < limit <= 1000:
+        raise ProtocolError("limit must be between 1 and 1000")
+    entries = await records.history(kind, id, limit=limit)
+    return json_response({"kind": kind, "id": id, "entries": [e.as_dict() for e in entries]})
+
+
+async def record_activity(request: Request, records: Records, actor: Actor) -> Response:
+    kind, id = _path(request)
+    await records.read(kind, id, actor=actor)
+    deadline = await records.touch(kind, id, by=actor)
+    return json_response({"deadline": None if deadline is None else int(deadline * 1000)})
+
+
+def records_routes(records: Records) -> list[Route]:
+    base = "/api/records/{kind}"
+    one = base + "/{id}"
+
+    def route(path: str, handler: Handler, method: str) -> Route:
+        return Route(path, _endpoint(records, handler), methods=[method])
+
+    return [
+        route(base, list_records, "GET"),
+        route(base, create_record, "POST"),
+        route(one, get_record, "GET"),
+        route(one, update_record, "PATCH"),
+        route(one + "/transitions/{name}", run_transition, "POST"),
+        route(one + "/lease", acquire_lease, "POST"),
+        route(one + "/lease/heartbeat", heartbeat_lease, "POST"),
+        route(one + "/lease", release_lease, "DELETE"),
+        route(one + "/history", record_history, "GET"),
+        route(one + "/activity", record_activity, "POST"),
+    ]

@@ -1,0 +1,1 @@
+"""Alembic migrations of the records store (applied by ``relevo migrate``)."""

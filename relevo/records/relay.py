@@ -1,0 +1,236 @@
+"""The outbox relay: publishes committed changes, in commit order, after commit.
+
+Each node runs one, with two paths:
+
+- **Fast path.** A transaction that commits on this node hands its outbox
+  rows (already in memory) to the relay, which publishes them at once, in
+  commit order, without reading them back, and marks them sent in batches.
+- **Slow path.** Every ``poll_interval`` the relay claims rows nobody
+  published: rows older than ``grace`` (their node died, or crashed between
+  commit and hand-over) — and at start, every pending row. Claims run in a
+  write transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL and MySQL, the
+  single writer on SQLite), so relays on several nodes split that work.
+
+A row is marked sent only after the broker accepted it: delivery is at least
+once. A crash between publish and mark republishes, and clients drop the
+duplicate by record version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import msgspec
+import sqlalchemy as sa
+
+from relevo.protocol.types import Publication
+from relevo.records import schema as s
+from relevo.records.store import DbConn, Store
+
+__all__ = ["OutboxRelay", "OutboxRow", "Publisher"]
+
+log = logging.getLogger("relevo.records.relay")
+
+_channels = msgspec.json.Decoder(list[str])
+
+
+class Publisher(Protocol):
+    """What the relay publishes to: the hub (``Hub.publish``)."""
+
+    async def publish(
+        self, channel: str, event: str, data: bytes, source: str = ...
+    ) -> Publication: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    seq: int
+    channels: list[str]
+    event: str
+    data: bytes
+
+
+class OutboxRelay:
+    MAX_QUEUE = 10_000
+    """Committed rows held in memory for the fast path, at most."""
+    MARK_DELAY = 0.05
+    """Seconds published rows wait to be marked sent, so marks go in batches."""
+
+    def __init__(
+        self,
+        store: Store,
+        publisher: Publisher,
+        *,
+        poll_interval: float = 1.0,
+        grace: float = 5.0,
+        batch: int = 500,
+        retention: float = 3600.0,
+    ) -> None:
+        self.store = store
+        self.publisher = publisher
+        self.poll_interval = poll_interval
+        self.grace = grace
+        self.batch = batch
+        self.retention = retention
+        self.published = 0
+        self._queue: list[OutboxRow] = []
+        self._unmarked: list[int] = []
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._last_poll = 0.0
+        self._marks_since = 0.0
+        self._started_at = 0.0
+        self._last_prune = time.monotonic()
+
+    def enqueue(self, rows: list[OutboxRow]) -> None:
+        """Rows this node just committed: publish them now. While the broker
+        is down the queue stops growing at ``MAX_QUEUE``; rows past it stay
+        in the outbox table, where the slow path finds them."""
+        if len(self._queue) < self.MAX_QUEUE:
+            self._queue.extend(rows)
+        self._idle.clear()
+        self._wake.set()
+
+    def start(self) -> None:
+        self._started_at = time.time()
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox-relay")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        try:
+            await self._flush_marks()
+        except Exception:
+            log.warning("could not mark %d published outbox rows", len(self._unmarked))
+
+    async def idle(self) -> None:
+        """Wait until everything committed so far on this node is published."""
+        await self._idle.wait()
+
+    async def _run(self) -> None:
+        backoff = 0.05
+        first = True
+        while True:
+            self._wake.clear()
+            try:
+                if first or time.monotonic() - self._last_poll >= self.poll_interval:
+                    while await self.drain_once(all_pending=first) >= self.batch:
+                        pass
+                    self._last_poll = time.monotonic()
+                    first = False
+                await self._publish_queue()
+                if self._unmarked and time.monotonic() - self._marks_since >= self.MARK_DELAY:
+                    await self._flush_marks()
+                await self._maybe_prune()
+                backoff = 0.05
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay failed; retrying in %.2fs", backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if self._wake.is_set():
+                continue
+            self._idle.set()
+            timeout = self.MARK_DELAY if self._unmarked else self.poll_interval
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    async def _publish_queue(self) -> None:
+        while self._queue:
+            rows, self._queue = self._queue, []
+            for i, row in enumerate(rows):
+                try:
+                    await self._publish(row)
+                except BaseException:
+                    self._queue[:0] = rows[i:]  # keep the order; retry from here
+                    raise
+                if not self._unmarked:
+                    self._marks_since = time.monotonic()
+                self._unmarked.append(row.seq)
+                if len(self._unmarked) >= self.batch:
+                    await self._flush_marks()
+            await asyncio.sleep(0)  # let commits that raced us join this burst
+
+    async def _publish(self, row: OutboxRow) -> None:
+        for ch in row.channels:
+            await self.publisher.publish(ch, row.event, row.data, source="records")
+        self.published += 1
+
+    async def _flush_marks(self) -> None:
+        if not self._unmarked:
+            return
+        seqs, self._unmarked = self._unmarked, []
+        try:
+            async with self.store.write() as conn:
+                await self._mark(conn, seqs)
+        except BaseException:
+            self._unmarked[:0] = seqs
+            raise
+
+    def _pending(self, all_pending: bool) -> sa.Select[Any]:
+        # Never rows this node may still hand over itself: those committed
+        # since it started (at start) or within ``grace`` (later).
+        o = s.outbox.c
+        horizon = self._started_at if all_pending else time.time() - self.grace
+        stmt = sa.select(o.seq, o.channels, o.event, o.data).where(
+            o.sent_at.is_(None), o.created_at < horizon
+        )
+        in_flight = [r.seq for r in self._queue] + self._unmarked
+        if in_flight:
+            stmt = stmt.where(o.seq.not_in(in_flight))
+        return stmt.order_by(o.seq).limit(self.batch)
+
+    async def drain_once(self, *, all_pending: bool = False) -> int:
+        """Claim and publish one batch of rows nobody published (older than
+        ``grace``, or all with ``all_pending``); returns how many it claimed."""
+        error: BaseException | None = None
+        async with self.store.write() as conn:
+            stmt = self.store.locked(self._pending(all_pending), skip=True)
+            rows = (await conn.execute(stmt)).all()
+            done: list[int] = []
+            for seq, channels, event, data in rows:
+                payload = data.encode() if isinstance(data, str) else bytes(data)
+                try:
+                    await self._publish(
+                        OutboxRow(int(seq), _channels.decode(channels), event, payload)
+                    )
+                except Exception as exc:
+                    error = exc
+                    break
+                done.append(int(seq))
+            await self._mark(conn, done)
+        if error is not None:
+            raise error
+        return len(rows)
+
+    async def _mark(self, conn: DbConn, seqs: list[int]) -> None:
+        if seqs:
+            o = s.outbox.c
+            await conn.execute(
+                sa.update(s.outbox).where(o.seq.in_(seqs)).values(sent_at=time.time())
+            )
+
+    async def _maybe_prune(self) -> None:
+        if time.monotonic() - self._last_prune < 60.0:
+            return
+        self._last_prune = time.monotonic()
+        o = s.outbox.c
+        horizon = time.time() - self.retention
+        async with self.store.write() as conn:
+            await conn.execute(
+                sa.delete(s.outbox).where(o.sent_at.is_not(None), o.sent_at < horizon)
+            )

@@ -1,0 +1,105 @@
+"""Leave hooks: at least once, after a grace, also when the node died."""
+
+from __future__ import annotations
+
+from relevo.records import MockClock
+
+from .conftest import NodeFactory
+
+
+async def test_hook_runs_once_after_the_grace(make_node: NodeFactory) -> None:
+    clock = MockClock()
+    node = await make_node(clock=clock, start=False)
+    tracker = node.records.leaves
+    calls: list[str] = []
+
+    async def hook(user: str) -> None:
+        calls.append(user)
+
+    node.records.on_leave(hook)
+    online = {"4"}
+    tracker.online_users = lambda: set(online)
+    await tracker.tick()
+    online.clear()
+    await tracker.user_left("4")
+    clock.advance(0.5)
+    await tracker.tick()
+    assert calls == []  # still within the grace (1 s)
+    clock.advance(1)
+    await tracker.tick()
+    await tracker.tick()
+    assert calls == ["4"]
+
+
+async def test_no_hook_when_the_user_is_back_in_time(make_node: NodeFactory) -> None:
+    clock = MockClock()
+    a = await make_node(clock=clock, start=False, node="a")
+    b = await make_node(clock=clock, start=False, node="b")
+    calls: list[str] = []
+
+    async def hook(user: str) -> None:
+        calls.append(user)
+
+    a.records.on_leave(hook)
+    b.records.on_leave(hook)
+    a.records.leaves.online_users = set
+    b.records.leaves.online_users = lambda: {"4"}  # the reload landed on node b
+    await a.records.leaves.user_left("4")
+    await b.records.leaves.tick()
+    clock.advance(2)
+    await a.records.leaves.tick()
+    await b.records.leaves.tick()
+    assert calls == []
+
+
+async def test_a_dead_nodes_users_get_their_hook_elsewhere(make_node: NodeFactory) -> None:
+    clock = MockClock()
+    a = await make_node(clock=clock, start=False, node="a")
+    b = await make_node(clock=clock, start=False, node="b")
+    calls: list[tuple[str, str]] = []
+
+    async def hook_b(user: str) -> None:
+        calls.append(("b", user))
+
+    b.records.on_leave(hook_b)
+    a.records.leaves.online_users = lambda: {"4", "7"}
+    b.records.leaves.online_users = lambda: {"9"}
+    await a.records.leaves.tick()
+    await b.records.leaves.tick()
+    # Node a dies: no leave listener ever runs there, its heartbeat stops.
+    clock.advance(1.9)
+    await b.records.leaves.tick()
+    assert calls == []
+    clock.advance(0.5)  # past node_timeout (2 s)
+    await b.records.leaves.tick()
+    assert sorted(calls) == [("b", "4"), ("b", "7")]
+    await b.records.leaves.tick()
+    assert len(calls) == 2
+
+
+async def test_a_failed_hook_is_retried(make_node: NodeFactory) -> None:
+    clock = MockClock()
+    node = await make_node(clock=clock, start=False)
+    tracker = node.records.leaves
+    tracker.claim_ttl = 5
+    attempts: list[str] = []
+
+    async def flaky(user: str) -> None:
+        attempts.append(user)
+        if len(attempts) == 1:
+            raise RuntimeError("database hiccup")
+
+    node.records.on_leave(flaky)
+    await tracker.user_left("4")
+    clock.advance(1.1)
+    await tracker.tick()
+    assert attempts == ["4"]
+    clock.advance(1)
+    await tracker.tick()
+    assert attempts == ["4"]  # claimed by the failed attempt until claim_ttl
+    clock.advance(5)
+    await tracker.tick()
+    assert attempts == ["4", "4"]
+    clock.advance(10)
+    await tracker.tick()
+    assert attempts == ["4", "4"]
