@@ -178,9 +178,12 @@ class RelevoServer:
         broker: Broker | None = None,
         extensions: list[Extension] | None = None,
         sock: socket.socket | None = None,
+        hub: Hub | None = None,
     ) -> None:
         self.settings = settings
-        self.hub = Hub(settings, broker if broker is not None else create_broker(settings))
+        if hub is None:
+            hub = Hub(settings, broker if broker is not None else create_broker(settings))
+        self.hub = hub
         self.app = create_app(self.hub, extensions)
         self.sock = sock
         config_kwargs: dict[str, Any] = {

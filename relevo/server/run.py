@@ -3,29 +3,42 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import logging
+import socket
 import sys
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from relevo.hub.hub import Hub
-from relevo.server.app import Extension, RelevoServer
-from relevo.settings import Settings
+from relevo.server.app import Extension, RelevoServer, create_broker
+from relevo.settings import NamespaceSettings, Settings
 
 if TYPE_CHECKING:
     from relevo.records.service import Records
 
-__all__ = ["build_extensions", "build_records", "migrate", "run_server"]
+__all__ = [
+    "app_extensions",
+    "build_extensions",
+    "build_records",
+    "build_server",
+    "migrate",
+    "run_server",
+    "with_app_namespaces",
+]
 
 log = logging.getLogger("relevo")
 
 
 def demo_extension() -> Extension:
     async def demo(request: Request) -> Response:
-        return RedirectResponse("/static/demo.html")
+        query = request.url.query
+        return RedirectResponse("/static/demo.html" + (f"?{query}" if query else ""))
 
     return Extension(
         "demo", routes=[Route("/demo", demo)], links=[("Demo en vivo", "/static/demo.html")]
@@ -53,7 +66,60 @@ def build_extensions(
         from relevo.records.extension import records_extension
 
         extensions.append(records_extension(records, migrate=True))
+    if settings.apps:
+        if hub is None or records is None:
+            raise RuntimeError("apps need the hub and the records service")
+        extensions.extend(app_extensions(settings, hub, records))
     return extensions
+
+
+def with_app_namespaces(settings: Settings) -> Settings:
+    """The apps' channel rules added to the configured ones; a namespace of the
+    same name in relevo.toml wins over an app's default."""
+    from relevo.apps.registry import load_app
+
+    have = {ns.name for ns in settings.namespaces}
+    added: list[NamespaceSettings] = []
+    for name in settings.apps:
+        for ns in load_app(name).namespaces(settings.app.get(name, {})):
+            if ns.name not in have:
+                have.add(ns.name)
+                added.append(ns)
+    return dataclasses.replace(settings, namespaces=settings.namespaces + tuple(added))
+
+
+def app_extensions(settings: Settings, hub: Hub, records: Records) -> list[Extension]:
+    """Register each app's kinds, build its extension, and in demo mode seed it
+    once the records store has started (the records extension starts first)."""
+    from relevo.apps.base import AppContext
+    from relevo.apps.registry import load_app
+
+    extensions: list[Extension] = []
+    for name in settings.apps:
+        module = load_app(name)
+        ctx = AppContext(name, settings, hub, records, settings.app.get(name, {}))
+        records.register(*module.kinds(ctx.options))
+        ext: Extension = module.extension(ctx)
+        if settings.demo:
+            ext.startup.append(functools.partial(module.seed_demo, ctx))
+        extensions.append(ext)
+    return extensions
+
+
+def build_server(settings: Settings, sock: socket.socket | None = None) -> RelevoServer:
+    """Everything ``relevo serve`` runs: hub, records, apps, pages."""
+    if settings.apps:
+        settings = with_app_namespaces(settings)
+    hub = Hub(settings, create_broker(settings))
+    records = build_records(settings)
+    if records is not None:
+        records.attach(hub)
+    server = RelevoServer(
+        settings, hub=hub, extensions=build_extensions(settings, hub, records), sock=sock
+    )
+    if records is not None:
+        server.app.state.ready_checks.append(records.ready)
+    return server
 
 
 def run_server(settings: Settings) -> None:
@@ -61,20 +127,18 @@ def run_server(settings: Settings) -> None:
         level=settings.server.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if settings.server.workers > 1:
         from relevo.server.workers import run_workers
 
         run_workers(settings)
         return
-    records = build_records(settings)
-    server = RelevoServer(settings, extensions=build_extensions(settings, records=records))
-    if records is not None:
-        records.attach(server.hub)
-        server.app.state.ready_checks.append(records.ready)
-    host = settings.server.host
+    server = build_server(settings)
+    host, port = settings.server.host, settings.server.port
+    broker = _safe_url(settings.broker.url)
     print(
-        f"relevo: serving on http://{host}:{settings.server.port} "
-        f"(WebSocket ws://{host}:{settings.server.port}/ws, broker {settings.broker.url})",
+        f"relevo: serving on http://{host}:{port} "
+        f"(WebSocket ws://{host}:{port}/ws, broker {broker})",
         file=sys.stderr,
     )
     try:
@@ -83,6 +147,17 @@ def run_server(settings: Settings) -> None:
         uvloop.run(server.serve())
     except ImportError:
         asyncio.run(server.serve())
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for logs."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{parts.hostname}"
+        if parts.port:
+            netloc += f":{parts.port}"
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
 
 
 def migrate(settings: Settings) -> int:

@@ -124,12 +124,11 @@ def _worker_main(settings: Settings, index: int, parent: int) -> None:
         format=f"%(asctime)s %(levelname)s [worker {index}] %(name)s: %(message)s",
     )
     threading.Thread(target=_orphan_watch, args=(parent,), daemon=True).start()
-    from relevo.server.app import RelevoServer
-    from relevo.server.run import build_extensions
+    from relevo.server.run import build_server
 
     single = dataclasses.replace(settings, server=dataclasses.replace(settings.server, workers=1))
     sock = _listen_socket(settings.server.host, settings.server.port)
-    server = RelevoServer(single, extensions=build_extensions(single), sock=sock)
+    server = build_server(single, sock=sock)
     try:
         import uvloop
 
