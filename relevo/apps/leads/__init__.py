@@ -1,0 +1,85 @@
+"""The leads app: lead follow-up ("seguimiento") for a GTR who routes leads
+and the asesores who work them — seeds 000 and 001, rebuilt on relevo.
+
+Modules (one concept each)::
+
+    options     [app.leads] of relevo.toml: timeout, lease TTL, the wizard's choices
+    kind        the lead state machine and the user directory, as records kinds
+    service     the actions (assign, open the wizard, heartbeat, step, complete, import)
+    csv_import  reading a CSV of new leads, errors by line
+    http        pages, assets and /api/leads/...
+    demo        sample data and the development login of ``relevo demo``
+    bench       the issue's target: 5,000 leads, 50 assignments/s, p99 to screen
+
+See ``docs/apps/leads.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from relevo.apps.base import AppContext
+from relevo.records import Kind
+from relevo.server.app import Extension
+from relevo.settings import NamespaceSettings, Rule
+
+from .demo import demo_routes, seed
+from .http import LeadsHttp
+from .kind import LEAD, lead_kind, user_kind
+from .options import LeadsOptions
+from .service import LeadsService
+
+__all__ = ["NAME", "LeadsOptions", "LeadsService", "extension", "kinds", "namespaces", "seed_demo"]
+
+NAME = "leads"
+LINKS = [("Leads (GTR / asesores)", "/leads/")]
+
+
+def namespaces(options: Mapping[str, Any] | None = None) -> tuple[NamespaceSettings, ...]:
+    """``gtr`` (every lead), ``asesor:{id}`` (an asesor's own leads: only that
+    asesor, and GTRs), ``presencia:{id}`` (an asesor's availability, seen by GTRs)."""
+    opts = LeadsOptions.from_mapping(options)
+    staff = (Rule(role="gtr"), Rule(role="admin"))
+    return (
+        NamespaceSettings(
+            "gtr", subscribe=staff, history_size=opts.history_size, history_ttl=opts.history_ttl
+        ),
+        NamespaceSettings(
+            "asesor",
+            subscribe=(Rule(role="asesor", channel="asesor:{user}"), *staff),
+            history_size=500,
+            history_ttl=opts.history_ttl,
+        ),
+        NamespaceSettings(
+            "presencia",
+            subscribe=(Rule(role="asesor", channel="presencia:{user}"), *staff),
+            presence=staff,
+            join_leave=True,
+            history_size=0,
+        ),
+    )
+
+
+def kinds(options: Mapping[str, Any] | None = None) -> list[Kind]:
+    return [lead_kind(LeadsOptions.from_mapping(options)), user_kind()]
+
+
+def extension(ctx: AppContext) -> Extension:
+    """Pages under ``/leads/``, actions under ``/api/leads/``, and a leave
+    hook that frees the wizards of an asesor whose last connection went."""
+    opts = LeadsOptions.from_mapping(ctx.options)
+    if LEAD not in ctx.records.kinds:
+        ctx.records.register(*kinds(ctx.options))
+    service = LeadsService(ctx.records, opts)
+    ctx.records.on_leave(service.user_left)
+    http = LeadsHttp(ctx.records, service, opts, demo=ctx.settings.demo)
+    routes = [*http.routes(), *demo_routes(ctx.records, ctx.settings)]
+    return Extension(NAME, routes=routes, links=list(LINKS))
+
+
+async def seed_demo(ctx: AppContext) -> None:
+    """Sample users (1 GTR, 4 asesores, 1 admin) and leads in every state;
+    does nothing when the directory already has users."""
+    opts = LeadsOptions.from_mapping(ctx.options)
+    await seed(ctx.records, LeadsService(ctx.records, opts), opts.demo_leads)

@@ -1,0 +1,235 @@
+"""The leads app over HTTP: its pages, their assets, and ``/api/leads/...``.
+
+Reads need no endpoint of their own: the pages use the records API's live
+queries (``GET /api/records/lead`` for the GTR, ``?asesor_id=<me>`` for an
+asesor) and ``/api/records/lead/{id}/history``. The endpoints here are the
+actions, each a :class:`~relevo.apps.leads.service.LeadsService` call.
+
+Auth is the records API's: ``Authorization: Bearer <JWT>`` (a user) or the
+API key (a backend acting as ``system``). Errors are ``{"code", "message",
+"retry", ...}`` with the stable codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from relevo.protocol.errors import ErrorCode, PermissionDenied, ProtocolError, RelevoError
+from relevo.records import Actor, Records
+from relevo.records.http import actor_of_request
+from relevo.server.api import error_response, json_response
+
+from .csv_import import MAX_BYTES, CsvProblem, parse_leads_csv
+from .kind import LEAD
+from .options import LeadsOptions
+from .service import LeadsService, bad_request
+
+__all__ = ["STATIC", "LeadsHttp"]
+
+STATIC = resources.files("relevo.apps.leads") / "static"
+PAGES = {"login": "login.html", "gtr": "gtr.html", "asesor": "asesor.html"}
+MAX_BODY = 65_536
+_decode = msgspec.json.Decoder(dict[str, Any])
+
+Handler = Callable[[Request, Actor], Awaitable[Response]]
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise RelevoError(f"body over {MAX_BODY} bytes", code=ErrorCode.TOO_LARGE)
+    if not raw.strip():
+        return {}
+    try:
+        return _decode.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(f"the body must be a JSON object: {exc}") from None
+
+
+def _token(body: dict[str, Any]) -> int:
+    token = body.get("fencing_token")
+    if isinstance(token, bool) or not isinstance(token, int):
+        raise bad_request("fencing_token (an integer) is required", field="fencing_token")
+    return token
+
+
+def _data(body: dict[str, Any]) -> dict[str, Any]:
+    data = body.get("data") or {}
+    if not isinstance(data, dict):
+        raise bad_request("data must be an object", field="data")
+    return data
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() in ("1", "true", "yes")
+
+
+class LeadsHttp:
+    def __init__(
+        self, records: Records, service: LeadsService, options: LeadsOptions, *, demo: bool
+    ) -> None:
+        self.records = records
+        self.service = service
+        self.options = options
+        self.demo = demo
+
+    def _endpoint(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                actor = actor_of_request(request, self.records)
+                return await handler(request, actor)
+            except RelevoError as exc:
+                return error_response(exc)
+
+        endpoint.__name__ = handler.__name__
+        return endpoint
+
+    def _public(self, lead: Any) -> dict[str, Any]:
+        return self.records.kind(LEAD).public(lead)
+
+    # -- pages ---------------------------------------------------------------------
+
+    async def page(self, request: Request) -> Response:
+        name = request.path_params.get("page", "")
+        if name not in PAGES:
+            return RedirectResponse("/leads/login")
+        return FileResponse(
+            str(STATIC / PAGES[name]),
+            media_type="text/html",
+            headers={"Cache-Control": "no-cache"},
+        )
+
+    async def home(self, request: Request) -> Response:
+        return RedirectResponse("/leads/login")
+
+    async def config(self, request: Request) -> Response:
+        """What the pages need to know: timeouts, the wizard's choices, demo mode."""
+        o = self.options
+
+        def pairs(m: Any) -> list[dict[str, str]]:
+            return [{"code": k, "label": v} for k, v in m.items()]
+
+        return json_response(
+            {
+                "timeout": o.timeout,
+                "lease_ttl": o.lease_ttl,
+                "heartbeat": o.heartbeat_every,
+                "max_leads": o.max_leads,
+                "tipificaciones": pairs(o.tipificaciones),
+                "resultados": pairs(o.resultados),
+                "proximas_acciones": pairs(o.proximas_acciones),
+                "demo": self.demo,
+                "token_url": o.token_url,
+            },
+        )
+
+    # -- the directory ----------------------------------------------------------------
+
+    async def me(self, request: Request, actor: Actor) -> Response:
+        users = {u.id: u for u in await self.service.users()}
+        user = users.get(actor.user)
+        name = str(user.get("nombre")) if user else str(actor.claims.get("name") or actor.user)
+        return json_response({"id": actor.user, "nombre": name, "roles": sorted(actor.roles)})
+
+    async def users(self, request: Request, actor: Actor) -> Response:
+        """The directory (names for ids); asesores see only names and roles."""
+        if not actor.privileged and not actor.roles & {"gtr", "admin", "asesor"}:
+            raise PermissionDenied(f"user {actor.user} has no leads role (gtr, asesor, admin)")
+        rows = [
+            {"id": u.id, "nombre": u.get("nombre"), "rol": u.get("rol"), "activo": u.get("activo")}
+            for u in await self.service.users()
+        ]
+        return json_response({"users": rows})
+
+    # -- GTR ------------------------------------------------------------------------
+
+    async def create(self, request: Request, actor: Actor) -> Response:
+        rec = await self.service.create(actor, _data(await _json(request)))
+        return json_response(self._public(rec), 201)
+
+    async def assign(self, request: Request, actor: Actor) -> Response:
+        body = await _json(request)
+        rec = await self.service.assign(
+            actor, request.path_params["id"], body.get("asesor_id"), force=bool(body.get("force"))
+        )
+        return json_response(self._public(rec))
+
+    async def import_csv(self, request: Request, actor: Actor) -> Response:
+        """The CSV is the request body (``text/csv``); ``?dry_run=1`` checks
+        without writing, ``?strict=1`` writes nothing if any row is bad."""
+        self.service.require_gtr(actor)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BYTES:
+                raise RelevoError("the CSV is over 4 MB", code=ErrorCode.TOO_LARGE)
+            chunks.append(chunk)
+        try:
+            parsed = parse_leads_csv(b"".join(chunks))
+        except CsvProblem as exc:
+            raise bad_request(exc.message, reason=exc.code) from None
+        result = await self.service.import_csv(
+            actor, parsed, dry_run=_flag(request, "dry_run"), strict=_flag(request, "strict")
+        )
+        return json_response(result.as_dict())
+
+    # -- asesor -----------------------------------------------------------------------
+
+    async def open(self, request: Request, actor: Actor) -> Response:
+        body = await _json(request)
+        rec, lease = await self.service.open(actor, request.path_params["id"], body.get("tab"))
+        return json_response({"record": self._public(rec), "lease": lease.as_dict()})
+
+    async def heartbeat(self, request: Request, actor: Actor) -> Response:
+        body = await _json(request)
+        rec, lease = await self.service.heartbeat(actor, request.path_params["id"], _token(body))
+        return json_response({"record": self._public(rec), "lease": lease.as_dict()})
+
+    async def step(self, request: Request, actor: Actor) -> Response:
+        body = await _json(request)
+        rec = await self.service.step(actor, request.path_params["id"], _token(body), _data(body))
+        return json_response({"record": self._public(rec)})
+
+    async def complete(self, request: Request, actor: Actor) -> Response:
+        body = await _json(request)
+        rec = await self.service.complete(
+            actor, request.path_params["id"], _token(body), _data(body)
+        )
+        return json_response({"record": self._public(rec)})
+
+    async def close(self, request: Request, actor: Actor) -> Response:
+        body = await _json(request)
+        rec = await self.service.close(actor, request.path_params["id"], _token(body))
+        return json_response({"record": self._public(rec)})
+
+    # -- routes -------------------------------------------------------------------------
+
+    def routes(self) -> list[BaseRoute]:
+        ep = self._endpoint
+        one = "/api/leads/{id}"
+        return [
+            Route("/leads", self.home),
+            Route("/leads/", self.home),
+            Mount("/leads/static", StaticFiles(directory=str(STATIC)), name="leads-static"),
+            Route("/leads/{page}", self.page),
+            Route("/api/leads/config", self.config),
+            Route("/api/leads/me", ep(self.me)),
+            Route("/api/leads/users", ep(self.users)),
+            Route("/api/leads/create", ep(self.create), methods=["POST"]),
+            Route("/api/leads/import", ep(self.import_csv), methods=["POST"]),
+            Route(one + "/assign", ep(self.assign), methods=["POST"]),
+            Route(one + "/open", ep(self.open), methods=["POST"]),
+            Route(one + "/heartbeat", ep(self.heartbeat), methods=["POST"]),
+            Route(one + "/step", ep(self.step), methods=["POST"]),
+            Route(one + "/complete", ep(self.complete), methods=["POST"]),
+            Route(one + "/close", ep(self.close), methods=["POST"]),
+        ]
