@@ -12,6 +12,7 @@ from relevo.settings import NamespaceSettings, Rule
 __all__ = ["Permissions", "namespace_of", "rule_allows"]
 
 _PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
+_SAFE_VALUE = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
 
 
 def namespace_of(channel: str) -> str:
@@ -24,7 +25,9 @@ def _match_pattern(pattern: str, channel: str, identity: Identity) -> bool:
     for m in _PLACEHOLDER.finditer(pattern):
         parts.append(pattern[last : m.start()])
         value = identity.claim(m.group(1))
-        if not value:
+        if not value or not _SAFE_VALUE.fullmatch(value):
+            # A claim with ":" or "*" in it could reach into another user's or
+            # tenant's channels ("acme:conv" inside "t:{tenant}:*"): never match.
             return False
         parts.append(value)
         last = m.end()

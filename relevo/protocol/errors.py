@@ -53,6 +53,23 @@ class ErrorCode(StrEnum):
     LOCKED = "locked"
 
 
+#: The HTTP status that goes with each code.
+HTTP_STATUS = {
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.TOO_LARGE: 413,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.LIMIT_EXCEEDED: 429,
+    ErrorCode.SLOW_CONSUMER: 429,
+    ErrorCode.TOKEN_EXPIRED: 401,
+    ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.INTERNAL: 500,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.LOCKED: 423,
+}
+
 #: Codes a client may retry the same request after (possibly after a delay).
 RETRYABLE = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE, ErrorCode.INTERNAL})
 
@@ -95,6 +112,7 @@ class RelevoError(Exception):
         self.message = message
         if code is not None:
             self.code = code
+            self.status = HTTP_STATUS.get(code, self.status)
 
     @property
     def retry(self) -> bool:

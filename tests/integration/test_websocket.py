@@ -99,6 +99,11 @@ async def test_tenant_isolation(server: RelevoServer) -> None:
     got_b = [await b.recv() for _ in range(20)]
     assert {m["ch"] for m in got_a} == {"t:acme:inbox"}
     assert {m["ch"] for m in got_b} == {"t:globex:inbox"}
+    # A tenant claim that smuggles a ":" cannot reach into another tenant's channels.
+    sneaky = await connected(server, token("u3", (), tenant="globex:inbox"))
+    smuggled = await sneaky.request({"id": 1, "op": "sub", "ch": "t:globex:inbox:x"})
+    assert smuggled["err"]["code"] == "forbidden"
+    await sneaky.close()
     ok = await a.request({"id": 5, "op": "pub", "ch": "t:acme:inbox", "ev": "typing", "data": {}})
     assert ok["ok"]["offset"] == 21
     leaked = []

@@ -97,6 +97,8 @@ def test_every_error_code_is_encodable(code: ErrorCode) -> None:
 
 def test_error_classes_carry_their_codes() -> None:
     assert LimitExceeded("x").code is ErrorCode.LIMIT_EXCEEDED
+    assert RelevoError("big", code=ErrorCode.TOO_LARGE).status == 413
+    assert LimitExceeded("x", code=ErrorCode.RATE_LIMITED).status == 429
     assert LimitExceeded("x", code=ErrorCode.RATE_LIMITED).code is ErrorCode.RATE_LIMITED
 
 

@@ -1,0 +1,80 @@
+"""The cargue app (seed 003): load-out checks. Each vendor has a plantilla of
+product rows for the day's load; on the phone he ticks **V**, the dispatcher
+sees it at once and ticks **D**. One group per vendor: ``cargue:<vendedor>``.
+
+Modules (one concept each)::
+
+    options   the [app.cargue] table, validated
+    kinds     cargue_item (the V/D state machine) and cargue_user (the directory)
+    service   tick / untick (idempotent), load a plantilla, progress per vendor
+    http      pages, assets and /api/cargue/...
+    demo      sample data for ``relevo demo``
+
+Guide: ``docs/apps/cargue.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from relevo.apps.base import AppContext
+from relevo.records import Kind
+from relevo.server.app import Extension
+from relevo.settings import NamespaceSettings, Rule
+
+from .demo import seed
+from .http import CargueHttp
+from .kinds import ITEM, ROLE_ADMIN, ROLE_DESPACHADOR, ROLE_VENDEDOR, item_kind, user_kind
+from .options import CargueOptions, parse_options
+from .service import CargueService
+
+__all__ = [
+    "NAME",
+    "CargueOptions",
+    "CargueService",
+    "extension",
+    "kinds",
+    "namespaces",
+    "seed_demo",
+]
+
+NAME = "cargue"
+
+
+def namespaces(options: Mapping[str, Any] | None = None) -> tuple[NamespaceSettings, ...]:
+    """``cargue:<vendedor>``: that vendor, and staff; ``despacho:*`` (every
+    vendor's rows, the directory): staff only. Nobody publishes from a
+    browser: every tick goes through ``/api/cargue``."""
+    opts = parse_options(options)
+    staff = (Rule(role=ROLE_DESPACHADOR), Rule(role=ROLE_ADMIN))
+    size, ttl = opts.history_size, opts.history_ttl
+    return (
+        NamespaceSettings(
+            "cargue",
+            subscribe=(Rule(role=ROLE_VENDEDOR, channel="cargue:{user}"), *staff),
+            history_size=size,
+            history_ttl=ttl,
+        ),
+        NamespaceSettings("despacho", subscribe=staff, history_size=size, history_ttl=ttl),
+    )
+
+
+def kinds(options: Mapping[str, Any] | None = None) -> list[Kind]:
+    return [item_kind(), user_kind()]
+
+
+def extension(ctx: AppContext) -> Extension:
+    """Pages under ``/cargue/``, actions under ``/api/cargue/``."""
+    if ITEM not in ctx.records.kinds:
+        ctx.records.register(*kinds(ctx.options))
+    service = CargueService(ctx.records, parse_options(ctx.options))
+    http = CargueHttp(service, ctx.settings)
+    return Extension(
+        NAME, routes=http.routes(), links=[("Cargue (vendedor / despacho)", "/cargue/")]
+    )
+
+
+async def seed_demo(ctx: AppContext) -> None:
+    """A dispatcher, three vendors and today's plantillas; idempotent."""
+    await seed(ctx.records, CargueService(ctx.records, parse_options(ctx.options)))

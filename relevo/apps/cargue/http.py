@@ -1,0 +1,128 @@
+"""The cargue app over HTTP: pages, assets, and ``/api/cargue/...``.
+
+Reads need no endpoint of their own: the pages use live queries of the
+records API — ``GET /api/records/cargue_item?vendedor_id=<me>&fecha=<hoy>``
+for a vendor (channel ``cargue:<me>``), ``?fecha=<hoy>`` for the dispatcher
+(``despacho:cargue``). The endpoints here are the actions.
+
+Auth: ``Authorization: Bearer <JWT>`` (a vendedor, despachador or admin) or
+the API key (a backend, acting as ``system``). Errors: ``{"code",
+"message", "retry", "mensaje", ...}``.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from relevo.protocol.errors import NotFound
+from relevo.records import Actor, Records
+from relevo.server.api import json_response
+from relevo.settings import Settings
+
+from ..web import DemoUser, demo_login_routes, endpoint, forbidden, page_routes, read_json
+from .kinds import ITEM, ROLE_VENDEDOR, STAFF, USER
+from .service import CargueService
+
+__all__ = ["STATIC", "CargueHttp"]
+
+STATIC = resources.files("relevo.apps.cargue") / "static"
+PAGES = {
+    "": "login.html",
+    "login": "login.html",
+    "vendedor": "vendedor.html",
+    "despacho": "despacho.html",
+}
+
+
+class CargueHttp:
+    def __init__(self, service: CargueService, settings: Settings) -> None:
+        self.service = service
+        self.records: Records = service.records
+        self.settings = settings
+
+    def _public(self, rec: Any) -> dict[str, Any]:
+        return self.records.kind(ITEM).public(rec)
+
+    async def config(self, request: Request) -> Response:
+        """What the pages need: today's date and day, demo mode, the token URL."""
+        fecha, dia = self.service.today()
+        return json_response(
+            {
+                "fecha": fecha,
+                "dia": dia,
+                "demo": self.settings.demo,
+                "token_url": self.service.options.token_url,
+            }
+        )
+
+    async def me(self, request: Request, actor: Actor) -> Response:
+        """The caller as the directory knows them (name, route)."""
+        info: dict[str, Any] = {"id": actor.user, "roles": sorted(actor.roles)}
+        info["nombre"] = str(actor.claims.get("name") or actor.user)
+        try:
+            user = await self.records.get(USER, actor.user)
+        except NotFound:  # not in the directory: the token's name will do
+            user = None
+        if user is not None:
+            info.update(nombre=user.get("nombre"), ruta=user.get("ruta"))
+        return json_response(info)
+
+    async def check(self, request: Request, actor: Actor) -> Response:
+        """``{"check": "v"|"d", "value": true|false}`` → the row (idempotent)."""
+        body = await read_json(request)
+        rec = await self.service.set_check(
+            actor, request.path_params["id"], body.get("check"), body.get("value")
+        )
+        return json_response(self._public(rec))
+
+    async def plantilla(self, request: Request, actor: Actor) -> Response:
+        """``{"vendedor_id", "fecha"?, "rows": [{"producto", "cantidad", ...}]}``."""
+        body = await read_json(request, 1_048_576)
+        recs = await self.service.load_plantilla(
+            actor, body.get("vendedor_id"), body.get("rows"), body.get("fecha")
+        )
+        return json_response({"rows": [self._public(r) for r in recs]}, 201)
+
+    async def progreso(self, request: Request, actor: Actor) -> Response:
+        """Per-vendor totals of a day (default today): ``{fecha, vendedores: [...]}``."""
+        if not (actor.is_system or actor.roles & STAFF):
+            raise forbidden(f"user {actor.user} is not staff", "Solo el despacho ve el progreso.")
+        fecha = request.query_params.get("fecha") or self.service.today()[0]
+        rows = await self.service.progress(fecha)
+        return json_response({"fecha": fecha, "vendedores": [p.as_dict() for p in rows]})
+
+    async def demo_users(self) -> list[DemoUser]:
+        users = await self.records.find(USER, {}, limit=1000)
+        order = {"despachador": 0, ROLE_VENDEDOR: 1, "admin": 2}
+        listed = sorted(
+            (u for u in users if u.get("activo", True)),
+            key=lambda u: (order.get(str(u.get("rol")), 9), u.id),
+        )
+        return [
+            DemoUser(
+                u.id,
+                str(u.get("nombre")),
+                (str(u.get("rol")),),
+                info={"rol": u.get("rol"), "ruta": u.get("ruta")},
+            )
+            for u in listed
+        ]
+
+    def routes(self) -> list[BaseRoute]:
+        def ep(handler: Any) -> Any:
+            return endpoint(self.records, handler)
+
+        return [
+            *page_routes("cargue", STATIC, PAGES, home="/cargue/"),
+            Route("/api/cargue/config", self.config),
+            Route("/api/cargue/me", ep(self.me)),
+            Route("/api/cargue/items/{id}/check", ep(self.check), methods=["POST"]),
+            Route("/api/cargue/plantillas", ep(self.plantilla), methods=["POST"]),
+            Route("/api/cargue/progreso", ep(self.progreso)),
+            *demo_login_routes("cargue", self.settings, self.demo_users),
+        ]

@@ -1,0 +1,76 @@
+"""The ``[app.cargue]`` table of relevo.toml, validated at start. For example:
+
+    [app.cargue]
+    timezone = "America/Bogota"   # decides "today": the day's plantilla
+    token_url = ""                # your backend's endpoint that returns {"token": ...}
+    history_size = 1000           # publications kept per cargue:* / despacho:* channel
+    history_ttl = 43200           # seconds they stay (a working day)
+
+A wrong key or value raises ``ConfigError`` naming it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from relevo.server.config import ConfigError
+
+__all__ = ["DIAS", "CargueOptions", "parse_options"]
+
+DIAS = ("LUNES", "MARTES", "MIERCOLES", "JUEVES", "VIERNES", "SABADO", "DOMINGO")
+"""The seed's ``dia`` values, by ``date.weekday()``."""
+
+
+@dataclass(frozen=True, slots=True)
+class CargueOptions:
+    timezone: str = ""
+    """IANA zone that decides "today" (the plantilla of the day); empty: the server's."""
+    token_url: str = ""
+    """URL of your backend returning ``{"token": ...}`` for the signed-in user
+    (cookies are sent); the pages fetch their token there. Empty: demo login."""
+    history_size: int = 1000
+    """Publications kept per ``cargue:*`` and ``despacho:*`` channel for reconnecting screens."""
+    history_ttl: float = 43_200.0
+    """Seconds a publication stays in that history (a phone offline over lunch recovers)."""
+
+    def zone(self) -> dt.tzinfo | None:
+        return ZoneInfo(self.timezone) if self.timezone else None
+
+    def today(self, now: float) -> dt.date:
+        return dt.datetime.fromtimestamp(now, self.zone()).date()
+
+
+def parse_options(options: Mapping[str, Any] | None) -> CargueOptions:
+    """``[app.cargue]`` → :class:`CargueOptions`; clear errors for bad values."""
+    if isinstance(options, CargueOptions):
+        return options
+    known = {f.name: f for f in dataclasses.fields(CargueOptions)}
+    kwargs: dict[str, Any] = {}
+    for key, value in (options or {}).items():
+        where = f"app.cargue.{key}"
+        f = known.get(key)
+        if f is None:
+            raise ConfigError(f"{where}: unknown option (known: {', '.join(sorted(known))})")
+        default = f.default
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, bool) or not isinstance(value, type(default)):
+            raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")
+        kwargs[key] = value
+    opts = CargueOptions(**kwargs)
+    if opts.history_size < 1 or not opts.history_ttl > 0:
+        raise ConfigError("app.cargue.history_size / history_ttl: must be positive")
+    if opts.timezone:
+        try:
+            ZoneInfo(opts.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"app.cargue.timezone: unknown time zone {opts.timezone!r} "
+                '(use an IANA name such as "America/Bogota")'
+            ) from None
+    return opts

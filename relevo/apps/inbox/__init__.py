@@ -1,0 +1,90 @@
+"""The inbox app (seed 002): a WhatsApp CRM per tenant. Conversations and
+messages, the connector's status (QR → authenticated → disconnected), bulk
+sends with live progress, and live stats; each tenant sees only its own
+data, by channel permissions bound to the token's ``tenant`` claim.
+
+Modules (one concept each)::
+
+    options    the [app.inbox] table, validated
+    kinds      conversation, message, connector, bulk, agent, tenant, stats
+    validate   tenant ids, phones, texts, the caller's tenant
+    service    messages in and out, conversation moves, connector status
+    bulk       bulk sends and their progress
+    simulator  demo only: a made-up WhatsApp (incoming, QR flow, delivery, bulk)
+    http       pages, assets and /api/inbox/... (agents, backend, simulator)
+    demo       sample data for ``relevo demo``
+
+Guide: ``docs/apps/inbox.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from relevo.apps.base import AppContext
+from relevo.records import Kind
+from relevo.server.app import Extension
+from relevo.settings import NamespaceSettings, Rule
+
+from .bulk import BulkSends
+from .demo import seed
+from .http import InboxHttp
+from .kinds import CONVERSATION, TENANT, all_kinds
+from .options import InboxOptions, parse_options
+from .service import InboxService
+from .simulator import Simulator
+
+__all__ = ["NAME", "InboxOptions", "InboxService", "extension", "kinds", "namespaces", "seed_demo"]
+
+NAME = "inbox"
+
+
+def namespaces(options: Mapping[str, Any] | None = None) -> tuple[NamespaceSettings, ...]:
+    """``t``: an authenticated user may subscribe to ``t:<their tenant claim>:*``
+    only. Nobody publishes from a browser (every change goes through
+    ``/api/inbox``)."""
+    opts = parse_options(options)
+    return (
+        NamespaceSettings(
+            "t",
+            subscribe=(Rule(channel="t:{tenant}:*"),),
+            history_size=opts.history_size,
+            history_ttl=opts.history_ttl,
+        ),
+    )
+
+
+def kinds(options: Mapping[str, Any] | None = None) -> list[Kind]:
+    return all_kinds()
+
+
+def extension(ctx: AppContext) -> Extension:
+    """Pages under ``/inbox/``, the API under ``/api/inbox/``; in demo mode
+    the simulator starts with the server."""
+    opts = parse_options(ctx.options)
+    if CONVERSATION not in ctx.records.kinds:
+        ctx.records.register(*kinds(ctx.options))
+    inbox = InboxService(ctx.records, opts)
+    bulk = BulkSends(inbox)
+    sim: Simulator | None = None
+    if ctx.settings.demo:
+
+        async def tenants() -> list[str]:
+            return [t.id for t in await ctx.records.find(TENANT, {}, limit=100)]
+
+        sim = Simulator(inbox, bulk, tenants)
+    http = InboxHttp(inbox, bulk, sim, ctx.settings)
+    return Extension(
+        NAME,
+        routes=http.routes(),
+        startup=[sim.start] if sim else [],
+        shutdown=[sim.stop] if sim else [],
+        links=[("Bandeja WhatsApp (por empresa)", "/inbox/")],
+    )
+
+
+async def seed_demo(ctx: AppContext) -> None:
+    """Two tenants with agents, conversations and a finished bulk send; idempotent."""
+    inbox = InboxService(ctx.records, parse_options(ctx.options))
+    await seed(ctx.records, inbox, BulkSends(inbox))

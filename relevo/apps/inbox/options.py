@@ -1,0 +1,85 @@
+"""The ``[app.inbox]`` table of relevo.toml, validated at start. For example:
+
+    [app.inbox]
+    simulate_every = 40       # demo only: a simulated incoming message every N s (0: off)
+    sim_bulk_interval = 0.4   # demo only: seconds between two messages of a simulated bulk send
+    timezone = "America/Lima" # decides "today" for the daily counters
+    token_url = ""            # your backend's endpoint that returns {"token": ...}
+
+A wrong key or value raises ``ConfigError`` naming it. The simulator runs
+only when the server runs in demo mode (``relevo demo``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from relevo.server.config import ConfigError
+
+__all__ = ["InboxOptions", "parse_options"]
+
+
+@dataclass(frozen=True, slots=True)
+class InboxOptions:
+    simulate_every: float = 40.0
+    """Demo only: seconds between simulated incoming messages per tenant; 0 turns it off."""
+    sim_bulk_interval: float = 0.4
+    """Demo only: seconds between two messages of a simulated bulk send."""
+    sim_scan_after: float = 6.0
+    """Demo only: seconds a simulated QR waits before it is "scanned" (0: wait for the button)."""
+    timezone: str = ""
+    """IANA zone that decides "today" for the daily counters; empty: the server's."""
+    token_url: str = ""
+    """URL of your backend returning ``{"token": ...}`` for the signed-in agent
+    (cookies are sent); the pages fetch their token there. Empty: demo login."""
+    max_text: int = 4096
+    """Longest message text accepted, in characters (WhatsApp's limit)."""
+    max_bulk: int = 1000
+    """Most recipients of one bulk send."""
+    history_size: int = 1000
+    """Publications kept per ``t:*`` channel for reconnecting screens."""
+    history_ttl: float = 3600.0
+    """Seconds a publication stays in that history."""
+
+    def zone(self) -> dt.tzinfo | None:
+        return ZoneInfo(self.timezone) if self.timezone else None
+
+    def today(self, now: float) -> str:
+        return dt.datetime.fromtimestamp(now, self.zone()).date().isoformat()
+
+
+def parse_options(options: Mapping[str, Any] | None) -> InboxOptions:
+    """``[app.inbox]`` → :class:`InboxOptions`; clear errors for bad values."""
+    if isinstance(options, InboxOptions):
+        return options
+    known = {f.name: f for f in dataclasses.fields(InboxOptions)}
+    kwargs: dict[str, Any] = {}
+    for key, value in (options or {}).items():
+        where = f"app.inbox.{key}"
+        f = known.get(key)
+        if f is None:
+            raise ConfigError(f"{where}: unknown option (known: {', '.join(sorted(known))})")
+        default = f.default
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, bool) or not isinstance(value, type(default)):
+            raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")
+        kwargs[key] = value
+    opts = InboxOptions(**kwargs)
+    if opts.simulate_every < 0 or opts.sim_bulk_interval < 0 or opts.sim_scan_after < 0:
+        raise ConfigError("app.inbox.simulate_every / sim_*: must be 0 or more")
+    if not 1 <= opts.max_text <= 65_536 or not 1 <= opts.max_bulk <= 100_000:
+        raise ConfigError("app.inbox.max_text: 1-65536; max_bulk: 1-100000")
+    if opts.history_size < 1 or not opts.history_ttl > 0:
+        raise ConfigError("app.inbox.history_size / history_ttl: must be positive")
+    if opts.timezone:
+        try:
+            ZoneInfo(opts.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"app.inbox.timezone: unknown time zone {opts.timezone!r}") from None
+    return opts

@@ -1,0 +1,205 @@
+"""THE WHATSAPP SIMULATOR — demo mode only; there is no WhatsApp here.
+
+It stands in for the backend a real deployment runs next to relevo (the one
+holding the WhatsApp session), and it goes through the very same service
+calls that backend's HTTP calls reach (``/api/inbox/t/<tenant>/...``):
+
+- incoming messages: on demand (``POST /api/inbox/sim/incoming``) and, every
+  ``simulate_every`` seconds, one per tenant from a made-up customer;
+- the connector: ``qr`` (a fake payload) → ``authenticated`` after
+  ``sim_scan_after`` seconds or on "scan"; ``disconnected`` on demand;
+- the agents' outgoing messages: ``pendiente`` → ``enviado`` → ``entregado``
+  while the connector is authenticated (they wait while it is not);
+- bulk sends: one message every ``sim_bulk_interval`` seconds, about one in
+  twenty-five "failing", with ``bulk:progress`` after each.
+
+Every page that shows its work labels it "Simulador".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import secrets
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from relevo.records import Record
+
+from .bulk import BulkSends
+from .kinds import BULK, CONNECTOR, MESSAGE
+from .service import Delivery, InboxService
+
+__all__ = ["Simulator"]
+
+log = logging.getLogger("relevo.inbox.simulator")
+
+_FIRST = (
+    "Rosa Jorge Patricia Miguel Carmen Luis Elena Víctor Sofía Raúl Gabriela Andrés "
+    "Milagros César Verónica Hugo Pilar Óscar Diana Julio"
+).split()
+_LAST = "Quispe Salazar Núñez Torres Mamani Flores Rojas Chávez Huamán Castillo Vargas".split()
+_TEXTS = (
+    "Hola, ¿tienen delivery hoy?",
+    "Buenas tardes, ¿a qué hora cierran?",
+    "¿Aceptan Yape o Plin?",
+    "Mi pedido aún no llega, ¿me ayudan?",
+    "Gracias, ya recibí todo.",
+    "Quiero cambiar la dirección de entrega, por favor.",
+    "¿Me pueden enviar la lista de precios?",
+    "¿Hacen factura a nombre de empresa?",
+    "Hola! Quisiera hacer un pedido para mañana temprano.",
+    "¿Tienen stock? Necesito 3 unidades.",
+    "Ok, quedo atento. Gracias.",
+    "¿El precio incluye IGV?",
+)
+
+Tenants = Callable[[], Awaitable[list[str]]]
+
+
+class Simulator:
+    def __init__(self, inbox: InboxService, bulk: BulkSends, tenants: Tenants) -> None:
+        self.inbox = inbox
+        self.bulk = bulk
+        self.records = inbox.records
+        self.options = inbox.options
+        self.tenants = tenants
+        self.rnd = random.Random()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._bulks: set[str] = set()
+        self._changed: dict[str, asyncio.Event] = {}
+        inbox.connector_changed.append(self._connector_changed)
+        inbox.outgoing.append(lambda tenant, msg: self._spawn(self._deliver(tenant, msg.id)))
+        bulk.created.append(lambda tenant, rec: self.run_bulk(tenant, rec.id))
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Pick up what a restart left half done, then (if configured) tick."""
+        for rec in await self.records.find(BULK, {"state": ["en_cola", "enviando"]}, limit=1000):
+            self.run_bulk(str(rec.get("tenant")), rec.id)
+        for msg in await self.records.find(MESSAGE, {"status": "pendiente"}, limit=1000):
+            self._spawn(self._deliver(str(msg.get("tenant")), msg.id))
+        if self.options.simulate_every > 0:
+            self._spawn(self._ticker())
+
+    async def stop(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(self._guard(coro))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _guard(coro: Coroutine[Any, Any, None]) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("inbox simulator task failed")
+
+    # -- incoming messages ----------------------------------------------------------------
+
+    async def incoming(
+        self,
+        tenant: str,
+        body: str | None = None,
+        sender: str | None = None,
+        name: str | None = None,
+    ) -> Delivery:
+        """A made-up customer writes to ``tenant`` (an existing contact most times)."""
+        if sender is None:
+            convs = await self.records.find("inbox_conversation", {"tenant": tenant}, limit=200)
+            if convs and self.rnd.random() < 0.7:
+                pick = self.rnd.choice(convs)
+                sender, name = str(pick.get("contact_phone")), None
+            else:
+                sender = f"+519{self.rnd.randrange(10**7, 10**8)}"
+                name = f"{self.rnd.choice(_FIRST)} {self.rnd.choice(_LAST)}"
+        return await self.inbox.incoming(
+            tenant,
+            sender,
+            body or self.rnd.choice(_TEXTS),
+            name=name,
+            external_id=f"sim-{secrets.token_hex(6)}",
+        )
+
+    async def _ticker(self) -> None:
+        every = self.options.simulate_every
+        while True:
+            await asyncio.sleep(every * (0.6 + 0.8 * self.rnd.random()))
+            for tenant in await self.tenants():
+                await self.incoming(tenant)
+
+    # -- the connector ----------------------------------------------------------------------
+
+    async def show_qr(self, tenant: str) -> Record:
+        payload = f"relevo-sim://whatsapp/{tenant}/{secrets.token_urlsafe(18)}"
+        rec = await self.inbox.connector(tenant, "qr", qr=payload)
+        if self.options.sim_scan_after > 0:
+            self._spawn(self._scan_later(tenant, payload))
+        return rec
+
+    async def _scan_later(self, tenant: str, payload: str) -> None:
+        await asyncio.sleep(self.options.sim_scan_after)
+        rec = await self.records.get(CONNECTOR, tenant)
+        if rec.state == "qr" and rec.get("qr") == payload:
+            await self.scan(tenant)
+
+    async def scan(self, tenant: str) -> Record:
+        return await self.inbox.connector(
+            tenant, "authenticated", number=f"+519{self.rnd.randrange(10**7, 10**8)}"
+        )
+
+    async def disconnect(self, tenant: str) -> Record:
+        return await self.inbox.connector(
+            tenant, "disconnected", detail="Sesión cerrada desde el teléfono (simulado)"
+        )
+
+    async def _online(self, tenant: str) -> None:
+        """Until the tenant's connector is authenticated (messages wait for it).
+        Woken by the service's connector news; the timeout is a safety net."""
+        while True:
+            changed = self._changed.setdefault(tenant, asyncio.Event())
+            changed.clear()
+            if (await self.records.get(CONNECTOR, tenant)).state == "authenticated":
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), 5)
+
+    def _connector_changed(self, tenant: str, rec: Record) -> None:
+        self._changed.setdefault(tenant, asyncio.Event()).set()
+
+    # -- outgoing ---------------------------------------------------------------------------
+
+    async def _deliver(self, tenant: str, message_id: str) -> None:
+        await self._online(tenant)
+        await asyncio.sleep(0.3)
+        await self.inbox.set_status(tenant, message_id, "enviado")
+        await asyncio.sleep(0.9)
+        await self.inbox.set_status(tenant, message_id, "entregado")
+
+    def run_bulk(self, tenant: str, bulk_id: str) -> None:
+        if bulk_id not in self._bulks:
+            self._bulks.add(bulk_id)
+            self._spawn(self._run_bulk(tenant, bulk_id))
+
+    async def _run_bulk(self, tenant: str, bulk_id: str) -> None:
+        try:
+            while True:
+                await self._online(tenant)
+                await asyncio.sleep(self.options.sim_bulk_interval)
+                rec = await self.bulk.send_next(tenant, bulk_id, fail=self.rnd.random() < 0.04)
+                if rec is None or rec.state != "enviando":
+                    return
+        finally:
+            self._bulks.discard(bulk_id)

@@ -1,0 +1,193 @@
+// The chat pane: one conversation's messages as a live query
+// (t:<tenant>:conv:<id>), the header with its state and assignee, and the
+// composer. Opening another conversation closes the previous live query.
+
+import * as ui from "/static/ui/ui.js";
+import { api, errorText, fmtPhone } from "./common.js";
+
+const STATUS_TEXT = {
+  pendiente: ["clock", "Pendiente"],
+  enviado: ["check", "Enviado"],
+  entregado: ["check", "Entregado"],
+  leido: ["check", "Leído"],
+  fallido: ["alert", "No se pudo enviar"],
+};
+
+/** The contact's initials, or a person icon for a number without a name. */
+export function avatar(conv) {
+  return ui.h("span", { class: "avatar", "aria-hidden": "true" }, conv.contact_name ? ui.initials(conv.contact_name) : ui.icon("user", { size: 16 }));
+}
+
+const byTime = (a, b) => (a.at ?? a.created_at) - (b.at ?? b.created_at) || Number(a.id) - Number(b.id);
+
+export class ChatPane {
+  constructor(root, { rv, session, agents }) {
+    Object.assign(this, { root, rv, session, agents });
+    this.conv = null;
+    this.live = null;
+    this.els = new Map();
+    this.empty();
+  }
+
+  empty() {
+    this.close();
+    this.root.replaceChildren(ui.h("div", { class: "ib-chat-empty" },
+      ui.emptyState({ icon: "message", title: "Elige una conversación", text: "Los mensajes nuevos aparecen al instante, sin recargar." })));
+  }
+
+  close() {
+    if (this.live) this.live.close();
+    this.live = null;
+    this.conv = null;
+    this.els.clear();
+  }
+
+  /** Show `conv` (a row of the conversations collection). */
+  open(conv) {
+    if (this.conv && this.conv.id === conv.id) return this.update(conv);
+    this.close();
+    this.conv = conv;
+    this.msgs = ui.h("div", { class: "ib-msgs", id: "msgs", role: "log", "aria-live": "polite", "aria-label": `Mensajes con ${conv.contact_name}`, "aria-busy": "true" },
+      ui.h("div", { class: "ib-msgs-loading" }, ui.h("span", { class: "spinner" })));
+    this.head = ui.h("header", { class: "ib-chat-head" });
+    this.input = ui.h("textarea", { class: "input", id: "reply", rows: 1, placeholder: "Escribe una respuesta… (Intro envía, Mayús+Intro salto de línea)", "aria-label": "Respuesta", maxlength: 4096 });
+    this.sendBtn = ui.h("button", { type: "submit", class: "btn btn-primary", id: "send" }, ui.icon("send"), ui.h("span", { class: "hide-phone" }, "Enviar"));
+    const form = ui.h("form", { class: "ib-composer", onsubmit: (e) => { e.preventDefault(); this.send(); } }, this.input, this.sendBtn);
+    this.input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        this.send();
+      }
+    });
+    this.input.addEventListener("input", () => this.autosize());
+    this.root.replaceChildren(this.head, this.msgs, form);
+    this.update(conv);
+    this.live = this.rv.live("inbox_message", { tenant: this.session.tenant, conversation_id: conv.id }, {
+      onChange: (rows, change) => this.render(rows, change),
+      onError: (err) => this.msgs.replaceChildren(ui.h("div", { class: "alert alert-danger" }, ui.icon("danger"), ui.h("div", errorText(err)))),
+    });
+  }
+
+  /** The conversation row changed (state, name, assignee). */
+  update(conv) {
+    this.conv = conv;
+    const resolved = conv.state === "resuelta";
+    const assign = ui.h("select", { class: "select select-sm", "aria-label": "Asignar a", id: "assign", onchange: (e) => this.assign(e.target.value || null) },
+      ui.h("option", { value: "" }, "Sin asignar"),
+      [...this.agents.values()].sort((a, b) => a.nombre.localeCompare(b.nombre)).map((a) =>
+        ui.h("option", { value: a.id, selected: a.id === conv.assigned_to }, a.id === this.session.user ? `${a.nombre} (yo)` : a.nombre)));
+    this.head.replaceChildren(
+      avatar(conv),
+      ui.h("div", { class: "grow ib-chat-who" },
+        ui.h("div", { class: "strong truncate" }, conv.contact_name || fmtPhone(conv.contact_phone)),
+        ui.h("div", { class: "muted small mono" }, fmtPhone(conv.contact_phone))),
+      ui.chip(conv.state),
+      assign,
+      ui.h("button", { type: "button", class: ["btn", "btn-sm", resolved ? "btn-secondary" : "btn-primary"], id: "resolve",
+        onclick: (e) => this.move(resolved ? "reopen" : "resolve", e.currentTarget) },
+        ui.icon(resolved ? "refresh" : "check"), resolved ? "Reabrir" : "Resolver"),
+    );
+  }
+
+  render(rows, change) {
+    this.msgs.removeAttribute("aria-busy");
+    const list = [...rows.values()].sort(byTime);
+    const nearBottom = this.msgs.scrollHeight - this.msgs.scrollTop - this.msgs.clientHeight < 120;
+    this.msgs.querySelector(".ib-msgs-loading")?.remove();
+    let prev = null;
+    let lastDay = "";
+    for (const m of list) {
+      const day = ui.fmtDate(m.at);
+      if (day !== lastDay) {
+        lastDay = day;
+        const key = `day:${day}`;
+        let sep = this.els.get(key);
+        if (!sep) {
+          sep = ui.h("div", { class: "ib-day" }, ui.h("span", day));
+          this.els.set(key, sep);
+        }
+        prev = this.place(sep, prev);
+      }
+      let el = this.els.get(m.id);
+      if (!el) {
+        el = ui.h("div", { class: "ib-msg", "data-id": m.id, "data-dir": m.direction });
+        this.els.set(m.id, el);
+      }
+      this.paint(el, m);
+      prev = this.place(el, prev);
+    }
+    if (!list.length) this.msgs.replaceChildren(ui.emptyState({ icon: "message", small: true, title: "Sin mensajes todavía" }));
+    if (change.type === "snapshot" || nearBottom || (change.row && change.row.direction === "out")) {
+      this.msgs.scrollTop = this.msgs.scrollHeight;
+    }
+    if (change.type === "insert") ui.flash(this.els.get(change.id), { duration: 1200 });
+  }
+
+  place(el, prev) {
+    const want = prev ? prev.nextSibling : this.msgs.firstChild;
+    if (want !== el) this.msgs.insertBefore(el, want);
+    return el;
+  }
+
+  paint(el, m) {
+    const [iconName, label] = STATUS_TEXT[m.status] || [];
+    el.dataset.status = m.status;
+    el.replaceChildren(...[
+      m.bulk_id ? ui.h("div", { class: "ib-msg-tag" }, ui.icon("send", { size: 12 }), "Envío masivo") : null,
+      ui.h("div", { class: "ib-msg-text" }, m.text),
+      ui.h("div", { class: "ib-msg-meta" },
+        m.direction === "out" && m.author_name ? ui.h("span", m.author_name) : null,
+        ui.h("time", { datetime: new Date(m.at).toISOString() }, ui.fmtTime(m.at)),
+        m.direction === "out" && iconName ? ui.h("span", { class: "ib-status", title: label, "aria-label": label }, ui.icon(iconName, { size: 13 }), m.status === "entregado" || m.status === "leido" ? ui.icon("check", { size: 13 }) : null) : null),
+    ].filter(Boolean));
+  }
+
+  autosize() {
+    this.input.style.height = "auto";
+    this.input.style.height = `${Math.min(this.input.scrollHeight, 160)}px`;
+  }
+
+  async send() {
+    const text = this.input.value.trim();
+    if (!text || !this.conv) return;
+    const id = this.conv.id;
+    try {
+      await ui.busy(this.sendBtn, api(`/api/inbox/conversations/${encodeURIComponent(id)}/messages`, { method: "POST", body: { text } }));
+      if (this.conv && this.conv.id === id) {
+        this.input.value = "";
+        this.autosize();
+      }
+    } catch (err) {
+      ui.toast(errorText(err), { kind: "danger", title: "No se envió el mensaje" });
+    }
+    this.input.focus();
+  }
+
+  async assign(agent) {
+    try {
+      await api(`/api/inbox/conversations/${encodeURIComponent(this.conv.id)}/assign`, { method: "POST", body: { agent } });
+      const who = agent ? this.agents.get(agent)?.nombre : null;
+      ui.toast(who ? `Asignada a ${who}.` : "Conversación sin asignar.", { kind: "success" });
+    } catch (err) {
+      ui.toast(errorText(err), { kind: "danger", title: "No se pudo asignar" });
+    }
+  }
+
+  async move(action, button) {
+    try {
+      await ui.busy(button, api(`/api/inbox/conversations/${encodeURIComponent(this.conv.id)}/${action}`, { method: "POST" }));
+    } catch (err) {
+      ui.toast(errorText(err), { kind: "danger" });
+    }
+  }
+
+  /** Mark as read when the agent is looking at it. */
+  async markRead(conv) {
+    if (!conv.unread || document.hidden) return;
+    try {
+      await api(`/api/inbox/conversations/${encodeURIComponent(conv.id)}/read`, { method: "POST" });
+    } catch (_) {
+      // it stays unread; the next look tries again
+    }
+  }
+}

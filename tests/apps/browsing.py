@@ -1,0 +1,80 @@
+"""Chromium for the app tests: Debian's /usr/bin/chromium driven by
+Playwright (never a downloaded browser), contexts that fail the test on an
+uncaught page error, and screenshots into docs/img."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+from tests.helpers import timeout
+
+CHROMIUM = "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+WAIT_MS = timeout(10) * 1000
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+}
+DESK: dict[str, Any] = {"viewport": {"width": 1360, "height": 860}}
+
+expect.set_options(timeout=WAIT_MS)
+
+
+class Contexts:
+    """Browser contexts (one per person) that record uncaught page errors."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.opened: list[BrowserContext] = []
+        self.errors: list[str] = []
+
+    async def page(self, **options: Any) -> tuple[BrowserContext, Page]:
+        ctx = await self.browser.new_context(locale="es-ES", **options)
+        ctx.set_default_timeout(WAIT_MS)
+        self.opened.append(ctx)
+        page = await ctx.new_page()
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        return ctx, page
+
+    async def close(self) -> None:
+        for ctx in self.opened:
+            await ctx.close()
+
+
+@pytest.fixture
+async def contexts() -> AsyncIterator[Contexts]:
+    if not HAVE_CHROMIUM:
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        made = Contexts(browser)
+        try:
+            yield made
+        finally:
+            await made.close()
+            await browser.close()
+    assert not made.errors, f"uncaught errors in the pages: {made.errors}"
+
+
+async def screenshot(page: Page, name: str, **options: Any) -> None:
+    """``docs/img/<name>.png`` (animations settled, the caret hidden)."""
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(
+        path=str(DOCS_IMG / f"{name}.png"), animations="disabled", caret="hide", **options
+    )

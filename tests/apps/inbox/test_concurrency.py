@@ -1,0 +1,84 @@
+"""Concurrent webhooks on the production store (PostgreSQL, marker
+``postgres``): a burst of messages from a new number makes one conversation,
+and a retried provider id one message — without a unique index, because the
+service serialises a tenant's message writes on its stats row."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from relevo.apps import inbox
+from tests.apps.appserver import API, AppServer, start_app_server
+
+from .conftest import LUIS, QUIET
+
+PG_URL = os.environ.get("RELEVO_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+pytestmark = pytest.mark.postgres
+
+
+async def _ddl(sql: str) -> None:
+    engine = create_async_engine(PG_URL)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text(sql))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def pg_app(tmp_path: Path) -> AsyncIterator[AppServer]:
+    schema = f"relevo_inbox_{secrets.token_hex(4)}"
+    try:
+        await asyncio.wait_for(_ddl(f"CREATE SCHEMA {schema}"), 5)
+    except Exception as exc:  # noqa: BLE001 - any reason the server is not there
+        pytest.skip(f"PostgreSQL not reachable: {str(exc).splitlines()[0]}")
+    srv = None
+    try:
+        srv = await start_app_server(
+            inbox, tmp_path / "unused.db", QUIET, url=PG_URL, schema=schema
+        )
+        yield srv
+    finally:
+        if srv is not None:
+            await srv.stop()
+        await _ddl(f"DROP SCHEMA {schema} CASCADE")
+
+
+async def test_a_burst_from_a_new_number_makes_one_conversation(pg_app: AppServer) -> None:
+    url = "/api/inbox/t/condorito/incoming"
+
+    async def post(i: int, ext: str) -> int:
+        body = {"from": "+51977000111", "text": f"mensaje {i}", "id": ext}
+        res = await pg_app.request("POST", url, headers=API, json=body)
+        return res.status_code
+
+    codes = await asyncio.gather(*(post(i, f"burst-{i}") for i in range(12)))
+    assert sorted(set(codes)) == [201]
+    retried = await asyncio.gather(*(post(99, "retried") for _ in range(8)))
+    assert sorted(retried) == [200] * 7 + [201]
+
+    convs = await pg_app.ok(
+        "GET",
+        "/api/records/inbox_conversation",
+        LUIS,
+        params={"tenant": "condorito", "contact_phone": "+51977000111"},
+    )
+    assert len(convs["rows"]) == 1
+    conv = convs["rows"][0]
+    assert conv["unread"] == 13
+    msgs = await pg_app.ok(
+        "GET",
+        "/api/records/inbox_message",
+        LUIS,
+        params={"tenant": "condorito", "conversation_id": conv["id"]},
+    )
+    assert len(msgs["rows"]) == 13
