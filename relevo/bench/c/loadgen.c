@@ -90,7 +90,7 @@ static int find_int(const char *p, size_t n, const char *key, int64_t *out)
     if (at == NULL)
         return 0;
     const char *q = at + k, *end = p + n;
-    while (q < end && *q == ' ')
+    while (q < end && (*q == ' ' || *q == '\t'))
         q++;
     int neg = 0;
     if (q < end && *q == '-') {
@@ -172,8 +172,9 @@ static void h_print(const char *name, const struct hist *h)
 
 static long clk_tck;
 
-/* utime + stime of a process (all its threads), in ns; -1 if it is gone. */
-static int64_t proc_cpu_ns(pid_t pid)
+/* utime + stime of a process (all its threads), in ns; -1 if it is gone.
+   *sys_ns gets the stime part (time in the kernel: syscalls). */
+static int64_t proc_cpu_ns(pid_t pid, int64_t *sys_ns)
 {
     char path[64], buf[2048];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -192,6 +193,7 @@ static int64_t proc_cpu_ns(pid_t pid)
     /* after ") ": state(3) ... utime is field 14, stime 15 */
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return -1;
+    *sys_ns = (int64_t)(st * (NS_PER_S / clk_tck));
     return (int64_t)((ut + st) * (NS_PER_S / clk_tck));
 }
 
@@ -209,6 +211,27 @@ static int64_t proc_rss_kib(pid_t pid)
     buf[n] = 0;
     int64_t v;
     return find_int(buf, (size_t)n, "VmRSS:", &v) ? v : -1;
+}
+
+/* CPU time spent in user + nice + system on the whole machine, in seconds:
+   minus the server's and the generator's, what other processes used (the
+   noise of a shared machine). irq/softirq time is left out: on loopback most
+   of it is the benchmark's own packet processing. */
+static double machine_cpu_s(void)
+{
+    char buf[512];
+    int fd = open("/proc/stat", O_RDONLY);
+    if (fd < 0)
+        return 0.0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0.0;
+    buf[n] = 0;
+    unsigned long long user = 0, nice = 0, sys = 0;
+    if (sscanf(buf, "cpu %llu %llu %llu", &user, &nice, &sys) != 3)
+        return 0.0;
+    return (double)(user + nice + sys) / (double)clk_tck;
 }
 
 static int64_t self_cpu_ns(void)
@@ -344,18 +367,23 @@ static void parse_args(int argc, char **argv)
                                                : "/";
 }
 
+static double servers_sys_s; /* kernel part of the last servers_cpu_s() */
+
 static double servers_cpu_s(void)
 {
-    int64_t total = 0;
+    int64_t total = 0, sys_total = 0;
     for (int i = 0; i < opt.npids; i++) {
-        int64_t v = proc_cpu_ns(opt.pids[i]);
+        int64_t sys_ns = 0;
+        int64_t v = proc_cpu_ns(opt.pids[i], &sys_ns);
         if (v < 0) {
             fprintf(stderr, "loadgen: server pid %d is gone\n", (int)opt.pids[i]);
             printf("{\"error\":\"server process %d exited\"}\n", (int)opt.pids[i]);
             exit(3);
         }
         total += v;
+        sys_total += sys_ns;
     }
+    servers_sys_s = (double)sys_total / 1e9;
     return (double)total / 1e9;
 }
 
@@ -1052,7 +1080,7 @@ static int run_publish(void)
         step.seq_lo = step.seq_hi = next_seq;
         int disconnects0 = g.disconnects;
         int64_t errors0 = g.pub_errors;
-        double srv0 = servers_cpu_s();
+        double srv0 = servers_cpu_s(), all0 = machine_cpu_s(), sys0 = servers_sys_s;
         int64_t gen0 = self_cpu_ns();
         pub_rate = opt.rates[i];
         pub_sent = pub_due = 0;
@@ -1066,8 +1094,9 @@ static int run_publish(void)
         loop_until(done_drained, now_ns() + (int64_t)(opt.drain_secs * NS_PER_S));
         int64_t end = now_ns();
         double wall = (double)(end - pub_step_start) / 1e9;
-        double srv = servers_cpu_s() - srv0;
+        double srv = servers_cpu_s() - srv0, srv_sys = servers_sys_s - sys0;
         double gen = (double)(self_cpu_ns() - gen0) / 1e9;
+        double other = machine_cpu_s() - all0 - srv - gen;
         int64_t received = step.received;
         step.active = 0;
         double achieved = (double)sent_at_window / opt.step_secs;
@@ -1079,12 +1108,12 @@ static int run_publish(void)
                "\"wall_secs\":%.3f,\"sent\":%" PRId64 ",\"achieved_rate\":%.1f,"
                "\"expected\":%" PRId64 ",\"received\":%" PRId64 ",\"lost\":%" PRId64
                ",\"dups\":%" PRId64 ",\"late\":%" PRId64 ",\"disconnects\":%d,"
-               "\"pub_errors\":%" PRId64 ",\"server_cpu_s\":%.3f,\"server_cpu\":%.3f,"
-               "\"gen_cpu\":%.3f,\"deliveries_per_cpu_s\":%.0f,\"pass\":%s,",
+               "\"pub_errors\":%" PRId64 ",\"server_cpu_s\":%.3f,\"server_sys_s\":%.3f,\"server_cpu\":%.3f,"
+               "\"gen_cpu\":%.3f,\"other_cpu\":%.3f,\"deliveries_per_cpu_s\":%.0f,\"pass\":%s,",
                i, opt.rates[i], opt.rooms, opt.subs, opt.step_secs, wall, sent_at_window,
                achieved, step.expected, received, lost, step.dups, step.late,
-               g.disconnects - disconnects0, g.pub_errors - errors0, srv, srv / wall, gen / wall,
-               srv > 0 ? (double)received / srv : 0.0, pass ? "true" : "false");
+               g.disconnects - disconnects0, g.pub_errors - errors0, srv, srv_sys, srv / wall, gen / wall,
+               other > 0 ? other / wall : 0.0, srv > 0 ? (double)received / srv : 0.0, pass ? "true" : "false");
         h_print("latency_ms", &step.lat);
         printf("}\n");
         fflush(stdout);
@@ -1112,6 +1141,10 @@ static int run_idle(void)
         goto fail;
     loop_until(done_never, now_ns() + 1000000000);
     int64_t rss0 = proc_rss_kib(opt.pids[0]);
+    if (rss0 < 0) {
+        fprintf(stderr, "loadgen: cannot read VmRSS of pid %d\n", (int)opt.pids[0]);
+        return 2;
+    }
     double srv0 = servers_cpu_s();
     int64_t t0 = now_ns();
     if (!open_subscribers(warm, opt.subs, opt.concurrency, deadline))
@@ -1134,26 +1167,28 @@ fail:
     return 1;
 }
 
-static void print_storm(const char *mode, int64_t t0, double srv0, int64_t gen0, int ok_count)
+static void print_storm(const char *mode, int64_t t0, double srv0, double all0, int64_t gen0,
+                        int ok_count)
 {
     double secs = (double)(now_ns() - t0) / 1e9;
+    double srv = servers_cpu_s() - srv0, gen = (double)(self_cpu_ns() - gen0) / 1e9;
+    double other = machine_cpu_s() - all0 - srv - gen;
     print_header(mode);
     printf("\"clients\":%d,\"confirmed\":%d,\"failed\":%d,\"secs\":%.3f,\"server_cpu_s\":%.3f,"
-           "\"gen_cpu\":%.3f,",
-           opt.subs, ok_count, g.failed, secs, servers_cpu_s() - srv0,
-           (double)(self_cpu_ns() - gen0) / 1e9 / secs);
+           "\"gen_cpu\":%.3f,\"other_cpu\":%.3f,",
+           opt.subs, ok_count, g.failed, secs, srv, gen / secs, other > 0 ? other / secs : 0.0);
 }
 
 static int run_storm(void)
 {
     int64_t deadline = now_ns() + (int64_t)(opt.timeout_secs * NS_PER_S);
-    double srv0 = servers_cpu_s();
+    double srv0 = servers_cpu_s(), all0 = machine_cpu_s();
     int64_t gen0 = self_cpu_ns(), t0 = now_ns();
     for (int i = 0; i < opt.subs; i++)
         conn_start(&conns[i]);
     target_settled = opt.subs;
     loop_until(done_settled, deadline);
-    print_storm("storm", t0, srv0, gen0, g.subscribed);
+    print_storm("storm", t0, srv0, all0, gen0, g.subscribed);
     h_print("confirm_ms", &g.confirm);
     printf("}\n");
     return g.subscribed == opt.subs ? 0 : 1;
@@ -1188,7 +1223,7 @@ static int run_recovery(void)
     int subscribed0 = g.subscribed;
     g.subscribed = g.failed = 0;
     memset(room_size, 0, sizeof(int64_t) * (size_t)opt.rooms);
-    double srv0 = servers_cpu_s();
+    double srv0 = servers_cpu_s(), all0 = machine_cpu_s();
     int64_t gen0 = self_cpu_ns(), t0 = now_ns();
     for (int i = 0; i < opt.subs; i++) {
         conns[i].attempts = 0;
@@ -1196,7 +1231,7 @@ static int run_recovery(void)
     }
     target_settled = opt.subs;
     loop_until(done_settled, deadline);
-    print_storm("recovery", t0, srv0, gen0, g.subscribed);
+    print_storm("recovery", t0, srv0, all0, gen0, g.subscribed);
     int64_t lost = (int64_t)(opt.subs - g.recovered_ok) * opt.missed;
     printf("\"missed_each\":%d,\"recovered\":%d,\"not_recovered\":%d,\"lost\":%" PRId64
            ",\"first_subscribed\":%d,",

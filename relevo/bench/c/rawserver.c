@@ -10,6 +10,7 @@
  * is a yardstick for the syscall bound, not a server to use.
  *
  * usage: rawserver PORT [HOST]
+ * It runs until killed, and at most MAX_LIFETIME seconds (a leaked one ends).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -28,6 +29,7 @@
 
 #define MAX_ROOMS 100000
 #define MAX_OUT (16u << 20) /* a subscriber this far behind is dropped */
+#define MAX_LIFETIME 7200    /* seconds; SIGALRM then ends the process */
 
 struct conn {
     int fd, room, room_pos, upgraded;
@@ -414,6 +416,7 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    alarm(MAX_LIFETIME);
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
         rl.rlim_cur = rl.rlim_max;
@@ -435,7 +438,7 @@ int main(int argc, char **argv)
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = lfd};
     epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
     struct epoll_event evs[512];
-    for (;;) { /* runs until the benchmark runner kills it */
+    for (;;) { /* until the runner kills it, or MAX_LIFETIME */
         int n = epoll_wait(epfd, evs, 512, -1);
         for (int i = 0; i < n; i++) {
             int fd = evs[i].data.fd;

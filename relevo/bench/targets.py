@@ -1,0 +1,119 @@
+"""Issue 3's targets for relevo, checked against one run's outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from relevo.bench.results import Idle, Outcome, PublishStep, Recovery, Storm, sustainable_step
+
+__all__ = ["Target", "check_targets"]
+
+Outcomes = dict[tuple[str, str], Outcome]
+
+
+@dataclass(frozen=True)
+class Target:
+    goal: str
+    measured: str
+    met: bool
+
+
+def _dps(outcomes: Outcomes, peer: str) -> float | None:
+    found = outcomes.get((peer, "S1"))
+    step = sustainable_step(found.steps()) if found else None
+    return step.deliveries_per_cpu_s if step else None
+
+
+def _ratio_target(outcomes: Outcomes, other: str, factor: float) -> Target | None:
+    mine, theirs = _dps(outcomes, "relevo"), _dps(outcomes, other)
+    if mine is None or theirs is None or theirs <= 0:
+        return None
+    ratio = mine / theirs
+    return Target(
+        f"S1 deliveries per server CPU-second >= {factor} x {other}",
+        f"{mine:,.0f} vs {theirs:,.0f} = {ratio:.2f} x",
+        ratio >= factor,
+    )
+
+
+def _p99_at_node_step(outcomes: Outcomes) -> Target | None:
+    node, mine = outcomes.get(("node-ws", "S1")), outcomes.get(("relevo", "S1"))
+    node_step = sustainable_step(node.steps()) if node else None
+    if node_step is None or mine is None:
+        return None
+    same: PublishStep | None = next((s for s in mine.steps() if s.rate == node_step.rate), None)
+    if same is None:
+        return None
+    return Target(
+        f"S1 p99 below Node ws's at its last sustainable step ({node_step.rate} msg/s)",
+        f"{same.latency_ms.p99:.2f} ms vs {node_step.latency_ms.p99:.2f} ms",
+        same.passed and same.latency_ms.p99 < node_step.latency_ms.p99,
+    )
+
+
+def _s2(outcomes: Outcomes) -> Target | None:
+    found = outcomes.get(("relevo", "S2"))
+    steps = found.steps() if found else []
+    if not steps:
+        return None
+    step = steps[0]
+    return Target(
+        "S2 p99 <= 2 ms with zero loss",
+        f"p99 {step.latency_ms.p99:.2f} ms, lost {step.lost:,}",
+        step.latency_ms.p99 <= 2.0 and step.lost == 0,
+    )
+
+
+def _s3(outcomes: Outcomes) -> Target | None:
+    found = outcomes.get(("relevo", "S3"))
+    idle = found.first(Idle) if found else None
+    if idle is None:
+        return None
+    node = outcomes.get(("node-ws", "S3"))
+    node_idle = node.first(Idle) if node else None
+    limit = 7.0 if node_idle is None else min(7.0, node_idle.per_conn_kib)
+    versus = f" (Node ws {node_idle.per_conn_kib:.1f})" if node_idle else ""
+    return Target(
+        "S3 <= 7 KiB per idle subscribed connection, below Node ws",
+        f"{idle.per_conn_kib:.1f} KiB{versus}",
+        idle.per_conn_kib <= limit,
+    )
+
+
+def _s4(outcomes: Outcomes) -> Target | None:
+    found = outcomes.get(("relevo", "S4"))
+    storm = found.first(Storm) if found else None
+    if storm is None:
+        return None
+    return Target(
+        "S4 all 5,000 confirmed in <= 1 s",
+        f"{storm.confirmed:,} in {storm.secs:.2f} s",
+        storm.confirmed == storm.clients and storm.secs <= 1.0,
+    )
+
+
+def _s5(outcomes: Outcomes) -> Target | None:
+    found = outcomes.get(("relevo", "S5"))
+    rec = found.first(Recovery) if found else None
+    if rec is None:
+        return None
+    return Target(
+        "S5 all recovered in <= 3 s with zero loss",
+        f"{rec.recovered:,} of {rec.clients:,} in {rec.secs:.2f} s, lost {rec.lost:,}",
+        rec.recovered == rec.clients and rec.lost == 0 and rec.secs <= 3.0,
+    )
+
+
+def check_targets(outcomes: Outcomes) -> list[Target]:
+    """The targets this run has the figures for (others are left out)."""
+    checks: list[Callable[[], Target | None]] = [
+        lambda: _ratio_target(outcomes, "node-ws", 1.3),
+        lambda: _ratio_target(outcomes, "raw", 0.8),
+        lambda: _p99_at_node_step(outcomes),
+        lambda: _s2(outcomes),
+        lambda: _s3(outcomes),
+        lambda: _s4(outcomes),
+        lambda: _s5(outcomes),
+    ]
+    return [t for t in (check() for check in checks) if t is not None]
