@@ -132,7 +132,7 @@ class Hub:
     def open_session(self, transport: Transport) -> Session:
         session = Session(self, transport, f"{self.node}-{next(self._ids)}", self.now())
         self._sessions.add(session)
-        self.metrics.connections.labels(transport.kind).inc()
+        self.metrics.child(self.metrics.connections, transport.kind).inc()
         return session
 
     def close_session(self, session: Session) -> None:
@@ -141,7 +141,7 @@ class Hub:
             return
         session.set_state(SessionState.CLOSED)
         self._sessions.discard(session)
-        self.metrics.connections.labels(session.transport.kind).dec()
+        self.metrics.child(self.metrics.connections, session.transport.kind).dec()
         if session.expire_handle is not None:
             session.expire_handle.cancel()
         if session.runner is not None:
@@ -165,7 +165,7 @@ class Hub:
             return
         from relevo.protocol.errors import RECONNECT
 
-        self.metrics.disconnects.labels(str(code)).inc()
+        self.metrics.child(self.metrics.disconnects, str(code)).inc()
         self._remember(session, f"disconnect:{code}", message)
         session.transport.close(str(code), RECONNECT[code], message)
         self.close_session(session)
@@ -216,7 +216,7 @@ class Hub:
                 raise LimitExceeded("too many commands; slow down", code=ErrorCode.RATE_LIMITED)
             cmd = frames.parse_command(text)
             frame_id = cmd.id
-            self.metrics.commands.labels(type(cmd).__name__.lower()).inc()
+            self.metrics.child(self.metrics.commands, str(cmd.__struct_config__.tag)).inc()
             await self._dispatch(session, cmd)
         except RelevoError as exc:
             if frame_id is None:
@@ -231,7 +231,7 @@ class Hub:
     def send_error(self, session: Session, frame_id: int | str | None, exc: RelevoError) -> None:
         if session.closed:
             return
-        self.metrics.errors.labels(str(exc.code)).inc()
+        self.metrics.child(self.metrics.errors, str(exc.code)).inc()
         self._remember(session, str(exc.code), exc.message)
         session.transport.send(frames.encode_error(frame_id, exc))
 
@@ -323,7 +323,7 @@ class Hub:
                     position = res.position
                     recovered = is_recovered(since, position, res.publications)
                     missed = res.publications if recovered else []
-                    self.metrics.recoveries.labels(str(recovered).lower()).inc()
+                    self.metrics.child(self.metrics.recoveries, str(recovered).lower()).inc()
                 else:
                     position = await self.broker.position(channel, options)
             finally:
@@ -425,7 +425,7 @@ class Hub:
         frames.validate_channel(channel)
         options = self.permissions.history_options(channel)
         pub = await self.broker.publish(channel, event, data, options)
-        self.metrics.published.labels(source).inc()
+        self.metrics.child(self.metrics.published, source).inc()
         return pub
 
     async def history(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 __all__ = ["HubMetrics"]
@@ -37,3 +39,13 @@ class HubMetrics:
         )
         for t in ("ws", "sse"):
             self.connections.labels(t)
+        self._children: dict[tuple[int, str], Any] = {}
+
+    def child(self, metric: Any, label: str) -> Any:
+        """``metric.labels(label)``, cached: ``labels()`` costs a lock and a
+        dict build on every call, and commands count on the hot path."""
+        key = (id(metric), label)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(label)
+        return found

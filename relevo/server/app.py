@@ -195,6 +195,9 @@ class RelevoServer:
             "log_level": settings.server.log_level,
             "access_log": settings.server.log_level == "debug",
             "timeout_graceful_shutdown": 5,
+            # A connect storm of thousands overflows the default 2048 and costs
+            # SYN retransmits of 1 s and 3 s (relevo bench S4).
+            "backlog": 4096,
             "server_header": False,
         }
         with contextlib.suppress(ImportError):

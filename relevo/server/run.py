@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import gc
 import logging
 import socket
 import sys
@@ -134,6 +135,7 @@ def run_server(settings: Settings) -> None:
         run_workers(settings)
         return
     server = build_server(settings)
+    freeze_startup_objects()
     host, port = settings.server.host, settings.server.port
     broker = _safe_url(settings.broker.url)
     print(
@@ -147,6 +149,14 @@ def run_server(settings: Settings) -> None:
         uvloop.run(server.serve())
     except ImportError:
         asyncio.run(server.serve())
+
+
+def freeze_startup_objects() -> None:
+    """Move everything built at start-up (modules, apps, kinds) out of the
+    collector's sight: full collections then scan only what connections
+    create, which keeps their pauses (and fan-out p99.9) short."""
+    gc.collect()
+    gc.freeze()
 
 
 def _safe_url(url: str) -> str:

@@ -163,7 +163,7 @@ class WebSocketConnection(asyncio.Protocol):
             try:
                 self.hub.authenticate(self.session, token)
             except RelevoError as exc:
-                self.hub.metrics.errors.labels(str(exc.code)).inc()
+                self.hub.metrics.child(self.hub.metrics.errors, str(exc.code)).inc()
                 code = str(exc.code)
                 self.close(code, code == "token_expired", exc.message)
                 return

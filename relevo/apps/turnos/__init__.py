@@ -1,0 +1,65 @@
+"""The turnero (seed 004): a ticket queue with a kiosk, operator panels, a
+public monitor and an admin dashboard, on relevo's records layer.
+
+Modules (one concept each)::
+
+    options    the [app.turnos] table, validated
+    kinds      area, tramite, mesa, turno: fields, states, transitions, timer
+    config     reading and changing areas / trámites / mesas
+    service    Turnero: issue, call next, recall, attend, finish, no-show
+    views      what each audience sees of a turno (the monitor: no names)
+    stats      the admin's figures and the stats_actualizadas publisher
+    ratelimit  the kiosk's token bucket
+    http       the API under /api/turnos; pages: the screens
+    extension  the server extension; demo: sample data; bench: the benchmark
+
+Guide: ``docs/apps/turnos.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from relevo.apps.base import AppContext
+from relevo.records import Kind
+from relevo.server.app import Extension
+from relevo.settings import NamespaceSettings, Rule
+
+from .demo import seed_demo
+from .extension import build_extension
+from .kinds import CH_CONFIG, CH_MONITOR, ROLE_ADMIN, ROLE_OPERADOR, build_kinds
+from .options import TurnosOptions, parse_options
+
+__all__ = ["NAME", "TurnosOptions", "extension", "kinds", "namespaces", "seed_demo"]
+
+NAME = "turnos"
+
+
+def namespaces(options: Mapping[str, Any] | None = None) -> tuple[NamespaceSettings, ...]:
+    """``turnos:monitor`` and ``turnos:config``: anyone, read-only (no names
+    ever go there); ``turnos:area:<id>``: operators and admins;
+    ``turnos:stats`` and everything else: admins. Nobody publishes from a
+    browser: every change goes through the app API."""
+    opts = parse_options(options)
+    return (
+        NamespaceSettings(
+            "turnos",
+            subscribe=(
+                Rule(anonymous=True, channel=CH_MONITOR),
+                Rule(anonymous=True, channel=CH_CONFIG),
+                Rule(role=ROLE_OPERADOR, channel="turnos:area:*"),
+                Rule(role=ROLE_ADMIN),
+            ),
+            history_size=opts.history_size,
+            history_ttl=opts.history_ttl,
+        ),
+    )
+
+
+def kinds(options: Mapping[str, Any] | None = None) -> list[Kind]:
+    return build_kinds(parse_options(options))
+
+
+def extension(ctx: AppContext) -> Extension:
+    return build_extension(ctx)

@@ -1,0 +1,79 @@
+"""Sample data for ``relevo demo``: two areas, four trámites, six mesas and
+a few people already waiting, so every screen has something to show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relevo.apps.base import AppContext
+from relevo.records import Actor
+
+from .config import apply_config
+from .options import parse_options
+from .service import Turnero
+
+__all__ = ["DEMO_CONFIG", "seed_demo"]
+
+DEMO_CONFIG: dict[str, list[dict[str, Any]]] = {
+    "areas": [
+        {"id": "atencion", "nombre": "Atención al público", "orden": 1},
+        {"id": "caja", "nombre": "Caja", "orden": 2},
+    ],
+    "tramites": [
+        {
+            "id": "consultas",
+            "nombre": "Consultas generales",
+            "prefijo": "A",
+            "area_id": "atencion",
+            "orden": 1,
+        },
+        {"id": "reclamos", "nombre": "Reclamos", "prefijo": "R", "area_id": "atencion", "orden": 2},
+        {
+            "id": "licencias",
+            "nombre": "Licencias y permisos",
+            "prefijo": "L",
+            "area_id": "atencion",
+            "orden": 3,
+        },
+        {"id": "pagos", "nombre": "Pagos", "prefijo": "C", "area_id": "caja", "orden": 4},
+    ],
+    "mesas": [
+        {"id": mid, "nombre": nombre, "area_id": area, "tramites": tramites, "orden": i}
+        for i, (mid, nombre, area, tramites) in enumerate(
+            [
+                ("1", "Mesa 1", "atencion", ["consultas", "reclamos"]),
+                ("2", "Mesa 2", "atencion", ["consultas"]),
+                ("3", "Mesa 3", "atencion", ["reclamos", "licencias"]),
+                ("4", "Mesa 4", "atencion", ["consultas", "licencias"]),
+                ("caja1", "Caja 1", "caja", ["pagos"]),
+                ("caja2", "Caja 2", "caja", ["pagos"]),
+            ],
+            start=1,
+        )
+    ],
+}
+
+_WAITING = [
+    ("consultas", "Ana Gómez", None),
+    ("pagos", None, None),
+    ("reclamos", "Luis Fernández", None),
+    ("consultas", None, "adulto_mayor"),
+    ("licencias", "Marta Ruiz", None),
+    ("pagos", "Jorge Díaz", None),
+]
+
+
+async def seed_demo(ctx: AppContext) -> None:
+    """Idempotent: writes the sample configuration only when there is none,
+    and sample tickets only when today has none. Run it after the records
+    service has started (its tables must exist)."""
+    records = ctx.records
+    if not await records.find("area", limit=1):
+        await apply_config(records, DEMO_CONFIG, by=Actor.trusted("demo"))
+    turnero = Turnero(records, parse_options(ctx.options))
+    if await records.find("turno", {"fecha": turnero.hoy()}, limit=1):
+        return
+    kiosk = Actor.trusted("kiosco")
+    for tramite, nombre, motivo in _WAITING:
+        await turnero.emitir(tramite, by=kiosk, persona_nombre=nombre, prioridad_motivo=motivo)
+    await turnero.llamar_siguiente("2", by=Actor.trusted("demo-operador"))

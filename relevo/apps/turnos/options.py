@@ -1,0 +1,107 @@
+"""The ``[app.turnos]`` table of relevo.toml, validated at start.
+
+Every option has a documented default; a wrong key or value raises
+:class:`~relevo.server.config.ConfigError` naming it, like the rest of the
+configuration::
+
+    [app.turnos]
+    no_show_minutes = 5        # called and not attended for this long → no_presento
+    monitor_last = 8           # turnos listed on the public monitor
+    timezone = "America/Argentina/Buenos_Aires"
+    kiosk_rate = 0.5           # tickets per second per kiosk address (sustained)
+    kiosk_burst = 5
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from relevo.server.config import ConfigError
+
+__all__ = ["TurnosOptions", "parse_options"]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnosOptions:
+    no_show_minutes: float = 5.0
+    """Minutes a called turno may go unattended before it becomes ``no_presento``."""
+    monitor_last: int = 8
+    """Calls listed on the public monitor (the latest one is shown big)."""
+    timezone: str = ""
+    """IANA zone that decides "today" (numbering restarts each day); empty: the server's."""
+    kiosk_rate: float = 0.5
+    """Tickets per second one kiosk address may issue, sustained."""
+    kiosk_burst: int = 5
+    """Tickets one kiosk address may issue in a burst above the sustained rate."""
+    kiosk_role: str = ""
+    """Role a token must carry to issue tickets; empty: kiosks need no token."""
+    token_url: str = ""
+    """URL of your backend that returns ``{"token": ...}`` for the signed-in
+    operator or admin (cookies are sent); the pages fetch their token there."""
+    stats_interval: float = 0.3
+    """Least seconds between two recomputations of the admin statistics."""
+    history_size: int = 500
+    """Publications kept per ``turnos:*`` channel for reconnecting screens."""
+    history_ttl: float = 3600.0
+    """Seconds a publication stays in that history."""
+
+    @property
+    def no_show_seconds(self) -> float:
+        return self.no_show_minutes * 60.0
+
+    def zone(self) -> dt.tzinfo | None:
+        return ZoneInfo(self.timezone) if self.timezone else None
+
+    def day(self, when: float) -> str:
+        """The date (``2026-02-13``) a ticket issued at ``when`` belongs to."""
+        return dt.datetime.fromtimestamp(when, self.zone()).date().isoformat()
+
+
+def parse_options(options: Mapping[str, Any] | None) -> TurnosOptions:
+    """``[app.turnos]`` → :class:`TurnosOptions`; clear errors for bad values."""
+    if isinstance(options, TurnosOptions):
+        return options
+    fields = {f.name: f for f in dataclasses.fields(TurnosOptions)}
+    kwargs: dict[str, Any] = {}
+    for key, value in (options or {}).items():
+        where = f"app.turnos.{key}"
+        f = fields.get(key)
+        if f is None:
+            raise ConfigError(f"{where}: unknown option (known: {', '.join(sorted(fields))})")
+        default = f.default
+        if isinstance(default, bool) or isinstance(value, bool):
+            raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")
+        if isinstance(default, float) and isinstance(value, int | float):
+            value = float(value)
+        elif not isinstance(value, type(default)):
+            raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")
+        kwargs[key] = value
+    opts = TurnosOptions(**kwargs)
+    _validate(opts)
+    return opts
+
+
+def _validate(o: TurnosOptions) -> None:
+    if not o.no_show_minutes > 0:
+        raise ConfigError("app.turnos.no_show_minutes: must be more than 0")
+    if not 1 <= o.monitor_last <= 50:
+        raise ConfigError("app.turnos.monitor_last: between 1 and 50")
+    if not o.kiosk_rate > 0 or o.kiosk_burst < 1:
+        raise ConfigError("app.turnos.kiosk_rate / kiosk_burst: must be positive")
+    if o.stats_interval < 0:
+        raise ConfigError("app.turnos.stats_interval: must be 0 or more")
+    if o.history_size < 1 or not o.history_ttl > 0:
+        raise ConfigError("app.turnos.history_size / history_ttl: must be positive")
+    if o.timezone:
+        try:
+            ZoneInfo(o.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"app.turnos.timezone: unknown time zone {o.timezone!r} "
+                '(use an IANA name such as "America/Bogota")'
+            ) from None

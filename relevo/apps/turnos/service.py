@@ -1,0 +1,319 @@
+"""The turnero's operations, each one records transaction.
+
+- :meth:`Turnero.emitir` — the kiosk issues a ticket: the per-trámite,
+  per-day number (``A-045``) comes from a records sequence, incremented in
+  the same transaction that writes the turno, so two kiosks never get the
+  same number and a refused ticket leaves no gap.
+- :meth:`Turnero.llamar_siguiente` — "call next" for a mesa: the mesa row is
+  locked (one call at a time per mesa), then the next turno among the
+  trámites it serves, by prioridad then arrival, is claimed with
+  ``claim_next`` (``FOR UPDATE SKIP LOCKED`` where the database has it), so
+  two mesas pressing at once get two different turnos and none is skipped.
+- :meth:`Turnero.accion` — rellamar / atender / finalizar / no_presento on
+  one turno, with a clear Spanish message when its state does not allow it.
+
+Every refusal happens before anything is written, and a refused request
+rolls its transaction back: nothing is ever half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from relevo.hub.hub import Hub
+from relevo.protocol.errors import NotFound
+from relevo.records import Actor, Record, Records, Transaction
+
+from ._sql import count_in_queues
+from .errors import Invalido, NoExiste, NoPermitido
+from .kinds import (
+    CH_MONITOR,
+    EN_CURSO,
+    EN_ESPERA,
+    LLAMADO,
+    LLAMADOS,
+    MOTIVOS_FIN,
+    MOTIVOS_PRIORIDAD,
+    cola_key,
+)
+from .options import TurnosOptions
+from .views import ESTADOS, turno_monitor
+
+__all__ = ["ACCIONES", "Turnero"]
+
+ACCIONES = ("rellamar", "atender", "finalizar", "no_presento")
+_NO_PERMITIDO = {
+    "rellamar": "Solo se puede rellamar un turno llamado: {n} está {e}.",
+    "atender": "Solo se puede atender un turno llamado: {n} está {e}.",
+    "finalizar": "El turno {n} no está en atención ({e}): no se puede finalizar.",
+    "no_presento": "Solo un turno llamado puede marcarse como no presentado: {n} está {e}.",
+}
+MAX_NOMBRE = 80
+
+
+class Turnero:
+    def __init__(
+        self,
+        records: Records,
+        options: TurnosOptions,
+        *,
+        changed: Callable[[Record], None] = lambda rec: None,
+    ) -> None:
+        self.records = records
+        self.options = options
+        self.changed = changed
+        """Told after each committed change (the statistics listen)."""
+        self._monitor_cache: tuple[float, str, dict[str, Any]] | None = None
+
+    @property
+    def hub(self) -> Hub:
+        """The server's hub: the one the records service publishes through
+        (known once ``records.attach(hub)`` ran, before the server starts)."""
+        if self.records.hub is None:
+            raise RuntimeError("records.attach(hub) must run before the turnos app is used")
+        return self.records.hub
+
+    def hoy(self, now: float | None = None) -> str:
+        return self.options.day(self.records.clock.now() if now is None else now)
+
+    # -- reading ------------------------------------------------------------------
+
+    async def _get(self, tx: Transaction, kind: str, id: str, *, lock: bool = False) -> Record:
+        try:
+            return await tx.get(kind, id, lock=lock)
+        except NotFound:
+            label = {"mesa": "La mesa", "tramite": "El trámite", "turno": "El turno"}[kind]
+            raise NoExiste(f"{kind} {id} does not exist", f"{label} {id} no existe.") from None
+
+    async def turno(self, id: str) -> Record:
+        try:
+            return await self.records.get("turno", id)
+        except NotFound:
+            raise NoExiste(f"turno {id} does not exist", f"El turno {id} no existe.") from None
+
+    async def actual(self, mesa_id: str) -> Record | None:
+        """The turno a mesa has called or is attending today, if any."""
+        try:
+            await self.records.get("mesa", mesa_id)
+        except NotFound:
+            raise NoExiste(
+                f"mesa {mesa_id} does not exist", f"La mesa {mesa_id} no existe."
+            ) from None
+        return _at_desk(await self.records.find("turno", {"state": sorted(EN_CURSO)}),
+                        mesa_id, self.hoy())  # fmt: skip
+
+    async def monitor(self) -> dict[str, Any]:
+        """What the public monitor starts from: the last ``monitor_last`` calls
+        of today and how many wait in each area, plus the position of ``turnos:monitor``
+        read *before* them — the monitor subscribes ``since`` it and misses
+        nothing. Shared by every monitor for a second (they all ask at once
+        after a restart)."""
+        loop = asyncio.get_running_loop()
+        hoy = self.hoy()
+        cached = self._monitor_cache
+        if cached is not None and cached[1] == hoy and loop.time() - cached[0] < 1.0:
+            return cached[2]
+        options = self.hub.permissions.history_options(CH_MONITOR)
+        position = await self.hub.broker.position(CH_MONITOR, options)
+        n = self.options.monitor_last
+        # A transaction only because it can order by an indexed field. The
+        # latest first calls, plus whatever is being called now (a recall of
+        # an older turno puts it back on top).
+        async with self.records.transaction() as tx:
+            recent = await tx.find(
+                "turno", {"fecha": hoy, "state": sorted(LLAMADOS)},
+                order_by=["-primer_llamado_at"], limit=n,
+            )  # fmt: skip
+            calling = await tx.find("turno", {"state": LLAMADO})
+        waiting = await self.records.find("turno", {"state": EN_ESPERA}, limit=1_000_000)
+        today = [r for r in calling if r["fecha"] == hoy]
+        merged = {r.id: r for r in [*recent, *today]}.values()
+        called = sorted(merged, key=lambda r: r.get("llamado_at") or 0, reverse=True)[:n]
+        body = {
+            "channel": CH_MONITOR,
+            "epoch": position.epoch,
+            "offset": position.offset,
+            "fecha": hoy,
+            "en_espera": dict(Counter(str(r["area_id"]) for r in waiting if r["fecha"] == hoy)),
+            "llamados": [turno_monitor(r) for r in called],
+        }
+        self._monitor_cache = (loop.time(), hoy, body)
+        return body
+
+    # -- the kiosk ----------------------------------------------------------------
+
+    async def emitir(
+        self,
+        tramite_id: str,
+        *,
+        by: Actor,
+        prioridad: int = 0,
+        prioridad_motivo: str | None = None,
+        persona_nombre: str | None = None,
+    ) -> tuple[Record, int]:
+        """Issue a ticket; returns the turno and how many are ahead of it."""
+        if prioridad not in (0, 1):
+            raise Invalido("prioridad is 0 or 1", "La prioridad debe ser 0 o 1.")
+        if prioridad_motivo is not None and prioridad_motivo not in MOTIVOS_PRIORIDAD:
+            raise Invalido(
+                f"prioridad_motivo is one of {sorted(MOTIVOS_PRIORIDAD)}",
+                "El motivo de prioridad no es válido.",
+            )
+        if prioridad_motivo is not None:
+            prioridad = 1
+        nombre = (persona_nombre or "").strip() or None
+        if nombre is not None and len(nombre) > MAX_NOMBRE:
+            raise Invalido(
+                f"persona_nombre is at most {MAX_NOMBRE} characters",
+                f"El nombre puede tener hasta {MAX_NOMBRE} caracteres.",
+            )
+        async with self.records.transaction() as tx:
+            tramite = await self._get(tx, "tramite", tramite_id)
+            if not tramite.get("activo", True):
+                raise NoPermitido(
+                    f"tramite {tramite_id} is not in service",
+                    f"El trámite {tramite.get('nombre')} no está disponible ahora.",
+                )
+            area = await tx.get("area", tramite["area_id"])
+            fecha = self.hoy(tx.now)
+            numero = await tx.next_sequence(f"turnos:{fecha}:{tramite.id}")
+            k = tx.kind("turno")
+            queue = cola_key(fecha, tramite.id, prioridad)
+            values = k.clean(
+                {
+                    "numero_visible": f"{tramite['prefijo']}-{numero:03d}",
+                    "numero": numero,
+                    "fecha": fecha,
+                    "tramite_id": tramite.id,
+                    "tramite_nombre": tramite["nombre"],
+                    "area_id": area.id,
+                    "area_nombre": area["nombre"],
+                    "prioridad": prioridad,
+                    "prioridad_motivo": prioridad_motivo,
+                    "persona_nombre": nombre,
+                    "clave_cola": queue,
+                },
+                partial=False,
+            )
+            rid = str(await tx.next_sequence("id:turno"))
+            # Transaction.write, not create: the seed's event name, turno_creado.
+            rec = await tx.write(k, None, values, k.initial, by, event="turno_creado", new_id=rid)
+            # Ahead: everyone waiting for this trámite at least as urgent.
+            queues = {cola_key(fecha, tramite.id, p) for p in (1, prioridad)}
+            ahead = await count_in_queues(tx.conn, k, queues, exclude=rec.id)
+        self.changed(rec)
+        return rec, ahead
+
+    # -- the operator ---------------------------------------------------------------
+
+    async def llamar_siguiente(self, mesa_id: str, *, by: Actor) -> Record | None:
+        """Call the next turno to ``mesa_id``; None when nobody is waiting."""
+        async with self.records.transaction() as tx:
+            mesa = await self._get(tx, "mesa", mesa_id, lock=True)
+            nombre = mesa["nombre"]
+            if not mesa.get("activa", True):
+                raise NoPermitido(f"mesa {mesa_id} is closed", f"La {nombre} está cerrada.")
+            fecha = self.hoy(tx.now)
+            t = _at_desk(await tx.find("turno", {"state": sorted(EN_CURSO)}), mesa.id, fecha)
+            if t is not None:
+                raise NoPermitido(
+                    f"mesa {mesa_id} has turno {t['numero_visible']} {t.state}",
+                    f"La {nombre} tiene el turno {t['numero_visible']} {ESTADOS[str(t.state)]}: "
+                    "finalícelo o márquelo como no presentado antes de llamar al siguiente.",
+                    turno_id=t.id,
+                )
+            tramites = [str(x) for x in mesa.get("tramites") or []]
+            if not tramites:
+                raise NoPermitido(
+                    f"mesa {mesa_id} serves no tramite", f"La {nombre} no atiende ningún trámite."
+                )
+            nxt = None
+            for prioridad in (1, 0):  # priority first, then arrival (claim_next's order)
+                queues = [cola_key(fecha, t, prioridad) for t in tramites]
+                nxt = await tx.claim_next("turno", {"clave_cola": queues})
+                if nxt is not None:
+                    break
+            if nxt is None:
+                return None
+            rec = await tx.transition(
+                "turno", nxt.id, "llamar", {"mesa_id": mesa.id, "mesa_nombre": nombre}, by=by
+            )
+        self.changed(rec)
+        return rec
+
+    async def accion(
+        self,
+        turno_id: str,
+        accion: str,
+        *,
+        by: Actor,
+        mesa_id: str | None = None,
+        motivo: str | None = None,
+    ) -> Record:
+        if accion not in ACCIONES:
+            raise NoExiste(
+                f"no action {accion!r} (one of {', '.join(ACCIONES)})",
+                f"La acción {accion!r} no existe.",
+            )
+        data: dict[str, Any] = {}
+        if accion == "finalizar":
+            motivo = motivo or "atendido"
+            if motivo not in MOTIVOS_FIN:
+                raise Invalido(
+                    f"motivo is one of {sorted(MOTIVOS_FIN)}", "El motivo de cierre no es válido."
+                )
+            data["motivo"] = motivo
+        elif motivo is not None:
+            raise Invalido(f"{accion} takes no motivo", f"{accion} no lleva motivo.")
+        async with self.records.transaction() as tx:
+            rec = await self._get(tx, "turno", turno_id, lock=True)
+            numero = rec["numero_visible"]
+            if mesa_id is not None and rec.get("mesa_id") != mesa_id:
+                raise NoPermitido(
+                    f"turno {numero} is not at mesa {mesa_id}",
+                    f"El turno {numero} no está en esta mesa.",
+                )
+            if not tx.kind("turno").transition(accion).allowed_from(rec.state):
+                raise NoPermitido(
+                    f"turno {numero} is {rec.state}; {accion} is not allowed",
+                    _NO_PERMITIDO[accion].format(n=numero, e=ESTADOS[str(rec.state)]),
+                    state=rec.state,
+                )
+            out = await tx.transition("turno", rec.id, accion, data, by=by)
+        self.changed(out)
+        return out
+
+    async def actualizar(self, turno_id: str, changes: Mapping[str, Any], *, by: Actor) -> Record:
+        """Edit the person's name or the priority (``turno_actualizado``)."""
+        allowed = {"persona_nombre", "prioridad", "prioridad_motivo"}
+        extra = set(changes) - allowed
+        if extra:
+            raise Invalido(
+                f"only {sorted(allowed)} can be edited", "Solo se puede editar nombre y prioridad."
+            )
+        data = dict(changes)
+        if isinstance(data.get("persona_nombre"), str):
+            data["persona_nombre"] = data["persona_nombre"].strip()[:MAX_NOMBRE] or None
+        async with self.records.transaction() as tx:
+            rec = await self._get(tx, "turno", turno_id, lock=True)
+            if str(rec.state) not in ("en_espera", LLAMADO, "atendiendo"):
+                raise NoPermitido(
+                    f"turno {rec['numero_visible']} is closed",
+                    f"El turno {rec['numero_visible']} ya está cerrado.",
+                )
+            try:
+                tx.kind("turno").clean(data, partial=True)
+            except ValueError as exc:
+                raise Invalido(str(exc), "Los datos del turno no son válidos.") from None
+            out = await tx.transition("turno", rec.id, "actualizar", data, by=by)
+        self.changed(out)
+        return out
+
+
+def _at_desk(turnos: list[Record], mesa_id: str, fecha: str) -> Record | None:
+    """The turno a mesa has called or is attending today (the latest call)."""
+    mine = [t for t in turnos if t.get("mesa_id") == mesa_id and t.get("fecha") == fecha]
+    return max(mine, key=lambda t: t.get("llamado_at") or 0) if mine else None

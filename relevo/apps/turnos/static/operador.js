@@ -1,0 +1,206 @@
+// The operator panel (/turnos/operador[?mesa=<id>]): a desk's live queue and
+// its current turno. The queue is a relevo.js live collection of the area's
+// open turnos (snapshot + deltas, nothing missed on reconnect); the actions
+// go through the app API, which decides atomically who gets which turno.
+
+import * as relevo from "/relevo.js";
+import * as ui from "/static/ui/ui.js";
+import { api, askToken, espera, loadConfig, MOTIVO_FIN, PRIORIDAD, reloadAtMidnight, staffToken } from "./turnos.js";
+
+const $ = (id) => document.getElementById(id);
+const config = await loadConfig();
+const shell = ui.shell({
+  app: "Turnos",
+  home: "/turnos/",
+  nav: [
+    { label: "Operador", href: "/turnos/operador", current: true },
+    { label: "Monitor", href: "/turnos/monitor" },
+    { label: "Kiosco", href: "/turnos/kiosco" },
+    { label: "Estadísticas", href: "/turnos/admin" },
+  ],
+});
+ui.hydrateIcons();
+reloadAtMidnight();
+
+let auth = await staffToken("operador", config);
+if (!auth.token) auth.token = await askToken($("login"), "operador");
+const token = () => auth.token;
+const rv = relevo.connect({ token: auth.token, getToken: async () => (auth.token = await auth.refresh()) });
+relevo.indicator(shell.conn, rv);
+shell.setUser(auth.user());
+rv.on("state", (state, s) => {
+  if (state === "disconnected" && ["unauthorized", "token_expired"].includes(s.reason)) {
+    auth.forget();
+    ui.toast("Su acceso venció. Recargue la página para ingresar de nuevo.", { kind: "danger", timeout: 0 });
+  }
+});
+
+const mesaParam = new URLSearchParams(location.search).get("mesa") || localStorage.getItem("turnos.mesa");
+const mesa = config.mesas.find((m) => m.id === mesaParam && m.activa !== false);
+if (!mesa) pickMesa();
+else openPanel(mesa);
+
+// -- choosing a mesa ------------------------------------------------------------------
+
+function pickMesa() {
+  $("elegir").hidden = false;
+  const tramites = new Map(config.tramites.map((t) => [t.id, t]));
+  const groups = config.areas.map((area) => {
+    const mesas = config.mesas.filter((m) => m.area_id === area.id && m.activa !== false);
+    if (!mesas.length) return null;
+    return ui.h("section", { class: "stack", style: { marginBottom: "var(--s-5)" } },
+      ui.h("h2", { class: "muted small" }, area.nombre),
+      ui.h("div", { class: "mesa-picker" }, mesas.map((m) => ui.h("a", { class: "card tile", href: `?mesa=${encodeURIComponent(m.id)}`, dataset: { mesa: m.id } },
+        ui.h("span", { class: "tile-title" }, m.nombre),
+        ui.h("span", { class: "tile-text" }, m.tramites.map((t) => tramites.get(t)?.nombre || t).join(" · "))))));
+  });
+  $("mesas").replaceChildren(...groups.filter(Boolean));
+  document.body.dataset.ready = "true";
+}
+
+// -- the panel -----------------------------------------------------------------------------
+
+function openPanel(mesa) {
+  localStorage.setItem("turnos.mesa", mesa.id);
+  document.title = `Turnos · ${mesa.nombre}`;
+  $("panel").hidden = false;
+  $("mesa-nombre").textContent = mesa.nombre;
+  const tramites = config.tramites.filter((t) => mesa.tramites.includes(t.id));
+  $("mesa-tramites").textContent = `${config.areas.find((a) => a.id === mesa.area_id)?.nombre || ""} · ${tramites.map((t) => `${t.prefijo} ${t.nombre}`).join(" · ")}`;
+  $("cambiar").onclick = () => { localStorage.removeItem("turnos.mesa"); location.href = "/turnos/operador"; };
+  $("atajos").onclick = () => ui.showHelp();
+  $("motivo").replaceChildren(...Object.entries(MOTIVO_FIN).map(([v, l]) => ui.h("option", { value: v }, l)));
+
+  const serves = new Set(mesa.tramites);
+  const byArrival = (a, b) => (b.prioridad || 0) - (a.prioridad || 0) || a.created_at - b.created_at || Number(a.id) - Number(b.id);
+  const cola = ui.table($("cola"), {
+    caption: "Turnos en espera",
+    compact: true,
+    sort: byArrival,
+    columns: [
+      { key: "numero_visible", label: "Número", primary: true, render: (r) => ui.h("strong", { class: "num" }, r.numero_visible) },
+      { key: "tramite_nombre", label: "Trámite" },
+      { key: "prioridad", label: "Prioridad", render: (r) => (r.prioridad ? ui.h("span", { class: "prio" }, "Prioritario") : ui.h("span", { class: "muted" }, "—")) },
+      { key: "created_at", label: "Espera", className: "nowrap", flash: false, render: (r) => ui.h("time", { "data-ago": "", datetime: new Date(r.created_at).toISOString() }) },
+    ],
+    empty: { icon: "ticket", title: "Nadie en espera", text: "Los turnos nuevos aparecen aquí al instante." },
+  });
+  cola.loading(4);
+  ui.tickTimes($("cola"));
+
+  let current = null; // the mesa's turno (llamado / atendiendo), with the person's name
+  let rows = new Map();
+
+  const live = rv.live("turno", { area_id: mesa.area_id, fecha: config.hoy, state: ["en_espera", "llamado", "atendiendo"] }, {
+    onChange: (all, change) => {
+      rows = all;
+      const waiting = [...all.values()].filter((r) => r.state === "en_espera" && serves.has(r.tramite_id));
+      cola.set(waiting, { flash: change.type !== "snapshot" });
+      renderCounts(waiting);
+      syncCurrent(change);
+      if (change.type === "insert" && serves.has(change.row.tramite_id)) {
+        ui.announce(`Nuevo turno en espera: ${change.row.numero_visible}`);
+      }
+    },
+    onError: (err) => ui.toast(err.message || "No se pudo cargar la cola.", { kind: "danger" }),
+  });
+
+  function renderCounts(waiting) {
+    ui.setBadge($("cola-count"), waiting.length);
+    $("cola-counts").replaceChildren(...tramites.map((t) => {
+      const n = waiting.filter((r) => r.tramite_id === t.id).length;
+      return ui.h("span", { class: "tag", title: t.nombre }, `${t.prefijo} · ${n}`);
+    }));
+  }
+
+  /** Follow the mesa's turno from the live rows; fetch its name when it changes. */
+  function syncCurrent(change) {
+    const mine = [...rows.values()].filter((r) => r.mesa_id === mesa.id && (r.state === "llamado" || r.state === "atendiendo"));
+    mine.sort((a, b) => (b.llamado_at || 0) - (a.llamado_at || 0));
+    const row = mine[0] || null;
+    if (change && change.type === "remove" && current && change.id === current.id) {
+      const d = change.delta || {};
+      if (d.to === "no_presento" && d.by === "system") {
+        ui.toast(`${current.numero_visible} no se presentó: pasó el tiempo de espera.`, { kind: "warning", title: "Turno cerrado" });
+      }
+    }
+    if (!row) return setCurrent(null);
+    if (current && current.id === row.id) return setCurrent({ ...current, ...row });
+    setCurrent(row);
+    api(`/api/turnos/turnos/${encodeURIComponent(row.id)}`, { token: token() })
+      .then((res) => { if (current && current.id === res.turno.id && res.turno.version >= current.version) setCurrent(res.turno); })
+      .catch(() => {});
+  }
+
+  function setCurrent(turno) {
+    const changed = (current && current.id) !== (turno && turno.id) || (current && current.state) !== (turno && turno.state);
+    current = turno;
+    const body = $("actual-body");
+    $("actual").dataset.state = turno ? turno.state : "";
+    $("actual-chip").replaceChildren(turno ? ui.chip(turno.state) : "");
+    if (!turno) {
+      body.replaceChildren(ui.emptyState({ icon: "ticket", title: "Mesa libre",
+        text: "Pulse «Llamar siguiente» (N) para llamar al próximo turno de la cola." }));
+    } else {
+      const deadline = turno.state === "llamado" && turno.llamado_at ? turno.llamado_at + config.no_show_seconds * 1000 : null;
+      ui.replace(body,
+        ui.h("div", { class: "actual-numero", id: "actual-numero" }, turno.numero_visible),
+        turno.persona_nombre ? ui.h("div", { class: "actual-persona" }, turno.persona_nombre) : null,
+        ui.h("div", { class: "actual-meta" },
+          ui.h("span", turno.tramite_nombre),
+          turno.prioridad ? ui.h("span", { class: "prio" }, `Prioritario${turno.prioridad_motivo ? ` · ${PRIORIDAD[turno.prioridad_motivo] || ""}` : ""}`) : null,
+          turno.llamadas > 1 ? ui.h("span", `Llamado ${turno.llamadas} veces`) : null,
+          deadline ? ui.h("span", "Sin presentarse en ", ui.h("span", { "data-countdown": String(deadline), "data-warn": "60" })) : null,
+          turno.state === "atendiendo" && turno.atendiendo_at ? ui.h("span", "En atención desde ", ui.h("time", { "data-ago": "", datetime: new Date(turno.atendiendo_at).toISOString() })) : null));
+      ui.tickTimes(body);
+    }
+    if (changed) ui.flash($("actual"));
+    const s = turno ? turno.state : null;
+    $("btn-siguiente").disabled = !!turno;
+    $("btn-rellamar").disabled = s !== "llamado";
+    $("btn-atender").disabled = s !== "llamado";
+    $("btn-no-presento").disabled = s !== "llamado";
+    $("btn-finalizar").disabled = s !== "atendiendo";
+    $("motivo").disabled = s !== "atendiendo";
+  }
+  setCurrent(null);
+  api(`/api/turnos/mesas/${encodeURIComponent(mesa.id)}/actual`, { token: token() }).then((r) => r.turno && setCurrent(r.turno)).catch(() => {});
+
+  async function act(button, path, body, done) {
+    if (button.disabled) return;
+    try {
+      const res = await ui.busy(button, api(path, { method: "POST", body, token: token() }));
+      if (res.turno && res.turno.version >= ((current && current.id === res.turno.id && current.version) || 0)) {
+        setCurrent(["llamado", "atendiendo"].includes(res.turno.state) ? res.turno : null);
+      }
+      if (done) done(res);
+    } catch (err) {
+      ui.toast(err.mensaje || err.message, { kind: err.code === "conflict" ? "warning" : "danger" });
+    }
+  }
+  const onTurno = (accion, extra = {}) => () => current && act($(`btn-${accion.replace("_", "-")}`),
+    `/api/turnos/turnos/${encodeURIComponent(current.id)}/${accion}`, { mesa_id: mesa.id, ...extra });
+
+  const siguiente = () => act($("btn-siguiente"), `/api/turnos/mesas/${encodeURIComponent(mesa.id)}/siguiente`, {}, (res) => {
+    if (res.turno) ui.announce(`Llamando ${res.turno.numero_visible}`);
+    else ui.toast("No hay turnos en espera para esta mesa.", { kind: "info" });
+  });
+  const rellamar = onTurno("rellamar");
+  const atender = onTurno("atender");
+  const finalizar = () => onTurno("finalizar", { motivo: $("motivo").value })();
+  const noPresento = onTurno("no_presento");
+
+  $("btn-siguiente").onclick = siguiente;
+  $("btn-rellamar").onclick = rellamar;
+  $("btn-atender").onclick = atender;
+  $("btn-finalizar").onclick = finalizar;
+  $("btn-no-presento").onclick = noPresento;
+  ui.shortcuts({
+    n: { run: siguiente, label: "Llamar al siguiente turno" },
+    r: { run: rellamar, label: "Rellamar al turno actual" },
+    a: { run: atender, label: "Empezar a atender al turno actual" },
+    f: { run: finalizar, label: "Finalizar la atención (con el motivo elegido)" },
+    x: { run: noPresento, label: "Marcar que no se presentó" },
+  });
+  live.ready.then(() => { document.body.dataset.ready = "true"; });
+}
