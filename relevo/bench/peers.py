@@ -70,6 +70,11 @@ def _venv(ctx: LaunchContext, program: str) -> str:
     return str(ctx.paths.deps / "venv" / "bin" / program)
 
 
+def _asgi(ctx: LaunchContext, port: int) -> Launch:
+    # relevo's own venv has starlette and uvicorn: nothing to install.
+    return Launch([sys.executable, "asgi_app.py", str(port)], ctx.paths.peers)
+
+
 def _websockets(ctx: LaunchContext, port: int) -> Launch:
     return Launch([_venv(ctx, "python"), "websockets_app.py", str(port)], ctx.paths.peers)
 
@@ -94,6 +99,7 @@ PEERS: dict[str, Peer] = {
     for p in (
         Peer("raw", "raw limit (C, epoll)", "json", "/", False, _raw),
         Peer("relevo", "relevo", "relevo", "/ws", False, _relevo),
+        Peer("asgi", "ASGI send() per subscriber", "json", "/", False, _asgi),
         Peer("node-ws", "Node ws", "json", "/", True, _node("node-ws.js")),
         Peer("socketio", "Socket.IO 4 (Node)", "socketio", _SIO_PATH, True, _node("socketio.js")),
         Peer("websockets", "websockets broadcast()", "json", "/", True, _websockets),

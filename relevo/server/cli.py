@@ -123,10 +123,30 @@ def _connect_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
+#: ``relevo bench <name> [args]``: the benchmarks beside the fan-out one; each
+#: prints its figures as JSON (docs/benchmarks.md records them).
+OTHER_BENCHES = {
+    "records": "relevo.records.bench",
+    "leads": "relevo.apps.leads.bench",
+    "turnos": "relevo.apps.turnos.bench",
+    "multinode": "relevo.bench.multinode",
+}
+
+
 def cmd_bench(argv: list[str]) -> int:
+    if argv[:1] and argv[0] in OTHER_BENCHES:
+        import importlib
+
+        module = importlib.import_module(OTHER_BENCHES[argv[0]])
+        if argv[0] == "multinode":
+            print(json.dumps(module.run_multinode(module._parser().parse_args(argv[1:])), indent=2))
+        else:
+            module.main(argv[1:])
+        return 0
     from relevo.bench import main as bench_main
 
-    return bench_main(argv)
+    code: int = bench_main(argv)
+    return code
 
 
 def _add_server_flags(p: argparse.ArgumentParser) -> None:

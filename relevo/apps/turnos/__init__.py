@@ -10,8 +10,11 @@ Modules (one concept each)::
     views      what each audience sees of a turno (the monitor: no names)
     stats      the admin's figures and the stats_actualizadas publisher
     ratelimit  the kiosk's token bucket
+    _sql       counts and lookups that stay index lookups on a long day
     http       the API under /api/turnos; pages: the screens
-    extension  the server extension; demo: sample data; bench: the benchmark
+    extension  the server extension; demo: sample data for `relevo demo`
+    standalone a server with only the turnero (tests, benchmark)
+    bench      the benchmark of issue 7's target (_bench_io: its plumbing)
 
 Guide: ``docs/apps/turnos.md``.
 """

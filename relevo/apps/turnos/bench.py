@@ -20,7 +20,8 @@ the change (p50 / p99 / max over action × monitor), the same for a kiosk
 ticket reaching the operator panels, and any delivery that never arrived.
 Target: p99 operator action → monitor update under 100 ms.
 
-Run it: ``python -m relevo.apps.turnos.bench [--duration 30] [--speedup 20]``.
+Run it: ``relevo bench turnos [--duration 30] [--speedup 20] [--preload 18000]``
+(or ``python -m relevo.apps.turnos.bench``).
 """
 
 from __future__ import annotations
@@ -30,16 +31,15 @@ import asyncio
 import contextlib
 import gc
 import json
-import os
 import random
-import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from relevo.hub.auth import mint_token
+
+from ._bench_io import Http, Listener, free_port, server_process
 
 __all__ = ["run_turnos_bench"]
 
@@ -73,117 +73,6 @@ def _config(mesas: int) -> dict[str, Any]:
             for i in range(1, mesas + 1)
         ],
     }
-
-
-class _Http:
-    """One keep-alive HTTP/1.1 connection, one request at a time (a general
-    client in the load generator's process would cost more than the server).
-    Reopened when the server has closed it for being idle."""
-
-    def __init__(self, port: int, auth: str) -> None:
-        self.port, self.auth = port, auth
-        self.conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-
-    async def _send(self, request: bytes) -> tuple[asyncio.StreamReader, bytes]:
-        """Send; the reader and the status line (reconnecting once if idle-closed)."""
-        for _ in range(2):
-            if self.conn is None or self.conn[1].is_closing():
-                self.conn = await asyncio.open_connection("127.0.0.1", self.port)
-            reader, writer = self.conn
-            writer.write(request)
-            status_line = await reader.readline()
-            if status_line:
-                return reader, status_line
-            self.close()  # closed while idle, before reading the request
-        raise ConnectionError("the server keeps closing the connection")
-
-    async def post(self, path: str, body: Any = None) -> tuple[int, Any]:
-        raw = json.dumps(body or {}).encode()
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: bench\r\n{self.auth}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(raw)}\r\n\r\n"
-        ).encode()
-        reader, status_line = await self._send(head + raw)
-        status = int(status_line.split()[1])
-        length = 0
-        while (line := await reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode().partition(":")
-            if name.lower() == "content-length":
-                length = int(value)
-        return status, json.loads(await reader.readexactly(length))
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn[1].close()
-        self.conn = None
-
-
-class _Listener:
-    """A WebSocket client noting when each (record id, version) arrived."""
-
-    def __init__(self) -> None:
-        self.arrivals: dict[tuple[str, int], float] = {}
-        self.task: asyncio.Task[None] | None = None
-        self.ws: Any = None
-
-    async def start(self, port: int, channel: str, token: str | None) -> None:
-        import websockets
-
-        self.ws = await websockets.connect(f"ws://127.0.0.1:{port}/ws", max_queue=None)
-        if token:
-            await self.ws.send(json.dumps({"id": 0, "op": "connect", "token": token}))
-            await self.ws.recv()
-        await self.ws.send(json.dumps({"id": 1, "op": "sub", "ch": channel}))
-        reply = json.loads(await self.ws.recv())
-        if "ok" not in reply:
-            raise RuntimeError(f"cannot subscribe to {channel}: {reply}")
-        self.task = asyncio.get_running_loop().create_task(self._read())
-
-    async def _read(self) -> None:
-        async for raw in self.ws:
-            at = time.perf_counter()
-            data = json.loads(raw).get("data")
-            if isinstance(data, dict) and "id" in data and "version" in data:
-                self.arrivals.setdefault((str(data["id"]), int(data["version"])), at)
-
-    async def close(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
-        if self.ws is not None:
-            await self.ws.close()
-
-
-@contextlib.asynccontextmanager
-async def _server(port: int, db: str) -> AsyncIterator[None]:
-    options = json.dumps({"no_show_minutes": 600, "stats_interval": 0.5})
-    cmd = [sys.executable, "-m", "relevo.apps.turnos.standalone", "--db", db,
-           "--port", str(port), "--secret", _SECRET, "--api-key", _API_KEY,
-           "--options", options]  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(*cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.returncode is not None:
-                raise RuntimeError(f"the turnos server exited with {proc.returncode}")
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the turnos server did not come up") from None
-                await asyncio.sleep(0.05)
-        yield
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
 
 
 async def _preload(db: str, mesas: int, count: int) -> None:
@@ -233,14 +122,6 @@ async def _preload(db: str, mesas: int, count: int) -> None:
         await hub.close()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def run_turnos_bench(
     *,
     mesas: int = 20,
@@ -258,7 +139,7 @@ async def run_turnos_bench(
     doc. ``preload``: tickets already finished today before the run starts;
     ``warmup``: seconds at the start left out of the figures."""
     rng = random.Random(seed)
-    port = _free_port()
+    port = free_port()
     api_key = f"X-API-Key: {_API_KEY}"
     operator = f"Authorization: Bearer {mint_token(_SECRET, 'bench-op', ['operador'])}"
     actions: list[tuple[str, int, float]] = []  # (turno id, version, sent at)
@@ -269,13 +150,13 @@ async def run_turnos_bench(
         db = f"sqlite+aiosqlite:///{Path(tmp) / 'turnos.db'}"
         if preload:
             await _preload(db, mesas, preload)
-        async with _server(port, db):
-            admin = _Http(port, api_key)
+        async with server_process(port, db, _SECRET, _API_KEY):
+            admin = Http(port, api_key)
             status, body = await admin.post("/api/turnos/config", _config(mesas))
             if status != 200:
                 raise RuntimeError(f"configuration refused: {body}")
-            screens = [_Listener() for _ in range(monitors)]
-            panels = [_Listener() for _ in range(mesas)]
+            screens = [Listener() for _ in range(monitors)]
+            panels = [Listener() for _ in range(mesas)]
             for s in screens:
                 await s.start(port, "turnos:monitor", None)
             op_token = operator.removeprefix("Authorization: Bearer ")
@@ -284,7 +165,7 @@ async def run_turnos_bench(
 
             async def kiosk() -> None:
                 rate = tickets_per_hour / 3600 * speedup
-                conn = _Http(port, api_key)
+                conn = Http(port, api_key)
                 try:
                     while not stop.is_set():
                         tramite = rng.choice(_TRAMITES).lower()
@@ -304,7 +185,7 @@ async def run_turnos_bench(
                     await asyncio.wait_for(stop.wait(), sim_seconds / speedup)
 
             async def desk(mesa: int) -> None:
-                conn = _Http(port, operator)
+                conn = Http(port, operator)
 
                 async def act(path: str) -> dict[str, Any] | None:
                     sent = time.perf_counter()
@@ -383,7 +264,7 @@ async def run_turnos_bench(
 
 
 def _latencies(
-    sent: list[tuple[str, int, float]], listeners: list[_Listener]
+    sent: list[tuple[str, int, float]], listeners: list[Listener]
 ) -> tuple[list[float], int]:
     out: list[float] = []
     missing = 0

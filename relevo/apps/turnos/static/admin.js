@@ -37,8 +37,8 @@ const tramites = ui.table($("tramites"), {
   columns: [
     { key: "nombre", label: "Trámite", primary: true, render: (r) => [ui.h("span", { class: "tag" }, r.prefijo), " ", r.nombre] },
     { key: "en_espera", label: "En espera", className: "num" },
-    { key: "promedio_s", label: "Promedio", className: "num", render: (r) => espera(r.promedio_s) },
-    { key: "p90_s", label: "p90", className: "num", render: (r) => espera(r.p90_s) },
+    { key: "promedio_s", label: "Promedio", className: "num nowrap", render: (r) => espera(r.promedio_s) },
+    { key: "p90_s", label: "p90", className: "num nowrap", render: (r) => espera(r.p90_s) },
     { key: "finalizados", label: "Atendidos", className: "num" },
     { key: "no_presento", label: "No se presentaron", className: "num" },
   ],

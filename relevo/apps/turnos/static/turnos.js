@@ -213,14 +213,15 @@ export function chime() {
 
 // -- formats -----------------------------------------------------------------------------
 
-/** 75 → "1 min 15 s"; null → "—". */
+/** A wait, as precise as it is useful: 42 → "42 s", 75 → "1 min 15 s",
+ * 2094 → "35 min", 4020 → "1 h 7 min"; null → "—". */
 export function espera(seconds) {
   if (seconds == null) return "—";
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
+  if (s < 600) return s % 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s / 60} min`;
+  const m = Math.round(s / 60);
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ""}`;
 }
 
 /** Reload the page after local midnight: numbering and queues restart each day. */
