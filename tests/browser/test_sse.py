@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import CutProxy, LiveServer, OpenHarness
+from tests.browser.conftest import CutProxy, LiveServer, OpenHarness, token
 
 pytestmark = pytest.mark.browser
 
@@ -88,14 +88,21 @@ async def test_sse_fails_only_the_refused_channel(
     await page.wait_for_function("got.length === 1")
 
 
-async def test_commands_over_sse_say_they_need_a_websocket(
+async def test_commands_over_sse_run_through_http(
     relevo_server: LiveServer, harness: OpenHarness
 ) -> None:
     page = await harness(relevo_server.url)
-    await page.evaluate(SUBSCRIBE, {"transports": ["sse"]})
+    await page.evaluate(SUBSCRIBE, {"transports": ["sse"], "token": token("ana")})
     await page.wait_for_function("rv.state === 'connected'")
-    code = await page.evaluate(
-        "rv.publish('demo:sse', 'x', {}).then(() => 'ok', (err) => err.code)"
+    # An SSE client cannot send frames: publish goes through POST /api/command
+    # as the token's user, and arrives on the stream like any publication.
+    result = await page.evaluate("rv.publish('demo:sse', 'x', {}).then((ok) => ok.offset)")
+    assert result == 1
+    await page.wait_for_function("got.length === 1")
+    pres = await page.evaluate(
+        "rv.presence('demo:sse').then((ok) => Object.keys(ok.clients).length)"
     )
-    # Until the server offers POST /api/command, commands need the WebSocket.
-    assert code == "unavailable"
+    assert pres == 1
+    # Permissions are the same as over the WebSocket.
+    code = await page.evaluate("rv.publish('gtr', 'x', {}).then(() => 'ok', (err) => err.code)")
+    assert code == "forbidden"
