@@ -40,6 +40,8 @@ from relevo.protocol.types import Publication, StreamPosition
 
 __all__ = ["Feed"]
 
+_CLOSE_TIMEOUT = 5.0
+
 log = logging.getLogger("relevo.broker.redis")
 
 Baseline = Callable[[str], Awaitable[StreamPosition]]
@@ -115,10 +117,16 @@ class Feed:
     async def close(self) -> None:
         self._closed = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            task, self._task = self._task, None
+            task.cancel()
+            # Shutdown must be bounded even if a Redis call ignores the cancel.
+            done, _ = await asyncio.wait({task}, timeout=_CLOSE_TIMEOUT)
+            if not done:
+                log.warning(
+                    "redis pub/sub feed did not stop within %g s: %s",
+                    _CLOSE_TIMEOUT,
+                    task.get_stack(limit=5),
+                )
         for tracked in self._tracked.values():
             if tracked.refill is not None:
                 tracked.refill.cancel()

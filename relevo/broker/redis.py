@@ -25,6 +25,8 @@ deployments (or test runs) can share one Redis without seeing each other.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 from importlib import resources
 from typing import Any
@@ -50,6 +52,8 @@ from relevo.broker._redis_wire import (
 from relevo.broker.base import BrokerHandler, HistoryOptions, HistoryResult
 from relevo.protocol.errors import RelevoError, Unavailable
 from relevo.protocol.types import ClientInfo, Publication, StreamPosition
+
+log = logging.getLogger("relevo.broker.redis")
 
 __all__ = ["RedisBroker"]
 
@@ -160,7 +164,10 @@ class RedisBroker:
         if feed is not None:
             await feed.close()
         if client is not None:
-            await client.aclose()
+            try:
+                await asyncio.wait_for(client.aclose(), 5.0)
+            except TimeoutError:
+                log.warning("redis connections did not close within 5 s")
 
     def _redis(self) -> aioredis.Redis:
         if self._client is None:
