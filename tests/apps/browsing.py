@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
-from tests.helpers import timeout
+from tests.helpers import missing_service, timeout
 
 CHROMIUM = "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
@@ -60,7 +60,7 @@ class Contexts:
 @pytest.fixture
 async def contexts() -> AsyncIterator[Contexts]:
     if not HAVE_CHROMIUM:
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+        missing_service(f"{CHROMIUM} is not installed (apt-get install chromium)")
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         made = Contexts(browser)

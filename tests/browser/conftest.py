@@ -31,7 +31,7 @@ from relevo.hub.auth import mint_token
 from relevo.hub.hub import Hub
 from relevo.server.app import Extension, RelevoServer
 from relevo.server.config import settings_from_mapping
-from tests.helpers import timeout
+from tests.helpers import missing_service, timeout
 
 CHROMIUM = "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
@@ -361,7 +361,7 @@ async def proxy(relevo_server: LiveServer) -> AsyncIterator[CutProxy]:
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     if not HAVE_CHROMIUM:
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+        missing_service(f"{CHROMIUM} is not installed (apt-get install chromium)")
     async with async_playwright() as pw:
         b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

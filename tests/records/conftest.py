@@ -29,6 +29,7 @@ from relevo.records.migrate import upgrade
 from relevo.records.schema import ALL_TABLES
 from relevo.records.store import Store
 from relevo.settings import AuthSettings, NamespaceSettings, Rule, Settings
+from tests.helpers import missing_service
 
 from .sample_kinds import ALL
 
@@ -105,7 +106,7 @@ def _server_up(url: str) -> str | None:
 def pg_schema() -> Iterator[str]:
     why = _server_up(PG_URL)
     if why:
-        pytest.skip(f"PostgreSQL not reachable: {why}")
+        missing_service(f"PostgreSQL not reachable: {why}")
     schema = f"relevo_t_{secrets.token_hex(4)}"
 
     async def ddl(sql: str) -> None:
@@ -126,7 +127,7 @@ def pg_schema() -> Iterator[str]:
 def mysql_database() -> Iterator[str]:
     why = _server_up(MY_URL)
     if why:
-        pytest.skip(f"MariaDB not reachable: {why}")
+        missing_service(f"MariaDB not reachable: {why}")
     name = f"relevo_t_{secrets.token_hex(4)}"
 
     async def ddl(sql: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from relevo.apps import inbox
 from tests.apps.appserver import API, AppServer, start_app_server
+from tests.helpers import missing_service
 
 from .conftest import LUIS, QUIET
 
@@ -40,7 +41,7 @@ async def pg_app(tmp_path: Path) -> AsyncIterator[AppServer]:
     try:
         await asyncio.wait_for(_ddl(f"CREATE SCHEMA {schema}"), 5)
     except Exception as exc:  # noqa: BLE001 - any reason the server is not there
-        pytest.skip(f"PostgreSQL not reachable: {str(exc).splitlines()[0]}")
+        missing_service(f"PostgreSQL not reachable: {str(exc).splitlines()[0]}")
     srv = None
     try:
         srv = await start_app_server(

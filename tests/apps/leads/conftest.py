@@ -24,7 +24,7 @@ from relevo.records import Records, RecordsOptions
 from relevo.server.app import RelevoServer
 from relevo.server.run import build_extensions, with_app_namespaces
 from relevo.settings import AuthSettings, ServerSettings, Settings
-from tests.helpers import timeout
+from tests.helpers import missing_service, timeout
 
 SECRET = "leads-test-secret-0123456789abcdef"
 API_KEY = "leads-test-api-key"
@@ -260,7 +260,7 @@ IMG = ROOT / "docs" / "img"
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
     if not HAVE_CHROMIUM:
-        pytest.skip(f"{CHROMIUM} is not installed")
+        missing_service(f"{CHROMIUM} is not installed")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:

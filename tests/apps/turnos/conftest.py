@@ -24,7 +24,7 @@ from relevo.hub.auth import mint_token
 from relevo.records import Actor, Records, RecordsOptions
 from relevo.server.app import RelevoServer
 from relevo.settings import AuthSettings, ServerSettings, Settings
-from tests.helpers import timeout
+from tests.helpers import missing_service, timeout
 
 # The records suite's database fixtures: a migrated PostgreSQL schema per run.
 from tests.records.conftest import PG_URL, Db, pg_schema, truncate  # noqa: F401
@@ -272,7 +272,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
     if not HAVE_CHROMIUM:
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+        missing_service(f"{CHROMIUM} is not installed (apt-get install chromium)")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
