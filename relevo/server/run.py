@@ -134,6 +134,10 @@ def run_server(settings: Settings) -> None:
 
         run_workers(settings)
         return
+    if not settings.broker.url.startswith("memory://"):
+        from relevo.server.workers import check_broker
+
+        check_broker(settings)  # an unreachable Redis is one clear line, not a traceback
     server = build_server(settings)
     freeze_startup_objects()
     host, port = settings.server.host, settings.server.port

@@ -54,7 +54,7 @@ def run_workers(settings: Settings) -> None:
     if settings.server.port == 0:
         raise ConfigError("server.port: workers share one port, so it cannot be 0")
     _check_port(settings.server.host, settings.server.port)
-    _check_broker(settings)
+    check_broker(settings)
     from relevo.broker.redis import split_url
 
     host, port = settings.server.host, settings.server.port
@@ -96,7 +96,7 @@ class _NoHandler:
         return None
 
 
-def _check_broker(settings: Settings) -> None:
+def check_broker(settings: Settings) -> None:
     """Reach the broker once before starting workers: an unreachable Redis is
     one clear error, not N workers failing in a restart loop."""
     from relevo.server.app import create_broker
