@@ -5,6 +5,12 @@ once — to JSON, then to one WebSocket frame — and the same bytes are written
 to every subscriber's socket. Nothing in that loop awaits, so a subscriber
 that does not drain cannot hold the others back: its transport's buffer grows
 to ``max_outbound_bytes`` and it is disconnected with ``slow_consumer``.
+
+Frames for a channel are written at the end of the event-loop pass in which
+they arrived: when several arrive in one pass (a burst, a Redis read holding
+many messages, a server that fell behind), every subscriber gets them joined
+in one write — one syscall instead of one per frame. The joined bytes are
+still built once per channel and shared by all its subscribers.
 """
 
 from __future__ import annotations
@@ -50,11 +56,14 @@ LeaveListener = Callable[[str], Awaitable[None] | None]
 
 
 class _Channel:
-    __slots__ = ("failed", "name", "others", "ready", "recovering", "writers")
+    __slots__ = ("failed", "name", "others", "outbox", "ready", "recovering", "writers")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.writers: dict[Session, Callable[[bytes], None]] = {}
+        #: Frames for ``writers`` not written yet: they go out, joined, at the
+        #: end of the current event-loop pass (:meth:`Hub._flush`).
+        self.outbox: list[bytes] = []
         self.others: dict[Session, Transport] = {}
         self.recovering: dict[Session, list[Publication]] = {}
         self.ready: asyncio.Event | None = asyncio.Event()
@@ -81,6 +90,7 @@ class Hub:
         self.node = secrets.token_hex(3)
         self._ids = itertools.count(1)
         self._channels: dict[str, _Channel] = {}
+        self._dirty: list[_Channel] = []  # channels with an outbox to flush
         self._sessions: set[Session] = set()
         self._users: dict[str, set[Session]] = {}
         self._leave_listeners: list[LeaveListener] = []
@@ -334,6 +344,9 @@ class Hub:
             raise
         if not still or session.closed or channel not in session.subs:
             return  # unsubscribed or closed meanwhile
+        # Frames still in the outbox are of publications at or before
+        # ``position`` (or in ``buffered``): they are not for this session.
+        self._flush_channel(chan)
         session.transport.subscribed(frame_id, channel, position, recovered, missed)
         for pub in merge_buffered(position.offset, buffered):
             session.transport.deliver(pub, frames.publication_json(pub))
@@ -373,6 +386,9 @@ class Hub:
     def unsubscribe(self, session: Session, channel: str) -> None:
         if channel not in session.subs:
             raise ProtocolError(f"not subscribed to {channel}")
+        chan = self._channels.get(channel)
+        if chan is not None:
+            self._flush_channel(chan)  # what was published before the unsubscribe
         self._detach(session, channel)
 
     def _detach(self, session: Session, channel: str) -> None:
@@ -453,9 +469,7 @@ class Hub:
         payload = frames.publication_json(pub)
         writers = chan.writers
         if writers:
-            frame = text_frame(payload)
-            for write in writers.values():
-                write(frame)
+            self._queue(chan, text_frame(payload))
         for transport in chan.others.values():
             transport.deliver(pub, payload)
         self.metrics.publications.inc()
@@ -470,11 +484,33 @@ class Hub:
             return
         payload = frames.encode_push(channel, event, msgspec.Raw(data))
         if chan.writers:
-            frame = text_frame(payload)
-            for write in chan.writers.values():
-                write(frame)
+            self._queue(chan, text_frame(payload))
         for transport in chan.others.values():
             transport.send(payload)
+
+    def _queue(self, chan: _Channel, frame: bytes) -> None:
+        if not chan.outbox:
+            if not self._dirty:
+                asyncio.get_running_loop().call_soon(self._flush)
+            self._dirty.append(chan)
+        chan.outbox.append(frame)
+
+    def _flush(self) -> None:
+        dirty, self._dirty = self._dirty, []
+        for chan in dirty:
+            self._flush_channel(chan)
+
+    @staticmethod
+    def _flush_channel(chan: _Channel) -> None:
+        """Write the channel's pending frames: joined once, the same bytes to
+        every subscriber, one write each."""
+        outbox = chan.outbox
+        if not outbox:
+            return
+        chan.outbox = []
+        frame = outbox[0] if len(outbox) == 1 else b"".join(outbox)
+        for write in chan.writers.values():
+            write(frame)
 
     def on_gap(self, channel: str) -> None:
         # Reconnecting makes every client subscribe with ``since``: it then gets

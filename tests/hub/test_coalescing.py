@@ -1,0 +1,140 @@
+"""Frames for a channel go out joined, once per event-loop pass: one write per
+subscriber however many publications arrived in that pass, and never a frame
+a subscriber should not see."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from typing import Any
+
+import msgspec
+
+from relevo.broker.memory import MemoryBroker
+from relevo.hub.hub import Hub
+from relevo.protocol import ws
+from relevo.protocol.types import Publication
+from tests.conftest import make_settings
+
+
+class WireTransport:
+    """Records every raw write, as a socket would see it."""
+
+    kind = "fake"
+    remote = ""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def send(self, payload: bytes) -> None:
+        self.writes.append(ws.text_frame(payload))
+
+    def raw_writer(self) -> Any:
+        return self.writes.append
+
+    def deliver(self, pub: Publication, payload: bytes) -> None:
+        raise AssertionError("a raw writer gets publications through raw_writer")
+
+    def subscribed(
+        self, frame_id: Any, channel: str, position: Any, recovered: Any, missed: Any
+    ) -> None:
+        self.writes.append(ws.text_frame(b'{"sub":%d}' % position.offset))
+
+    def ping(self) -> None:
+        pass
+
+    def close(self, code: str, reconnect: bool, message: str = "") -> None:
+        pass
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The server's (unmasked, unfragmented) text frames, decoded."""
+        wire, out = b"".join(self.writes), []
+        while wire:
+            assert wire[0] == 0x81, "a final text frame"
+            n, head = wire[1], 2
+            if n == 126:
+                n, head = struct.unpack("!H", wire[2:4])[0], 4
+            out.append(msgspec.json.decode(wire[head : head + n]))
+            wire = wire[head + n :]
+        return out
+
+
+def offsets(transport: WireTransport) -> list[int]:
+    return [m["off"] for m in transport.messages() if "off" in m]
+
+
+async def publish_burst(hub: Hub, channel: str, n: int) -> None:
+    """``n`` publications in one pass of the loop (the memory broker does not yield)."""
+    for i in range(n):
+        await hub.publish(channel, "m", str(i).encode())
+
+
+async def test_a_burst_is_one_write_per_subscriber_with_the_same_bytes() -> None:
+    hub = Hub(make_settings(), MemoryBroker())
+    await hub.start()
+    try:
+        subs = [WireTransport() for _ in range(3)]
+        for t in subs:
+            await hub.subscribe(hub.open_session(t), "demo:r", None)
+            t.writes.clear()
+        await publish_burst(hub, "demo:r", 5)
+        assert all(t.writes == [] for t in subs), "written before the pass ended"
+        await asyncio.sleep(0)
+        assert [len(t.writes) for t in subs] == [1, 1, 1]
+        assert subs[0].writes[0] is subs[1].writes[0] is subs[2].writes[0]
+        assert offsets(subs[0]) == [1, 2, 3, 4, 5]
+        await publish_burst(hub, "demo:r", 1)
+        await asyncio.sleep(0)
+        assert offsets(subs[2]) == [1, 2, 3, 4, 5, 6]
+    finally:
+        await hub.close()
+
+
+async def test_a_subscriber_joining_mid_pass_gets_only_what_follows_its_position() -> None:
+    hub = Hub(make_settings(), MemoryBroker())
+    await hub.start()
+    try:
+        early = WireTransport()
+        await hub.subscribe(hub.open_session(early), "demo:r", None)
+        await publish_burst(hub, "demo:r", 3)
+        late = WireTransport()
+        await hub.subscribe(hub.open_session(late), "demo:r", None)  # same pass
+        await publish_burst(hub, "demo:r", 2)
+        await asyncio.sleep(0)
+        assert offsets(early) == [1, 2, 3, 4, 5]
+        assert late.messages()[0] == {"sub": 3}
+        assert offsets(late) == [4, 5]
+    finally:
+        await hub.close()
+
+
+async def test_unsubscribe_delivers_what_was_published_before_it() -> None:
+    hub = Hub(make_settings(), MemoryBroker())
+    await hub.start()
+    try:
+        t = WireTransport()
+        session = hub.open_session(t)
+        await hub.subscribe(session, "demo:r", None)
+        await publish_burst(hub, "demo:r", 2)
+        hub.unsubscribe(session, "demo:r")
+        await publish_burst(hub, "demo:r", 2)
+        await asyncio.sleep(0)
+        assert offsets(t) == [1, 2]
+    finally:
+        await hub.close()
+
+
+async def test_pushes_keep_their_place_among_publications() -> None:
+    hub = Hub(make_settings(), MemoryBroker())
+    await hub.start()
+    try:
+        t = WireTransport()
+        await hub.subscribe(hub.open_session(t), "demo:r", None)
+        await hub.publish("demo:r", "m", b"1")
+        hub.on_push("demo:r", "typing", b"{}")
+        await hub.publish("demo:r", "m", b"2")
+        await asyncio.sleep(0)
+        kinds = [m.get("off", m.get("ev")) for m in t.messages()[1:]]
+        assert kinds == [1, "typing", 2]
+    finally:
+        await hub.close()
