@@ -26,6 +26,7 @@ from starlette.responses import (
 )
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from relevo import __version__
 from relevo.broker.base import Broker
@@ -35,6 +36,7 @@ from relevo.server.admin import admin_routes
 from relevo.server.api import api_routes, json_response
 from relevo.server.openapi import openapi_document
 from relevo.settings import Settings
+from relevo.transport.frontdoor import front_door
 from relevo.transport.sse import sse_endpoint
 from relevo.transport.websocket import websocket_protocol
 
@@ -186,11 +188,13 @@ class RelevoServer:
         self.hub = hub
         self.app = create_app(self.hub, extensions)
         self.sock = sock
+        ws_protocol = websocket_protocol(self.hub)
         config_kwargs: dict[str, Any] = {
             "host": settings.server.host,
             "port": settings.server.port,
-            "ws": websocket_protocol(self.hub),
-            "http": "httptools",
+            "ws": ws_protocol,
+            # WebSocket connections skip uvicorn's HTTP parsing entirely.
+            "http": front_door(ws_protocol, HttpToolsProtocol, ws_protocol.path),
             "lifespan": "on",
             "log_level": settings.server.log_level,
             "access_log": settings.server.log_level == "debug",
