@@ -8,7 +8,7 @@ from dataclasses import dataclass
 __all__ = ["P99_LIMIT_MS", "S1_RATES", "SCENARIOS", "Scenario", "select_scenarios"]
 
 P99_LIMIT_MS = 200.0  # S1: a step is sustainable only with p99 below this
-S1_RATES = (10, 20, 50, 100, 150, 200, 300, 400, 500, 700, 1000, 1500)
+S1_RATES = (10, 20, 50, 100, 150, 200, 300, 400, 500, 700, 1000, 1500, 2000, 3000, 5000)
 
 
 @dataclass(frozen=True)

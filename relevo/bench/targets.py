@@ -16,7 +16,28 @@ Outcomes = dict[tuple[str, str], Outcome]
 class Target:
     goal: str
     measured: str
-    met: bool
+    met: bool | None  # None: context for the reader, not a target
+
+
+def _equal_load(outcomes: Outcomes, other: str) -> Target | None:
+    """Per-delivery cost at the highest rate both sustained: what relevo adds
+    to the syscall bound when neither is saturated (no frames to coalesce)."""
+    mine, theirs = outcomes.get(("relevo", "S1")), outcomes.get((other, "S1"))
+    if mine is None or theirs is None:
+        return None
+    passed = {s.rate: s for s in theirs.steps() if s.passed}
+    both = [s for s in mine.steps() if s.passed and s.rate in passed]
+    if not both:
+        return None
+    step = both[-1]
+    peer = passed[step.rate]
+    ratio = step.deliveries_per_cpu_s / peer.deliveries_per_cpu_s
+    return Target(
+        f"(context) S1 deliveries per server CPU-second at the same rate "
+        f"({step.rate:,} msg/s, the highest both sustained), relevo vs {other}",
+        f"{step.deliveries_per_cpu_s:,.0f} vs {peer.deliveries_per_cpu_s:,.0f} = {ratio:.2f} x",
+        None,
+    )
 
 
 def _dps(outcomes: Outcomes, peer: str) -> float | None:
@@ -110,6 +131,7 @@ def check_targets(outcomes: Outcomes) -> list[Target]:
     checks: list[Callable[[], Target | None]] = [
         lambda: _ratio_target(outcomes, "node-ws", 1.3),
         lambda: _ratio_target(outcomes, "raw", 0.8),
+        lambda: _equal_load(outcomes, "raw"),
         lambda: _p99_at_node_step(outcomes),
         lambda: _s2(outcomes),
         lambda: _s3(outcomes),
