@@ -9,9 +9,19 @@ import json
 import os
 import socket
 import struct
+import tempfile
+from pathlib import Path
 from typing import Any
 
 SCALE = float(os.environ.get("RELEVO_TEST_TIMEOUT_SCALE", "1"))
+
+#: Where browser tests save their screenshots: a temporary folder, so a test
+#: run leaves the tree clean; ``RELEVO_SCREENSHOTS=docs/img scripts/test``
+#: refreshes the pictures in the docs.
+SCREENSHOTS = Path(
+    os.environ.get("RELEVO_SCREENSHOTS") or Path(tempfile.gettempdir()) / "relevo-screenshots"
+).resolve()
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
 
 def timeout(seconds: float) -> float:

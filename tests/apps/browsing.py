@@ -1,6 +1,6 @@
 """Chromium for the app tests: Debian's /usr/bin/chromium driven by
 Playwright (never a downloaded browser), contexts that fail the test on an
-uncaught page error, and screenshots into docs/img."""
+uncaught page error, and screenshots (into tests.helpers.SCREENSHOTS)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
-from tests.helpers import missing_service, timeout
+from tests.helpers import SCREENSHOTS, missing_service, timeout
 
 CHROMIUM = "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
@@ -24,7 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 WAIT_MS = timeout(10) * 1000
 PHONE: dict[str, Any] = {
     "viewport": {"width": 390, "height": 844},
@@ -73,8 +72,8 @@ async def contexts() -> AsyncIterator[Contexts]:
 
 
 async def screenshot(page: Page, name: str, **options: Any) -> None:
-    """``docs/img/<name>.png`` (animations settled, the caret hidden)."""
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    """``SCREENSHOTS/<name>.png`` (animations settled, the caret hidden)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(
-        path=str(DOCS_IMG / f"{name}.png"), animations="disabled", caret="hide", **options
+        path=str(SCREENSHOTS / f"{name}.png"), animations="disabled", caret="hide", **options
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.conftest import ROOT, LiveServer, token
+from tests.browser.conftest import LiveServer, token
+from tests.helpers import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
@@ -69,6 +70,6 @@ async def test_demo_screenshot(relevo_server: LiveServer, browser: Browser, page
         await luis.click("#publish")
         await expect(page.locator("#feed li.pub")).to_have_count(3)
         await page.set_viewport_size({"width": 1280, "height": 1000})
-        await page.screenshot(path=str(ROOT / "docs" / "img" / "demo.png"))
+        await page.screenshot(path=str(SCREENSHOTS / "demo.png"))
     finally:
         await other.close()

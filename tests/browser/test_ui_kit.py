@@ -2,7 +2,7 @@
 
 A real relevo server runs in this process with the admin routes mounted; real
 WebSocket clients (the ``websockets`` library) connect to it, and the admin
-page must show them. Screenshots go to ``docs/img/``.
+page must show them. Screenshots go to ``tests.helpers.SCREENSHOTS``.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from relevo.hub.auth import mint_token
 from relevo.server.admin import admin_routes
 from relevo.server.app import Extension, RelevoServer
 from relevo.server.config import settings_from_mapping
-from tests.helpers import timeout
+from tests.helpers import SCREENSHOTS, timeout
 
 pytestmark = pytest.mark.browser
 
 SECRET = "ui-kit-test-secret-0123456789abcdef"
 API_KEY = "ui-kit-test-api-key"
 ROOT = Path(__file__).resolve().parents[2]
-IMG = ROOT / "docs" / "img"
+IMG = SCREENSHOTS
 
 CONFIG: dict[str, Any] = {
     "server": {"host": "127.0.0.1", "port": 0, "log_level": "warning"},

@@ -24,7 +24,7 @@ from relevo.records import Records, RecordsOptions
 from relevo.server.app import RelevoServer
 from relevo.server.run import build_extensions, with_app_namespaces
 from relevo.settings import AuthSettings, ServerSettings, Settings
-from tests.helpers import missing_service, timeout
+from tests.helpers import SCREENSHOTS, missing_service, timeout
 
 SECRET = "leads-test-secret-0123456789abcdef"
 API_KEY = "leads-test-api-key"
@@ -254,7 +254,7 @@ CHROMIUM_ARGS = [
 ]
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
 ROOT = Path(__file__).resolve().parents[3]
-IMG = ROOT / "docs" / "img"
+IMG = SCREENSHOTS
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from relevo.hub.auth import mint_token
 from relevo.records import Actor, Records, RecordsOptions
 from relevo.server.app import RelevoServer
 from relevo.settings import AuthSettings, ServerSettings, Settings
-from tests.helpers import missing_service, timeout
+from tests.helpers import SCREENSHOTS, missing_service, timeout
 
 # The records suite's database fixtures: a migrated PostgreSQL schema per run.
 from tests.records.conftest import PG_URL, Db, pg_schema, truncate  # noqa: F401
@@ -255,7 +255,7 @@ async def eventually(pred: Callable[[], Any], wait: float = 5.0) -> None:
 # -- Chromium: one browser context per screen ----------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[3]
-IMG = ROOT / "docs" / "img"
+IMG = SCREENSHOTS
 CHROMIUM = "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
 CHROMIUM_ARGS = [
