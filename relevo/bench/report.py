@@ -53,8 +53,9 @@ def _s1_cells(outcome: Outcome | None) -> list[str]:
     if best is None:
         reason = _problem(outcome) or "no step sustainable"
         return [reason, "—", "—", _gen_cpu(None, steps)]
+    top = " (top step)" if best.rate == max(s.rate for s in steps) else ""
     return [
-        f"{best.rate:,}",
+        f"{best.rate:,}{top}",
         f"{best.deliveries_per_cpu_s:,.0f}",
         f"{best.latency_ms.p99:.2f}",
         _gen_cpu(best, steps),

@@ -106,6 +106,38 @@ static int find_int(const char *p, size_t n, const char *key, int64_t *out)
     return 1;
 }
 
+/* Parses the digits at *q (advancing it); 0 if there are none. */
+static int take_uint(const char **q, const char *end, int64_t *out)
+{
+    const char *r = *q;
+    int64_t v = 0;
+    while (r < end && *r >= '0' && *r <= '9')
+        v = v * 10 + (*r++ - '0');
+    if (r == *q)
+        return 0;
+    *q = r;
+    *out = v;
+    return 1;
+}
+
+/* The hot path of a delivery: finds the generator's own payload,
+   {"t":<ns>,"s":<seq>,...}, which every server passes through unchanged, with
+   one memchr per '{' instead of a memmem per key (that was a third of the
+   generator's CPU at millions of deliveries a second). 0 if not found. */
+static int find_stamp(const char *p, size_t n, int64_t *t, int64_t *s)
+{
+    const char *end = p + n, *q = p;
+    while ((q = memchr(q, '{', (size_t)(end - q))) != NULL) {
+        if (end - q > 5 && memcmp(q, "{\"t\":", 5) == 0) {
+            q += 5;
+            return take_uint(&q, end, t) && end - q > 5 && memcmp(q, ",\"s\":", 5) == 0 &&
+                   (q += 5, take_uint(&q, end, s));
+        }
+        q++;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------- log-linear histogram (ns) */
 
 #define H_SUB_BITS 5
@@ -647,7 +679,8 @@ static void relevo_sub_reply(struct conn *c, const char *p, size_t n)
 static void on_delivery(struct conn *c, const char *p, size_t n)
 {
     int64_t t, s;
-    if (!find_int(p, n, "\"s\":", &s) || !find_int(p, n, "\"t\":", &t))
+    if (!find_stamp(p, n, &t, &s) &&
+        (!find_int(p, n, "\"s\":", &s) || !find_int(p, n, "\"t\":", &t)))
         return;
     if (s <= c->last_seq) {
         step.dups++;
