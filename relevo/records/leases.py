@@ -62,6 +62,7 @@ async def acquire(
         raise PermissionDenied(f"user {actor.user} may not lock a {kind}")
     seconds = _ttl(policy, ttl)
     rec = await tx.get(kind, id, lock=True)
+    tx.records.check_visible(k, actor, rec)
     held = rec.lease_held(tx.now)
     if held is not None and held.holder != actor.user:
         raise Locked(
@@ -87,6 +88,7 @@ async def heartbeat(
     k = tx.kind(kind)
     seconds = _ttl(_policy(k), ttl)
     rec = await tx.get(kind, id, lock=True)
+    tx.records.check_visible(k, actor, rec)
     held = rec.lease_held(tx.now)
     if held is None or token != rec.fence:
         raise stale(rec, token, held)
@@ -118,6 +120,7 @@ async def release(
     k = tx.kind(kind)
     policy = _policy(k)
     rec = await tx.get(kind, id, lock=True)
+    tx.records.check_visible(k, actor, rec)
     held = rec.lease_held(tx.now)
     if token is not None and (token != rec.fence or held is None):
         raise stale(rec, token, held)

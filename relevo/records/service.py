@@ -295,20 +295,28 @@ class Records:
         if self.hub is not None:
             self.hub.permissions.check_subscribe(actor.identity(), channel)
 
+    def check_visible(self, k: Kind, actor: Actor, rec: Record) -> None:
+        """Refuse a record none of whose channels ``actor`` may subscribe to.
+        Reads and every change of an existing record go through it: what a
+        user may not see, they may not change either (the reply would show
+        it, and a known id is not a permission)."""
+        if actor.privileged:
+            return
+        denied: PermissionDenied | None = None
+        for ch in k.channels_of(rec) or [""]:
+            try:
+                self.check_read(k, actor, ch)
+                return
+            except PermissionDenied as exc:
+                denied = exc
+        raise denied or PermissionDenied(f"user {actor.user} may not read {k.name} {rec.id}")
+
     async def read(self, kind: str, id: str, *, actor: Actor | str) -> Record:
         """A record, if ``actor`` may subscribe to one of its channels."""
         k, who = self.kind(kind), actor_of(actor)
         rec = await self.get(kind, id)
-        if who.privileged:
-            return rec
-        denied: PermissionDenied | None = None
-        for ch in k.channels_of(rec) or [""]:
-            try:
-                self.check_read(k, who, ch)
-                return rec
-            except PermissionDenied as exc:
-                denied = exc
-        raise denied or PermissionDenied(f"user {who.user} may not read {kind} {id}")
+        self.check_visible(k, who, rec)
+        return rec
 
     async def query(
         self,

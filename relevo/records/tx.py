@@ -136,6 +136,7 @@ class Transaction(WritePath):
         except ValueError as exc:
             raise ProtocolError(str(exc)) from None
         rec = await self.get(kind, id, lock=True)
+        self.records.check_visible(k, actor, rec)
         _check_version(rec, version)
         self.check_lease(k, rec, actor, fencing_token, required=False)
         if all(rec.data.get(f) == v for f, v in clean.items()):
@@ -168,6 +169,7 @@ class Transaction(WritePath):
         if extra:
             raise ProtocolError(f"{name} does not accept {sorted(extra)}")
         rec = await self.get(kind, id, lock=True)
+        self.records.check_visible(k, actor, rec)
         _check_version(rec, version)
         if not t.allowed_from(rec.state):
             need = "|".join(sorted(t.source)) if t.source != "*" else "*"
@@ -203,6 +205,7 @@ class Transaction(WritePath):
         k, actor = self.kind(kind), actor_of(by)
         _check_roles(actor, k.write_roles, f"delete {kind}")
         rec = await self.get(kind, id, lock=True)
+        self.records.check_visible(k, actor, rec)
         _check_version(rec, version)
         self.check_lease(k, rec, actor, None, required=False)
         return await self.write(

@@ -134,7 +134,7 @@ async def test_errors_have_stable_codes(http: httpx.AsyncClient) -> None:
     lease = await _ok(await http.post(f"{url}/lease", headers=A4))
     assert lease["holder"] == "4"
     assert lease["fencing_token"] == 1
-    resp = await http.post(f"{url}/lease", headers=A5)
+    resp = await http.post(f"{url}/lease", headers=GTR)  # sees the lead; 4 holds it
     assert resp.status_code == 423
     assert resp.json()["holder"] == "4"
     assert resp.json()["code"] == "locked"
@@ -165,6 +165,33 @@ async def test_errors_have_stable_codes(http: httpx.AsyncClient) -> None:
                                          headers=API))  # fmt: skip
     assert patched["v"] is True
     assert patched["version"] == 2
+
+
+async def test_a_user_cannot_change_a_record_it_cannot_see(http: httpx.AsyncClient) -> None:
+    """Asesor 5 knows the id of asesor 4's lead: no lease, heartbeat, release,
+    transition or change — each is ``403 forbidden``, without the record."""
+    base = "/api/records/lead"
+    lead = await _ok(await http.post(base, json={"data": {"nombre": "Ana"}}, headers=GTR), 201)
+    url = f"{base}/{lead['id']}"
+    await _ok(await http.post(f"{url}/transitions/assign", json={"data": {"asesor_id": 4}},
+                              headers=GTR))  # fmt: skip
+    attempts = [
+        http.post(f"{url}/lease", headers=A5),
+        http.post(f"{url}/transitions/open", json={"fencing_token": 1}, headers=A5),
+        http.patch(url, json={"data": {"nota": "mía"}}, headers=A5),
+        http.post(f"{url}/lease/heartbeat", json={"fencing_token": 1}, headers=A5),
+        http.request("DELETE", f"{url}/lease", headers=A5),
+        http.post(f"{url}/activity", headers=A5),
+    ]
+    for attempt in attempts:
+        resp = await attempt
+        assert (resp.status_code, resp.json()["code"]) == (403, "forbidden"), resp.text
+        assert "Ana" not in resp.text
+    # Its own asesor still can; the record is unchanged by the attempts.
+    lease = await _ok(await http.post(f"{url}/lease", headers=A4))
+    assert lease["fencing_token"] == 1
+    now = await _ok(await http.get(url, headers=GTR))
+    assert (now["state"], now["version"], now.get("nota")) == ("derivado", 3, None)
 
 
 async def test_openapi_lists_the_records_routes(http: httpx.AsyncClient) -> None:

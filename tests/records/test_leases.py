@@ -14,7 +14,10 @@ from .conftest import Node, NodeFactory, wait_for
 
 GTR = Actor("g1", frozenset({"gtr"}))
 A4 = Actor("4", frozenset({"asesor"}))
-A5 = Actor("5", frozenset({"asesor"}))
+# 5 also sees the GTR board, so these leads are visible to both asesores and
+# the lease, not visibility, decides who may write (tests/records/test_http.py
+# has an asesor who cannot see the lead).
+A5 = Actor("5", frozenset({"asesor", "gtr"}))
 
 
 async def _lead(node: Node) -> str:
