@@ -365,5 +365,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def main(argv: list[str] | None = None) -> None:
+    """``relevo bench multinode [args]``: prints the figures as JSON."""
+    print(json.dumps(run_multinode(_parser().parse_args(argv)), indent=2))
+
+
 if __name__ == "__main__":
-    print(json.dumps(run_multinode(_parser().parse_args()), indent=2))
+    main()

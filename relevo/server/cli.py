@@ -137,11 +137,7 @@ def cmd_bench(argv: list[str]) -> int:
     if argv[:1] and argv[0] in OTHER_BENCHES:
         import importlib
 
-        module = importlib.import_module(OTHER_BENCHES[argv[0]])
-        if argv[0] == "multinode":
-            print(json.dumps(module.run_multinode(module._parser().parse_args(argv[1:])), indent=2))
-        else:
-            module.main(argv[1:])
+        importlib.import_module(OTHER_BENCHES[argv[0]]).main(argv[1:])
         return 0
     from relevo.bench import main as bench_main
 
