@@ -94,6 +94,7 @@ class Hub:
         self._sessions: set[Session] = set()
         self._users: dict[str, set[Session]] = {}
         self._leave_listeners: list[LeaveListener] = []
+        self._join_listeners: list[LeaveListener] = []
         self._tick_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._json = msgspec.json.Encoder()
@@ -134,6 +135,11 @@ class Hub:
         """Call ``listener(user)`` when a user's last connection on this node goes."""
         self._leave_listeners.append(listener)
 
+    def add_join_listener(self, listener: LeaveListener) -> None:
+        """Call ``listener(user)`` when a user's first connection on this node
+        authenticates (the counterpart of :meth:`add_leave_listener`)."""
+        self._join_listeners.append(listener)
+
     def user_online(self, user: str) -> bool:
         return bool(self._users.get(user))
 
@@ -165,10 +171,7 @@ class Hub:
                 sessions.discard(session)
                 if not sessions:
                     del self._users[user]
-                    for listener in self._leave_listeners:
-                        result = listener(user)
-                        if result is not None:
-                            self._spawn(result)
+                    self._notify(self._leave_listeners, user)
 
     def disconnect(self, session: Session, code: DisconnectCode, message: str = "") -> None:
         if session.closed:
@@ -179,6 +182,12 @@ class Hub:
         self._remember(session, f"disconnect:{code}", message)
         session.transport.close(str(code), RECONNECT[code], message)
         self.close_session(session)
+
+    def _notify(self, listeners: list[LeaveListener], user: str) -> None:
+        for listener in listeners:
+            result = listener(user)
+            if result is not None:
+                self._spawn(result)
 
     def flooded(self, session: Session) -> None:
         self.disconnect(session, DisconnectCode.RATE_LIMITED, "too many commands")
@@ -192,8 +201,12 @@ class Hub:
         if session.state is SessionState.OPEN:
             session.set_state(SessionState.CONNECTED)
         session.identity = identity
-        self._users.setdefault(identity.user, set()).add(session)
+        sessions = self._users.setdefault(identity.user, set())
+        first = not sessions
+        sessions.add(session)
         self._arm_expiry(session)
+        if first and identity.user:
+            self._notify(self._join_listeners, identity.user)
 
     def _arm_expiry(self, session: Session) -> None:
         if session.expire_handle is not None:

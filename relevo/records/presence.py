@@ -1,7 +1,8 @@
 """Leave hooks: tell the app, at least once and within a bound, that a user's
 last connection is gone — also when the node that held it died.
 
-Each node records which users it has connected (``relevo_connections``) and
+Each node records which users it has connected (``relevo_connections``: at
+once through the hub's join listener, and re-synced every heartbeat) and
 heartbeats its row in ``relevo_nodes``. When the hub says a user's last
 connection on this node went, a *pending leave* is written, due after a
 short grace (a page reload reconnects within it, maybe on another node). When
@@ -82,6 +83,17 @@ class LeaveTracker:
                 await self._reap(self.node, self.clock.now() + self.grace)
             except Exception:
                 log.exception("could not hand over this node's users")
+
+    async def user_joined(self, user: str) -> None:
+        """The hub's join listener: record the connection now rather than at
+        the next heartbeat, so a pending leave that falls due on any node sees
+        the user is back (a reload that lands on another node within the
+        grace must not run the hooks)."""
+        if self._closed:
+            return
+        values = {"node": self.node, "user_id": user, "since": self.clock.now()}
+        async with self.store.write() as conn:
+            await conn.execute(self.store.upsert(s.connections, ["since"]), values)
 
     async def user_left(self, user: str) -> None:
         """The hub's leave listener: ``user`` has no connection left on this node."""

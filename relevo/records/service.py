@@ -119,6 +119,7 @@ class Records:
         self.hub = hub
         self._publisher = publisher or hub
         hub.add_leave_listener(self.leaves.user_left)
+        hub.add_join_listener(self.leaves.user_joined)
 
     def _online_users(self) -> set[str]:
         if self.hub is None:

@@ -84,11 +84,13 @@ async def test_publications_during_subscribe_are_delivered_once_in_order() -> No
         await hub.close()
 
 
-async def test_last_connection_of_a_user_calls_leave_listeners() -> None:
+async def test_first_and_last_connection_of_a_user_call_the_listeners() -> None:
     hub = Hub(make_settings(), MemoryBroker())
     await hub.start()
     left: list[str] = []
+    joined: list[str] = []
     hub.add_leave_listener(left.append)
+    hub.add_join_listener(joined.append)
     try:
         from tests.conftest import token
 
@@ -96,6 +98,7 @@ async def test_last_connection_of_a_user_calls_leave_listeners() -> None:
         b = hub.open_session(FakeTransport())
         hub.authenticate(a, token("4"))
         hub.authenticate(b, token("4"))
+        assert joined == ["4"]  # the first connection of the user on this node
         hub.close_session(a)
         assert left == []
         assert hub.user_online("4")

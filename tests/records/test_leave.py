@@ -52,6 +52,31 @@ async def test_no_hook_when_the_user_is_back_in_time(make_node: NodeFactory) -> 
     assert calls == []
 
 
+async def test_a_reconnect_counts_before_the_other_nodes_heartbeat(
+    make_node: NodeFactory,
+) -> None:
+    """The reload lands on node b, whose heartbeat has not run since: b's join
+    listener recorded the connection, so a's due leave finds the user back."""
+    clock = MockClock()
+    a = await make_node(clock=clock, start=False, node="a")
+    b = await make_node(clock=clock, start=False, node="b")
+    calls: list[str] = []
+
+    async def hook(user: str) -> None:
+        calls.append(user)
+
+    a.records.on_leave(hook)
+    a.records.leaves.online_users = set
+    b.records.leaves.online_users = set  # b's own view has not caught up
+    await a.records.leaves.tick()
+    await b.records.leaves.tick()
+    await a.records.leaves.user_left("4")
+    await b.records.leaves.user_joined("4")
+    clock.advance(1.5)  # past the grace (1 s), before b's next heartbeat
+    await a.records.leaves.tick()
+    assert calls == []
+
+
 async def test_a_dead_nodes_users_get_their_hook_elsewhere(make_node: NodeFactory) -> None:
     clock = MockClock()
     a = await make_node(clock=clock, start=False, node="a")
