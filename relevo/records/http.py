@@ -87,11 +87,18 @@ def _path(request: Request) -> tuple[str, str]:
     return request.path_params["kind"], request.path_params["id"]
 
 
-def parse_filter(k: Kind, params: Any) -> tuple[dict[str, Any], int | None]:
-    """``?asesor_id=4&state=derivado,en_gestion&limit=50`` → filter and limit."""
+def parse_filter(k: Kind, params: Any) -> tuple[dict[str, Any], int | None, bool]:
+    """``?asesor_id=4&state=derivado,en_gestion&limit=50&newest=1`` → filter,
+    limit, and whether the newest rows are wanted when there are more."""
     where: dict[str, Any] = {}
     limit: int | None = None
+    newest = False
     for name, text in params.multi_items():
+        if name == "newest":
+            if text not in ("1", "true", "0", "false"):
+                raise ProtocolError("newest must be 1 or 0")
+            newest = text in ("1", "true")
+            continue
         if name == "limit":
             try:
                 limit = int(text)
@@ -112,14 +119,14 @@ def parse_filter(k: Kind, params: Any) -> tuple[dict[str, Any], int | None]:
             except ValueError as exc:
                 raise ProtocolError(str(exc)) from None
         where[name] = values if len(values) > 1 else values[0]
-    return where, limit
+    return where, limit, newest
 
 
 async def list_records(request: Request, records: Records, actor: Actor) -> Response:
     """A live query: matching rows plus the channel position read before them."""
     kind = request.path_params["kind"]
-    where, limit = parse_filter(records.kind(kind), request.query_params)
-    snap = await records.query(kind, where, actor=actor, limit=limit)
+    where, limit, newest = parse_filter(records.kind(kind), request.query_params)
+    snap = await records.query(kind, where, actor=actor, limit=limit, newest=newest)
     return json_response(snap.as_dict())
 
 

@@ -78,6 +78,12 @@ def register_records_paths() -> None:
                     parameters=[
                         _KIND,
                         {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                        {
+                            "name": "newest",
+                            "in": "query",
+                            "description": "1: when there are more than limit, the newest",
+                            "schema": {"type": "integer", "enum": [0, 1]},
+                        },
                     ],
                 ),
                 "post": _op(

@@ -99,7 +99,7 @@ class Filter:
         for spec in order_by:
             desc = spec.startswith("-")
             name = spec.lstrip("-+")
-            col = self._column(name) if name not in ("created_at", "updated_at") else r[name]
+            col = r[name] if name in ("created_at", "updated_at", "seq") else self._column(name)
             if col is None:
                 raise ProtocolError(f"{kind.name}.{name} is not indexed; it cannot order a query")
             self.order.append(col.desc() if desc else col.asc())

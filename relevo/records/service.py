@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -197,9 +197,17 @@ class Records:
         return record_from_row(row)
 
     async def find(
-        self, kind: str, where: Mapping[str, Any] | None = None, *, limit: int = 1000
+        self,
+        kind: str,
+        where: Mapping[str, Any] | None = None,
+        *,
+        limit: int = 1000,
+        order_by: Sequence[str] = (),
     ) -> list[Record]:
-        flt = Filter(self.kind(kind), where or {})
+        """Records matching ``where``, oldest first unless ``order_by`` says
+        otherwise (``"-seq"``: newest first; indexed fields, ``created_at``,
+        ``updated_at``; ``-`` for descending)."""
+        flt = Filter(self.kind(kind), where or {}, order_by)
         async with self.store.read() as conn:
             rows = (await conn.execute(flt.select(limit))).all()
         return apply_filter(flt, [record_from_row(r) for r in rows], limit)
@@ -326,11 +334,17 @@ class Records:
         *,
         actor: Actor | str = SYSTEM,
         limit: int | None = None,
+        newest: bool = False,
     ) -> Snapshot:
         """A live query: the rows matching ``where`` and the position of the
         channel their changes go to, read *before* the rows — so a change
         missing from the rows is published after that position, and a client
-        that subscribes ``since`` it misses nothing."""
+        that subscribes ``since`` it misses nothing.
+
+        Rows come oldest first. When there are more than ``limit``, the first
+        ``limit`` are returned — or, with ``newest``, the last ``limit`` (a
+        long conversation shows its latest messages); ``more`` says there are
+        others."""
         k, who = self.kind(kind), actor_of(actor)
         where = dict(where or {})
         try:
@@ -343,8 +357,12 @@ class Records:
         options = self.hub.permissions.history_options(channel)
         position = await self.hub.broker.position(channel, options)
         n = limit if limit is not None else self.options.query_limit
-        recs = await self.find(kind, where, limit=n + 1)
-        rows = [k.public(r) for r in recs[:n]]
+        if newest:
+            recs = await self.find(kind, where, limit=n + 1, order_by=("-seq",))
+            rows = [k.public(r) for r in reversed(recs[:n])]
+        else:
+            recs = await self.find(kind, where, limit=n + 1)
+            rows = [k.public(r) for r in recs[:n]]
         return Snapshot(kind, channel, position.epoch, position.offset, rows, len(recs) > n)
 
     async def history(self, kind: str, id: str, *, limit: int = 100) -> list[HistoryEntry]:

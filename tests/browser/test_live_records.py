@@ -134,3 +134,34 @@ async def test_live_collection_survives_a_restart(
     # And it is live again after the reload.
     await srv.api("POST", f"/api/records/tarea/{ids['visitar']}/transitions/cerrar", {"data": {}})
     await wait_view(page, [["enviar", "abierta"], ["llamar", "hecha"], ["visitar", "hecha"]])
+
+
+async def test_newest_window_shows_the_latest_rows_and_keeps_older_ones_out(
+    records_process: RecordsProcess, page: Page
+) -> None:
+    """A long list (a chat) with `newest: true, limit: 3`: the snapshot is the
+    last three; a new row joins; an older row that changes stays out."""
+    srv = records_process
+    await srv.start()
+    made = [
+        await srv.api("POST", "/api/records/tarea", {"data": {"titulo": f"t{n}", "asesor_id": 4}})
+        for n in range(5)
+    ]
+    await page.goto(f"{srv.url}/__harness")
+    await page.wait_for_function("window.harnessReady === true")
+    await page.evaluate(
+        """(token) => {
+            window.rv = relevo.connect({ token, minDelay: 50 });
+            window.live = rv.live("tarea", { asesor_id: 4 }, { newest: true, limit: 3 });
+            window.view = () => [...live.rows.values()].map((r) => [r.titulo, r.state]);
+        }""",
+        token("ana"),
+    )
+    await page.wait_for_function("live._sub && live._sub.state === 'live'")
+    assert await view(page) == [["t2", "abierta"], ["t3", "abierta"], ["t4", "abierta"]]
+    await srv.api("POST", f"/api/records/tarea/{made[0]['id']}/transitions/cerrar", {"data": {}})
+    await srv.api("POST", "/api/records/tarea", {"data": {"titulo": "t5", "asesor_id": 4}})
+    await srv.api("POST", f"/api/records/tarea/{made[3]['id']}/transitions/cerrar", {"data": {}})
+    await wait_view(
+        page, [["t2", "abierta"], ["t3", "hecha"], ["t4", "abierta"], ["t5", "abierta"]]
+    )

@@ -167,6 +167,26 @@ async def test_errors_have_stable_codes(http: httpx.AsyncClient) -> None:
     assert patched["version"] == 2
 
 
+async def test_a_long_query_returns_its_oldest_or_its_newest_rows(
+    http: httpx.AsyncClient,
+) -> None:
+    base = "/api/records/lead"
+    ids = []
+    for n in range(5):
+        lead = await _ok(
+            await http.post(base, json={"data": {"nombre": f"L{n}"}}, headers=API), 201
+        )
+        ids.append(lead["id"])
+    first = await _ok(await http.get(base, params={"limit": "3"}, headers=GTR))
+    assert ([r["id"] for r in first["rows"]], first["more"]) == (ids[:3], True)
+    last = await _ok(await http.get(base, params={"limit": "3", "newest": "1"}, headers=GTR))
+    assert ([r["id"] for r in last["rows"]], last["more"]) == (ids[2:], True)  # still oldest first
+    every = await _ok(await http.get(base, params={"limit": "9", "newest": "1"}, headers=GTR))
+    assert ([r["id"] for r in every["rows"]], every["more"]) == (ids, False)
+    bad = await http.get(base, params={"newest": "yes"}, headers=GTR)
+    assert (bad.status_code, bad.json()["code"]) == (400, "bad_request")
+
+
 async def test_a_user_cannot_change_a_record_it_cannot_see(http: httpx.AsyncClient) -> None:
     """Asesor 5 knows the id of asesor 4's lead: no lease, heartbeat, release,
     transition or change — each is ``403 forbidden``, without the record."""

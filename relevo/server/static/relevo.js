@@ -881,6 +881,9 @@ class LiveCollection {
     }
     this.rows.clear();
     for (const row of snap.rows) this.rows.set(row.id, row);
+    // A `newest` window that left older rows out: an older record changing
+    // later must not creep into it.
+    this._floor = this._opts.newest && snap.more && snap.rows.length ? snap.rows[0].created_at : null;
     this.position = { epoch: snap.epoch, offset: snap.offset };
     for (const pub of buffered) if (pub.off > snap.offset) this._apply(pub, true);
     if (initial) {
@@ -900,6 +903,8 @@ class LiveCollection {
     const c = this.client;
     const url = new URL(`${c.httpBase}/api/records/${encodeURIComponent(this.kind)}`);
     for (const [field, values] of Object.entries(this.filter)) url.searchParams.set(field, values.join(","));
+    if (this._opts.limit != null) url.searchParams.set("limit", String(this._opts.limit));
+    if (this._opts.newest) url.searchParams.set("newest", "1");
     const res = await request(url, { headers: authHeaders(await c._getToken()) }, c.options.timeout);
     return res.json();
   }
@@ -930,6 +935,7 @@ class LiveCollection {
       change = { ...base, type: "remove", row: current, left: true };
     } else {
       const row = { ...d.record, id: d.id, version: d.version ?? d.record.version };
+      if (!current && this._floor != null && row.created_at < this._floor) return; // older than the window
       this.rows.set(d.id, row);
       change = { ...base, type: current ? "update" : "insert", row, previous: current };
     }

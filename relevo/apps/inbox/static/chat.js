@@ -63,6 +63,7 @@ export class ChatPane {
     this.root.replaceChildren(this.head, this.msgs, form);
     this.update(conv);
     this.live = this.rv.live("inbox_message", { tenant: this.session.tenant, conversation_id: conv.id }, {
+      newest: true, // a long conversation opens on its latest messages
       onChange: (rows, change) => this.render(rows, change),
       onError: (err) => this.msgs.replaceChildren(ui.h("div", { class: "alert alert-danger" }, ui.icon("danger"), ui.h("div", errorText(err)))),
     });
