@@ -513,8 +513,7 @@ class Hub:
         for chan in dirty:
             self._flush_channel(chan)
 
-    @staticmethod
-    def _flush_channel(chan: _Channel) -> None:
+    def _flush_channel(self, chan: _Channel) -> None:
         """Write the channel's pending frames: joined once, the same bytes to
         every subscriber, one write each."""
         outbox = chan.outbox
@@ -522,8 +521,22 @@ class Hub:
             return
         chan.outbox = []
         frame = outbox[0] if len(outbox) == 1 else b"".join(outbox)
+        broken: list[Callable[[bytes], None]] | None = None
         for write in chan.writers.values():
-            write(frame)
+            try:
+                write(frame)
+            except Exception:  # a transport that broke under us (free when nothing raises)
+                broken = [write] if broken is None else [*broken, write]
+        if broken is not None:
+            self._drop_broken(chan, broken)
+
+    def _drop_broken(self, chan: _Channel, broken: list[Callable[[bytes], None]]) -> None:
+        """Sessions whose write raised missed a frame: they must reconnect and
+        recover, never stay subscribed with a silent gap."""
+        for session, write in list(chan.writers.items()):
+            if write in broken:
+                log.warning("write to %s failed; disconnecting it", session.client)
+                self.disconnect(session, DisconnectCode.RESUBSCRIBE, "a write failed; resubscribe")
 
     def on_gap(self, channel: str) -> None:
         # Reconnecting makes every client subscribe with ``since``: it then gets

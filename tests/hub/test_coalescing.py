@@ -138,3 +138,29 @@ async def test_pushes_keep_their_place_among_publications() -> None:
         assert kinds == [1, "typing", 2]
     finally:
         await hub.close()
+
+
+async def test_a_write_that_raises_costs_only_its_own_session() -> None:
+    hub = Hub(make_settings(), MemoryBroker())
+    await hub.start()
+    try:
+        good, bad, after = WireTransport(), WireTransport(), WireTransport()
+        broken = hub.open_session(bad)
+        await hub.subscribe(hub.open_session(good), "demo:r", None)
+        await hub.subscribe(broken, "demo:r", None)
+        await hub.subscribe(hub.open_session(after), "demo:r", None)
+        closed: list[str] = []
+
+        def explode(frame: bytes) -> None:
+            raise RuntimeError("the handler is closed")
+
+        bad.close = lambda code, reconnect, message="": closed.append(code)  # type: ignore[method-assign]
+        hub._channels["demo:r"].writers[broken] = explode
+        await publish_burst(hub, "demo:r", 2)
+        await asyncio.sleep(0)
+        assert offsets(good) == [1, 2]
+        assert offsets(after) == [1, 2]
+        assert closed == ["resubscribe"]
+        assert broken.closed
+    finally:
+        await hub.close()
