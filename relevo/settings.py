@@ -30,6 +30,9 @@ class ServerSettings:
     """Processes sharing the port (needs a shared broker such as Redis when > 1)."""
     allowed_origins: tuple[str, ...] = ()
     """Browser origins allowed to connect besides the server's own; "*" allows any."""
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
+    """Addresses (or networks, or "*") of reverse proxies whose X-Forwarded-For and
+    X-Forwarded-Proto the HTTP API believes (client address for rate limits, logs)."""
     log_level: str = "info"
     """Log level: debug, info, warning, error."""
 

@@ -203,6 +203,10 @@ class RelevoServer:
             # SYN retransmits of 1 s and 3 s (relevo bench S4).
             "backlog": 4096,
             "server_header": False,
+            # Behind a reverse proxy, request.client is the browser's address
+            # (the kiosk rate limit keys on it), but only from trusted proxies.
+            "proxy_headers": True,
+            "forwarded_allow_ips": list(settings.server.trusted_proxies),
         }
         with contextlib.suppress(ImportError):
             import uvloop  # noqa: F401

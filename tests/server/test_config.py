@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from pathlib import Path
 
@@ -85,3 +86,16 @@ def test_dev_config_has_secrets_and_every_setting(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o600
     again = write_dev_config(tmp_path / "other.toml")
     assert again.auth.secret != settings.auth.secret
+
+
+def test_trusted_proxies_reach_uvicorn() -> None:
+    from relevo.server.app import RelevoServer
+    from tests.conftest import make_settings
+
+    default = RelevoServer(make_settings())
+    assert default.config.proxy_headers is True
+    assert default.config.forwarded_allow_ips == ["127.0.0.1"]
+    settings = load_settings(None, {"server": {"trusted_proxies": ["10.0.0.0/8"]}})
+    assert settings.server.trusted_proxies == ("10.0.0.0/8",)
+    lan = RelevoServer(dataclasses.replace(make_settings(), server=settings.server))
+    assert lan.config.forwarded_allow_ips == ["10.0.0.0/8"]

@@ -127,3 +127,22 @@ async def test_operator_actions_need_an_operator(turnos: Turnos) -> None:
     assert res.status_code == 401
     assert (await turnos.siguiente("1")) is not None  # the operator may
     assert (await turnos.call("GET", f"/api/turnos/turnos/{tid}", auth=ADMIN)).status_code == 200
+
+
+async def test_behind_a_trusted_proxy_each_kiosk_has_its_own_bucket(
+    start_turnos: object,
+) -> None:
+    """The test client is 127.0.0.1, a trusted proxy by default: the kiosk
+    limit keys on X-Forwarded-For, so kiosks behind one proxy do not share."""
+    turnos: Turnos = await start_turnos({"kiosk_rate": 0.2, "kiosk_burst": 2})  # type: ignore[operator]
+
+    async def take(kiosk: str) -> int:
+        res = await turnos.http.post(
+            "/api/turnos/turnos",
+            json={"tramite_id": "consultas"},
+            headers={"X-Forwarded-For": kiosk},
+        )
+        return res.status_code
+
+    assert [await take("203.0.113.1") for _ in range(3)] == [201, 201, 429]
+    assert [await take("203.0.113.2") for _ in range(2)] == [201, 201]
