@@ -6,6 +6,7 @@ subclass of the records/protocol error with the same code and HTTP status::
 
     NoExiste(NotFound)          404 not_found
     NoPermitido(Conflict)       409 conflict      a state that does not allow it
+    Ocupada(Locked)             423 locked        the mesa is open by another operator
     Invalido(ProtocolError)     400 bad_request
     SinPermiso(PermissionDenied) 403 forbidden
     Limitado(LimitExceeded)     429 rate_limited  (retry after ``retry_after`` s)
@@ -19,12 +20,13 @@ from relevo.protocol.errors import (
     Conflict,
     ErrorCode,
     LimitExceeded,
+    Locked,
     NotFound,
     PermissionDenied,
     ProtocolError,
 )
 
-__all__ = ["Invalido", "Limitado", "NoExiste", "NoPermitido", "SinPermiso"]
+__all__ = ["Invalido", "Limitado", "NoExiste", "NoPermitido", "Ocupada", "SinPermiso"]
 
 
 class _Mensaje:
@@ -45,6 +47,12 @@ class NoPermitido(Conflict, _Mensaje):
     def __init__(self, message: str, mensaje: str, **extra: Any) -> None:
         super().__init__(message)
         self._set(mensaje, extra)
+
+
+class Ocupada(Locked, _Mensaje):
+    def __init__(self, message: str, mensaje: str, *, holder: str) -> None:
+        super().__init__(message, holder=holder)
+        self._set(mensaje, {"holder": holder})
 
 
 class Invalido(ProtocolError, _Mensaje):

@@ -44,6 +44,7 @@ class TurnosApp:
             min_interval=options.stats_interval,
         )
         self.turnero = Turnero(records, options, changed=self._changed)
+        records.on_leave(self.turnero.operador_salio)
         self.api = TurnosApi(self.turnero, demo=ctx.settings.demo)
 
     async def _publish_stats(self, stats: dict[str, Any]) -> None:

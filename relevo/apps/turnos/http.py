@@ -27,7 +27,7 @@ from .config import apply_config, read_config
 from .errors import Invalido, Limitado, SinPermiso
 from .kinds import ROLE_ADMIN, ROLE_OPERADOR
 from .ratelimit import RateLimiter
-from .service import Turnero
+from .service import API_USER, Turnero
 from .stats import compute_stats
 from .views import turno_completo
 
@@ -51,7 +51,7 @@ def caller_of(request: Request, hub: Hub) -> Caller | None:
         return Caller(Actor.trusted(identity.user), identity.roles)
     if auth[:7].lower() == "apikey " or request.headers.get("x-api-key"):
         require_api_key(request)
-        return Caller(Actor.trusted("api"), STAFF)
+        return Caller(Actor.trusted(API_USER), STAFF)
     return None
 
 
@@ -125,7 +125,7 @@ class TurnosApi:
                 "issuing tickets needs the role " + role,
                 "Este kiosco no está autorizado para emitir turnos.",
             )
-        if caller is None or caller.actor.user != "api":
+        if caller is None or caller.actor.user != API_USER:
             key = request.client.host if request.client else "?"
             wait = self.kiosk_limit.take(key)
             if wait > 0:
@@ -156,6 +156,16 @@ class TurnosApi:
         caller = require(request, self.t.hub, STAFF)
         rec = await self.t.llamar_siguiente(request.path_params["mesa"], by=caller.actor)
         return json_response({"turno": None if rec is None else self.full(rec)})
+
+    async def abrir(self, request: Request) -> Response:
+        caller = require(request, self.t.hub, STAFF)
+        lease = await self.t.abrir_mesa(request.path_params["mesa"], by=caller.actor)
+        return json_response({"lease": None if lease is None else lease.as_dict()})
+
+    async def cerrar(self, request: Request) -> Response:
+        caller = require(request, self.t.hub, STAFF)
+        await self.t.cerrar_mesa(request.path_params["mesa"], by=caller.actor)
+        return json_response({})
 
     async def actual(self, request: Request) -> Response:
         require(request, self.t.hub, STAFF)
@@ -230,6 +240,8 @@ def api_routes(api: TurnosApi) -> list[Route]:
         route("/turnos/{id}", api.get_turno),
         route("/turnos/{id}", api.patch_turno, "PATCH"),
         route("/turnos/{id}/{accion}", api.accion, "POST"),
+        route("/mesas/{mesa}/abrir", api.abrir, "POST"),
+        route("/mesas/{mesa}/cerrar", api.cerrar, "POST"),
         route("/mesas/{mesa}/siguiente", api.siguiente, "POST"),
         route("/mesas/{mesa}/actual", api.actual),
         route("/stats", api.stats),

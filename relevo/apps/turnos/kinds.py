@@ -21,7 +21,7 @@ their desk.
 
 from __future__ import annotations
 
-from relevo.records import NOW, Context, Field, Kind, Timer, Transition
+from relevo.records import NOW, Context, Field, Kind, LeasePolicy, Timer, Transition
 
 from .options import TurnosOptions
 
@@ -182,7 +182,17 @@ def turno_kind(no_show_seconds: float) -> Kind:
     )
 
 
-def _config_kind(name: str, fields: dict[str, Field], indexed: tuple[str, ...] = ()) -> Kind:
+MESA_LEASE_S = 90.0
+"""Seconds a mesa stays with its operator without a renewal (the operator page
+renews every 30 s; a closed tab frees it at once through the leave hook)."""
+
+
+def _config_kind(
+    name: str,
+    fields: dict[str, Field],
+    indexed: tuple[str, ...] = (),
+    lease: LeasePolicy | None = None,
+) -> Kind:
     return Kind(
         name,
         fields=fields,
@@ -190,6 +200,7 @@ def _config_kind(name: str, fields: dict[str, Field], indexed: tuple[str, ...] =
         live={"": CH_CONFIG},
         indexed=indexed,
         write_roles={ROLE_ADMIN},
+        lease=lease,
     )
 
 
@@ -219,6 +230,9 @@ def config_kinds() -> list[Kind]:
             "activa": Field(bool, default=True),
         },
         ("area_id",),
+        # One operator per mesa: whoever opens it (or calls the next turno)
+        # holds it; the turnero takes it on the operator's behalf.
+        LeasePolicy(ttl=MESA_LEASE_S, locked_event="mesa_abierta", unlocked_event="mesa_cerrada"),
     )
     return [area, tramite, mesa]
 

@@ -25,16 +25,17 @@ from typing import Any
 
 from relevo.hub.hub import Hub
 from relevo.protocol.errors import NotFound
-from relevo.records import Actor, Record, Records, Transaction
+from relevo.records import SYSTEM, Actor, Lease, Record, Records, Transaction
 
 from ._sql import count_in_queues
-from .errors import Invalido, NoExiste, NoPermitido
+from .errors import Invalido, NoExiste, NoPermitido, Ocupada
 from .kinds import (
     CH_MONITOR,
     EN_CURSO,
     EN_ESPERA,
     LLAMADO,
     LLAMADOS,
+    MESA_LEASE_S,
     MOTIVOS_FIN,
     MOTIVOS_PRIORIDAD,
     cola_key,
@@ -209,13 +210,49 @@ class Turnero:
 
     # -- the operator ---------------------------------------------------------------
 
+    # -- one operator per mesa ----------------------------------------------------------
+
+    async def abrir_mesa(self, mesa_id: str, *, by: Actor) -> Lease | None:
+        """``by`` takes the mesa, or renews it (the operator page does every
+        30 s); ``Ocupada`` while another operator has it. None for the backend
+        (API key), which acts for any mesa without taking it."""
+        async with self.records.transaction() as tx:
+            mesa = await self._get(tx, "mesa", mesa_id, lock=True)
+            return await self._tomar(tx, mesa, by)
+
+    async def cerrar_mesa(self, mesa_id: str, *, by: Actor) -> None:
+        """Give the mesa up (leaving the panel); a no-op if nobody has it."""
+        async with self.records.transaction() as tx:
+            mesa = await self._get(tx, "mesa", mesa_id, lock=True)
+            held = mesa.lease_held(tx.now)
+            if held is None:
+                return
+            _no_es_de_otro(mesa, by, tx.now)
+            await tx.release_lease("mesa", mesa.id, by=SYSTEM)
+
+    async def operador_salio(self, user: str) -> None:
+        """Leave hook: an operator's last connection is gone; free their mesas."""
+        async with self.records.transaction() as tx:
+            for mesa in await tx.find("mesa", {}):
+                held = mesa.lease_held(tx.now)
+                if held is not None and held.holder == user:
+                    await tx.release_lease("mesa", mesa.id, by=SYSTEM)
+
+    async def _tomar(self, tx: Transaction, mesa: Record, by: Actor) -> Lease | None:
+        if _backend(by):
+            return None
+        _no_es_de_otro(mesa, by, tx.now)
+        return await tx.acquire_lease("mesa", mesa.id, by=Actor.trusted(by.user), ttl=MESA_LEASE_S)
+
     async def llamar_siguiente(self, mesa_id: str, *, by: Actor) -> Record | None:
-        """Call the next turno to ``mesa_id``; None when nobody is waiting."""
+        """Call the next turno to ``mesa_id``; None when nobody is waiting.
+        The caller takes (or keeps) the mesa: one operator per mesa."""
         async with self.records.transaction() as tx:
             mesa = await self._get(tx, "mesa", mesa_id, lock=True)
             nombre = mesa["nombre"]
             if not mesa.get("activa", True):
                 raise NoPermitido(f"mesa {mesa_id} is closed", f"La {nombre} está cerrada.")
+            await self._tomar(tx, mesa, by)
             fecha = self.hoy(tx.now)
             t = _at_desk(await tx.find("turno", {"state": sorted(EN_CURSO)}), mesa.id, fecha)
             if t is not None:
@@ -276,6 +313,9 @@ class Turnero:
                     f"turno {numero} is not at mesa {mesa_id}",
                     f"El turno {numero} no está en esta mesa.",
                 )
+            if rec.get("mesa_id") and not _backend(by):
+                mesa = await self._get(tx, "mesa", str(rec["mesa_id"]))
+                _no_es_de_otro(mesa, by, tx.now)
             if not tx.kind("turno").transition(accion).allowed_from(rec.state):
                 raise NoPermitido(
                     f"turno {numero} is {rec.state}; {accion} is not allowed",
@@ -311,6 +351,25 @@ class Turnero:
             out = await tx.transition("turno", rec.id, "actualizar", data, by=by)
         self.changed(out)
         return out
+
+
+API_USER = "api"
+"""Who the backend is (the API key): it acts for any mesa and takes none."""
+
+
+def _backend(by: Actor) -> bool:
+    return by.is_system or by.user == API_USER
+
+
+def _no_es_de_otro(mesa: Record, by: Actor, now: float) -> None:
+    """Refuse ``by`` a mesa another operator has open."""
+    held = mesa.lease_held(now)
+    if held is not None and held.holder != by.user and not _backend(by):
+        raise Ocupada(
+            f"mesa {mesa.id} is open by {held.holder}",
+            f"La {mesa['nombre']} está abierta por {held.holder}.",
+            holder=held.holder,
+        )
 
 
 def _at_desk(turnos: list[Record], mesa_id: str, fecha: str) -> Record | None:

@@ -146,3 +146,44 @@ async def test_behind_a_trusted_proxy_each_kiosk_has_its_own_bucket(
 
     assert [await take("203.0.113.1") for _ in range(3)] == [201, 201, 429]
     assert [await take("203.0.113.2") for _ in range(2)] == [201, 201]
+
+
+async def test_one_operator_per_mesa(turnos: Turnos) -> None:
+    """op1 opens Mesa 1; op2 may neither open it nor call or act at it until
+    op1 leaves it. The backend (API key) is never refused."""
+    op2 = token("op2", "operador")
+    opened = await turnos.ok("POST", "/api/turnos/mesas/1/abrir")
+    assert opened["lease"]["holder"] == "op1"
+    again = await turnos.ok("POST", "/api/turnos/mesas/1/abrir")  # a renewal, same token
+    assert again["lease"]["fencing_token"] == opened["lease"]["fencing_token"]
+
+    await turnos.emitir()
+    for path in ("/api/turnos/mesas/1/abrir", "/api/turnos/mesas/1/siguiente"):
+        res = await turnos.call("POST", path, auth=op2)
+        assert res.status_code == 423, res.text
+        assert (res.json()["code"], res.json()["holder"]) == ("locked", "op1")
+        assert res.json()["mensaje"] == "La Mesa 1 está abierta por op1."
+    called = await turnos.siguiente("1")
+    assert called is not None
+    res = await turnos.call("POST", f"/api/turnos/turnos/{called['id']}/rellamar", {}, auth=op2)
+    assert res.status_code == 423
+    res = await turnos.call("POST", "/api/turnos/mesas/1/cerrar", auth=op2)
+    assert res.status_code == 423
+    assert (await turnos.ok("POST", "/api/turnos/mesas/2/abrir", auth=op2))["lease"][
+        "holder"
+    ] == "op2"
+
+    await turnos.ok("POST", "/api/turnos/mesas/1/cerrar")
+    taken = await turnos.ok("POST", "/api/turnos/mesas/1/abrir", auth=op2)
+    assert taken["lease"]["holder"] == "op2"
+    assert taken["lease"]["fencing_token"] == opened["lease"]["fencing_token"] + 1
+    acted = await turnos.call("POST", f"/api/turnos/turnos/{called['id']}/atender", {}, auth="api")
+    assert acted.status_code == 200
+    assert (await turnos.ok("POST", "/api/turnos/mesas/1/abrir", auth="api"))["lease"] is None
+
+
+async def test_an_operator_who_leaves_frees_the_mesa(turnos: Turnos) -> None:
+    await turnos.ok("POST", "/api/turnos/mesas/1/abrir")
+    await turnos.turnero().operador_salio("op1")
+    taken = await turnos.ok("POST", "/api/turnos/mesas/1/abrir", auth=token("op2", "operador"))
+    assert taken["lease"]["holder"] == "op2"

@@ -13,7 +13,7 @@ from playwright.async_api import expect
 
 from tests.helpers import timeout
 
-from .conftest import ADMIN, IMG, OPERADOR, Screens, StartTurnos, Turnos, settled
+from .conftest import ADMIN, IMG, OPERADOR, Screens, StartTurnos, Turnos, settled, token
 
 pytestmark = pytest.mark.browser
 
@@ -155,3 +155,28 @@ async def test_a_no_show_reaches_every_screen(start_turnos: StartTurnos, browser
     finally:
         await screens.close()
     assert not screens.errors, screens.errors
+
+
+async def test_a_second_operator_at_an_open_mesa_is_told_who_has_it(
+    turnos: Turnos, screens: Screens
+) -> None:
+    """One operator per mesa: op2 opening Mesa 1 while op1 has it sees a
+    Spanish banner and cannot call; once op1 changes mesa, op2 takes it."""
+    op2 = token("op2", "operador")
+    primera = await screens.open(f"/turnos/operador?mesa=1&token={OPERADOR}")
+    await expect(primera.locator("#cola")).to_contain_text("Nadie en espera")
+    await expect(primera.locator("#ocupada")).to_be_hidden()
+    await turnos.emitir()
+    segunda = await screens.open(f"/turnos/operador?mesa=1&token={op2}")
+    banner = segunda.locator("#ocupada")
+    await expect(banner).to_be_visible()
+    await expect(banner).to_contain_text("La Mesa 1 está abierta por op1.")
+    await segunda.click("#btn-siguiente")
+    await expect(segunda.locator(".toast")).to_contain_text("La Mesa 1 está abierta por op1.")
+
+    await primera.click("#cambiar")  # op1 leaves the mesa
+    await expect(primera.locator("#mesas")).to_be_visible()
+    await segunda.click("#ocupada-reintentar")
+    await expect(banner).to_be_hidden()
+    await segunda.click("#btn-siguiente")
+    await expect(segunda.locator("#actual-body")).to_contain_text("A-001")

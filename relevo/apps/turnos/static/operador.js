@@ -67,7 +67,14 @@ function openPanel(mesa) {
   $("mesa-nombre").textContent = mesa.nombre;
   const tramites = config.tramites.filter((t) => mesa.tramites.includes(t.id));
   $("mesa-tramites").textContent = `${config.areas.find((a) => a.id === mesa.area_id)?.nombre || ""} · ${tramites.map((t) => `${t.prefijo} ${t.nombre}`).join(" · ")}`;
-  $("cambiar").onclick = () => { localStorage.removeItem("turnos.mesa"); location.href = "/turnos/operador"; };
+  const salir = async () => {
+    localStorage.removeItem("turnos.mesa");
+    await cerrar().catch(() => {});
+    location.href = "/turnos/operador";
+  };
+  $("cambiar").onclick = salir;
+  $("ocupada-otra").onclick = salir;
+  $("ocupada-reintentar").onclick = () => abrir();
   $("atajos").onclick = () => ui.showHelp();
   $("motivo").replaceChildren(...Object.entries(MOTIVO_FIN).map(([v, l]) => ui.h("option", { value: v }, l)));
 
@@ -164,6 +171,31 @@ function openPanel(mesa) {
     $("motivo").disabled = s !== "atendiendo";
   }
   setCurrent(null);
+
+  // One operator per mesa: take it now, renew it every 30 s (the server lets
+  // it go 90 s after the last renewal, or at once when this user's last tab
+  // closes), give it up on leaving the panel.
+  const mesaPath = `/api/turnos/mesas/${encodeURIComponent(mesa.id)}`;
+  let tengo = false;
+  async function abrir() {
+    try {
+      await api(`${mesaPath}/abrir`, { method: "POST", token: token() });
+      tengo = true;
+      $("ocupada").hidden = true;
+    } catch (err) {
+      if (err.code !== "locked") return; // offline: the next renewal tries again
+      tengo = false;
+      $("ocupada-texto").textContent = err.mensaje || err.message;
+      $("ocupada").hidden = false;
+    }
+  }
+  const cerrar = () => (tengo ? api(`${mesaPath}/cerrar`, { method: "POST", token: token() }) : Promise.resolve());
+  abrir();
+  setInterval(abrir, 30_000);
+  addEventListener("pagehide", () => {
+    if (tengo) fetch(`${mesaPath}/cerrar`, { method: "POST", keepalive: true, headers: { Authorization: `Bearer ${token()}` } });
+  });
+
   api(`/api/turnos/mesas/${encodeURIComponent(mesa.id)}/actual`, { token: token() }).then((r) => r.turno && setCurrent(r.turno)).catch(() => {});
 
   async function act(button, path, body, done) {
