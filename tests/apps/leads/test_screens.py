@@ -278,3 +278,16 @@ async def test_phone_layout(make_server: Any, screens: Screens) -> None:
     await phone.click('tr[data-id] [data-action="gestionar"]')
     await phone.wait_for_selector(".wizard-dialog")
     await screens.shot(phone, "leads-wizard-phone.png")
+
+
+async def test_the_gtr_board_opens_on_the_newest_leads(make_server: Any, screens: Screens) -> None:
+    """More leads than ``max_leads``: the board shows the newest, not the oldest."""
+    srv: LeadsServer = await make_server({"max_leads": 3})
+    made = [(await srv.create(f"Cliente {n}", f"98765432{n}"))["id"] for n in range(5)]
+    gtr = await screens.open(srv.url, "g1", "gtr")
+    for lid in made[2:]:
+        await gtr.wait_for_selector(f'tr[data-id="{lid}"]')
+    for lid in made[:2]:
+        assert await gtr.locator(f'tr[data-id="{lid}"]').count() == 0
+    newer = (await srv.create("Cliente nuevo", "987654329"))["id"]
+    await gtr.wait_for_selector(f'tr[data-id="{newer}"]')

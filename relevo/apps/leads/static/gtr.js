@@ -324,7 +324,10 @@ async function main() {
     schedule();
   }
 
-  const live = rv.live("lead", { limit: config.max_leads }, {
+  // The newest max_leads: after months of leads the board still opens on today's.
+  const live = rv.live("lead", {}, {
+    limit: config.max_leads,
+    newest: true,
     onChange: onLeads,
     onError: (err) => ui.toast(errorText(err), { kind: "danger", title: "No se pudo cargar la bandeja", timeout: 0 }),
   });
