@@ -87,17 +87,20 @@ def _path(request: Request) -> tuple[str, str]:
     return request.path_params["kind"], request.path_params["id"]
 
 
-def parse_filter(k: Kind, params: Any) -> tuple[dict[str, Any], int | None, bool]:
+def parse_filter(k: Kind, params: Any) -> tuple[dict[str, Any], int | None, str | None]:
     """``?asesor_id=4&state=derivado,en_gestion&limit=50&newest=1`` → filter,
-    limit, and whether the newest rows are wanted when there are more."""
+    limit, and which rows a window past the limit keeps (``newest``: ``1`` or
+    ``created``, ``updated``; absent or ``0``: the oldest)."""
     where: dict[str, Any] = {}
     limit: int | None = None
-    newest = False
+    newest: str | None = None
     for name, text in params.multi_items():
         if name == "newest":
-            if text not in ("1", "true", "0", "false"):
-                raise ProtocolError("newest must be 1 or 0")
-            newest = text in ("1", "true")
+            choices = {"1": "created", "true": "created", "created": "created",
+                       "updated": "updated", "0": None, "false": None}  # fmt: skip
+            if text not in choices:
+                raise ProtocolError("newest is 1 (or created), updated, or 0")
+            newest = choices[text]
             continue
         if name == "limit":
             try:

@@ -81,8 +81,9 @@ def register_records_paths() -> None:
                         {
                             "name": "newest",
                             "in": "query",
-                            "description": "1: when there are more than limit, the newest",
-                            "schema": {"type": "integer", "enum": [0, 1]},
+                            "description": "past limit, keep the newest: 1 or created "
+                            "(by creation), updated (by last change); 0: the oldest",
+                            "schema": {"type": "string", "enum": ["0", "1", "created", "updated"]},
                         },
                     ],
                 ),

@@ -334,7 +334,7 @@ class Records:
         *,
         actor: Actor | str = SYSTEM,
         limit: int | None = None,
-        newest: bool = False,
+        newest: str | None = None,
     ) -> Snapshot:
         """A live query: the rows matching ``where`` and the position of the
         channel their changes go to, read *before* the rows — so a change
@@ -342,9 +342,10 @@ class Records:
         that subscribes ``since`` it misses nothing.
 
         Rows come oldest first. When there are more than ``limit``, the first
-        ``limit`` are returned — or, with ``newest``, the last ``limit`` (a
-        long conversation shows its latest messages); ``more`` says there are
-        others."""
+        ``limit`` are returned — or, with ``newest="created"``, the last
+        ``limit`` created (a long chat shows its latest messages), with
+        ``newest="updated"`` the last ``limit`` changed (an inbox shows the
+        conversations active lately); ``more`` says there are others."""
         k, who = self.kind(kind), actor_of(actor)
         where = dict(where or {})
         try:
@@ -357,8 +358,10 @@ class Records:
         options = self.hub.permissions.history_options(channel)
         position = await self.hub.broker.position(channel, options)
         n = limit if limit is not None else self.options.query_limit
-        if newest:
-            recs = await self.find(kind, where, limit=n + 1, order_by=("-seq",))
+        if newest is not None:
+            if newest not in _NEWEST:
+                raise ProtocolError(f"newest is one of {', '.join(_NEWEST)}")
+            recs = await self.find(kind, where, limit=n + 1, order_by=(_NEWEST[newest],))
             rows = [k.public(r) for r in reversed(recs[:n])]
         else:
             recs = await self.find(kind, where, limit=n + 1)
@@ -382,6 +385,10 @@ class Records:
         """Until this node's relay has published everything committed so far."""
         if self.relay is not None:
             await self.relay.idle()
+
+
+_NEWEST = {"created": "-seq", "updated": "-updated_at"}
+"""``Records.query(newest=...)``: which rows a window past ``limit`` keeps."""
 
 
 def _entry(row: Any) -> HistoryEntry:

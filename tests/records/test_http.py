@@ -183,6 +183,13 @@ async def test_a_long_query_returns_its_oldest_or_its_newest_rows(
     assert ([r["id"] for r in last["rows"]], last["more"]) == (ids[2:], True)  # still oldest first
     every = await _ok(await http.get(base, params={"limit": "9", "newest": "1"}, headers=GTR))
     assert ([r["id"] for r in every["rows"]], every["more"]) == (ids, False)
+    # The newest *changed*: assigning the first lead makes it the latest.
+    url = f"{base}/{ids[0]}/transitions/assign"
+    await _ok(await http.post(url, json={"data": {"asesor_id": 4}}, headers=GTR))
+    active = await _ok(
+        await http.get(base, params={"limit": "3", "newest": "updated"}, headers=GTR)
+    )
+    assert [r["id"] for r in active["rows"]] == [ids[3], ids[4], ids[0]]
     bad = await http.get(base, params={"newest": "yes"}, headers=GTR)
     assert (bad.status_code, bad.json()["code"]) == (400, "bad_request")
 

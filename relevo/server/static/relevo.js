@@ -881,9 +881,11 @@ class LiveCollection {
     }
     this.rows.clear();
     for (const row of snap.rows) this.rows.set(row.id, row);
-    // A `newest` window that left older rows out: an older record changing
-    // later must not creep into it.
-    this._floor = this._opts.newest && snap.more && snap.rows.length ? snap.rows[0].created_at : null;
+    // A window of the newest *created* rows that left older ones out: an older
+    // record changing later must not creep into it. (A window of the newest
+    // *updated* rows takes every change: a change makes a record the newest.)
+    const byCreation = this._opts.newest === true || this._opts.newest === "created";
+    this._floor = byCreation && snap.more && snap.rows.length ? snap.rows[0].created_at : null;
     this.position = { epoch: snap.epoch, offset: snap.offset };
     for (const pub of buffered) if (pub.off > snap.offset) this._apply(pub, true);
     if (initial) {
@@ -904,7 +906,7 @@ class LiveCollection {
     const url = new URL(`${c.httpBase}/api/records/${encodeURIComponent(this.kind)}`);
     for (const [field, values] of Object.entries(this.filter)) url.searchParams.set(field, values.join(","));
     if (this._opts.limit != null) url.searchParams.set("limit", String(this._opts.limit));
-    if (this._opts.newest) url.searchParams.set("newest", "1");
+    if (this._opts.newest) url.searchParams.set("newest", this._opts.newest === true ? "created" : this._opts.newest);
     const res = await request(url, { headers: authHeaders(await c._getToken()) }, c.options.timeout);
     return res.json();
   }

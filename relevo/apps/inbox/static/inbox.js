@@ -171,6 +171,7 @@ async function main() {
   rv.live("inbox_agent", { tenant }, { onChange: (rows) => { state.agents.clear(); for (const [k, v] of rows) state.agents.set(k, v); if (chat.conv) chat.update(chat.conv); } });
   rv.live("inbox_stats", { tenant }, { onChange: (rows) => { state.stats = rows.get(tenant) || null; renderFigures(); } });
   rv.live("inbox_conversation", { tenant }, {
+    newest: "updated", // past the limit, the conversations active lately
     onChange: onConversations,
     onError: (err) => list.replaceChildren(ui.h("li", { class: "alert alert-danger" }, ui.icon("danger"), ui.h("div", errorText(err)))),
   });
