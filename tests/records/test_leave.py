@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from relevo.records import MockClock
 
-from .conftest import NodeFactory
+from .conftest import Node, NodeFactory
 
 
 async def test_hook_runs_once_after_the_grace(make_node: NodeFactory) -> None:
@@ -31,7 +31,8 @@ async def test_hook_runs_once_after_the_grace(make_node: NodeFactory) -> None:
     assert calls == ["4"]
 
 
-async def test_no_hook_when_the_user_is_back_in_time(make_node: NodeFactory) -> None:
+async def two_nodes(make_node: NodeFactory) -> tuple[MockClock, Node, Node, list[str]]:
+    """Nodes a and b on one clock, each running a hook that notes who left."""
     clock = MockClock()
     a = await make_node(clock=clock, start=False, node="a")
     b = await make_node(clock=clock, start=False, node="b")
@@ -42,6 +43,11 @@ async def test_no_hook_when_the_user_is_back_in_time(make_node: NodeFactory) -> 
 
     a.records.on_leave(hook)
     b.records.on_leave(hook)
+    return clock, a, b, calls
+
+
+async def test_no_hook_when_the_user_is_back_in_time(make_node: NodeFactory) -> None:
+    clock, a, b, calls = await two_nodes(make_node)
     a.records.leaves.online_users = set
     b.records.leaves.online_users = lambda: {"4"}  # the reload landed on node b
     await a.records.leaves.user_left("4")
@@ -57,15 +63,7 @@ async def test_a_reconnect_counts_before_the_other_nodes_heartbeat(
 ) -> None:
     """The reload lands on node b, whose heartbeat has not run since: b's join
     listener recorded the connection, so a's due leave finds the user back."""
-    clock = MockClock()
-    a = await make_node(clock=clock, start=False, node="a")
-    b = await make_node(clock=clock, start=False, node="b")
-    calls: list[str] = []
-
-    async def hook(user: str) -> None:
-        calls.append(user)
-
-    a.records.on_leave(hook)
+    clock, a, b, calls = await two_nodes(make_node)
     a.records.leaves.online_users = set
     b.records.leaves.online_users = set  # b's own view has not caught up
     await a.records.leaves.tick()
