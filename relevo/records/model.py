@@ -135,6 +135,9 @@ class Snapshot:
     offset: int
     rows: list[dict[str, Any]]
     more: bool = False
+    total: int | None = None
+    """How many records match (also those past the limit); None when the
+    filter has non-indexed fields and counting would mean reading them all."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -144,4 +147,5 @@ class Snapshot:
             "offset": self.offset,
             "rows": self.rows,
             "more": self.more,
+            "total": self.total,
         }

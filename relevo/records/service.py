@@ -212,6 +212,16 @@ class Records:
             rows = (await conn.execute(flt.select(limit))).all()
         return apply_filter(flt, [record_from_row(r) for r in rows], limit)
 
+    async def count(self, kind: str, where: Mapping[str, Any] | None = None) -> int | None:
+        """How many records match ``where``; None when it names a field that is
+        not indexed (counting would read every record of the kind)."""
+        flt = Filter(self.kind(kind), where or {})
+        if flt.python:
+            return None
+        stmt = sa.select(sa.func.count()).select_from(s.records).where(*flt.conditions)
+        async with self.store.read() as conn:
+            return int((await conn.execute(stmt)).scalar_one())
+
     async def create(
         self, kind: str, data: Mapping[str, Any], *, by: Actor | str, id: str | None = None
     ) -> Record:
@@ -366,7 +376,9 @@ class Records:
         else:
             recs = await self.find(kind, where, limit=n + 1)
             rows = [k.public(r) for r in recs[:n]]
-        return Snapshot(kind, channel, position.epoch, position.offset, rows, len(recs) > n)
+        more = len(recs) > n
+        total = await self.count(kind, where) if more else len(rows)
+        return Snapshot(kind, channel, position.epoch, position.offset, rows, more, total)
 
     async def history(self, kind: str, id: str, *, limit: int = 100) -> list[HistoryEntry]:
         self.kind(kind)

@@ -159,9 +159,11 @@ async def test_newest_window_shows_the_latest_rows_and_keeps_older_ones_out(
     )
     await page.wait_for_function("live._sub && live._sub.state === 'live'")
     assert await view(page) == [["t2", "abierta"], ["t3", "abierta"], ["t4", "abierta"]]
+    assert await page.evaluate("live.total") == 5  # also the two past the limit
     await srv.api("POST", f"/api/records/tarea/{made[0]['id']}/transitions/cerrar", {"data": {}})
     await srv.api("POST", "/api/records/tarea", {"data": {"titulo": "t5", "asesor_id": 4}})
     await srv.api("POST", f"/api/records/tarea/{made[3]['id']}/transitions/cerrar", {"data": {}})
     await wait_view(
         page, [["t2", "abierta"], ["t3", "hecha"], ["t4", "abierta"], ["t5", "abierta"]]
     )
+    assert await page.evaluate("live.total") == 6  # t5 created; t0 and t3 only changed

@@ -179,10 +179,11 @@ async def test_a_long_query_returns_its_oldest_or_its_newest_rows(
         ids.append(lead["id"])
     first = await _ok(await http.get(base, params={"limit": "3"}, headers=GTR))
     assert ([r["id"] for r in first["rows"]], first["more"]) == (ids[:3], True)
+    assert first["total"] == 5
     last = await _ok(await http.get(base, params={"limit": "3", "newest": "1"}, headers=GTR))
     assert ([r["id"] for r in last["rows"]], last["more"]) == (ids[2:], True)  # still oldest first
     every = await _ok(await http.get(base, params={"limit": "9", "newest": "1"}, headers=GTR))
-    assert ([r["id"] for r in every["rows"]], every["more"]) == (ids, False)
+    assert ([r["id"] for r in every["rows"]], every["more"], every["total"]) == (ids, False, 5)
     # The newest *changed*: assigning the first lead makes it the latest.
     url = f"{base}/{ids[0]}/transitions/assign"
     await _ok(await http.post(url, json={"data": {"asesor_id": 4}}, headers=GTR))

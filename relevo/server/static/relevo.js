@@ -881,6 +881,9 @@ class LiveCollection {
     }
     this.rows.clear();
     for (const row of snap.rows) this.rows.set(row.id, row);
+    // How many match, also past the limit (null if the server could not count):
+    // kept current by the deltas that insert and remove.
+    this.total = snap.total ?? (snap.more ? null : snap.rows.length);
     // A window of the newest *created* rows that left older ones out: an older
     // record changing later must not creep into it. (A window of the newest
     // *updated* rows takes every change: a change makes a record the newest.)
@@ -929,14 +932,17 @@ class LiveCollection {
       if (!current || (versioned && d.version < current.version)) return;
       this.rows.delete(d.id);
       change = { ...base, type: "remove", row: current, left: false };
+      if (this.total != null) this.total--;
     } else if (versioned && d.version <= current.version) {
       return; // stale: the row already has this version or a later one
     } else if (!d.record || !this._matches(d.record)) {
       if (!current) return;
       this.rows.delete(d.id);
       change = { ...base, type: "remove", row: current, left: true };
+      if (this.total != null) this.total--;
     } else {
       const row = { ...d.record, id: d.id, version: d.version ?? d.record.version };
+      if (!current && this.total != null && d.version === 1) this.total++; // created just now
       if (!current && this._floor != null && row.created_at < this._floor) return; // older than the window
       this.rows.set(d.id, row);
       change = { ...base, type: current ? "update" : "insert", row, previous: current };

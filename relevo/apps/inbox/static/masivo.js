@@ -114,9 +114,9 @@ async function main() {
   $("bulk-form").addEventListener("submit", submit);
   const tenant = me.tenant;
   rv.live("inbox_bulk", { tenant }, { onChange: render, onError: (err) => ui.toast(errorText(err), { kind: "danger" }) });
-  rv.live("inbox_conversation", { tenant }, {
+  const convs = rv.live("inbox_conversation", { tenant }, {
     onChange: (rows) => {
-      contacts = rows.size;
+      contacts = convs.total ?? rows.size; // all of them, also past the query's limit
       $("all-label").textContent = `Todos los contactos (${ui.fmtNumber(contacts)})`;
       recipientsLabel();
     },
