@@ -218,7 +218,11 @@ class Turnero:
         (API key), which acts for any mesa without taking it."""
         async with self.records.transaction() as tx:
             mesa = await self._get(tx, "mesa", mesa_id, lock=True)
-            return await self._tomar(tx, mesa, by)
+            nueva = mesa.lease_held(tx.now) is None
+            lease = await self._tomar(tx, mesa, by)
+        if lease is not None and nueva:
+            self.changed(mesa)  # the admin's figures show who has it
+        return lease
 
     async def cerrar_mesa(self, mesa_id: str, *, by: Actor) -> None:
         """Give the mesa up (leaving the panel); a no-op if nobody has it."""
@@ -229,6 +233,7 @@ class Turnero:
                 return
             _no_es_de_otro(mesa, by, tx.now)
             await tx.release_lease("mesa", mesa.id, by=SYSTEM)
+        self.changed(mesa)
 
     async def operador_salio(self, user: str) -> None:
         """Leave hook: an operator's last connection is gone; free their mesas."""
@@ -237,6 +242,7 @@ class Turnero:
                 held = mesa.lease_held(tx.now)
                 if held is not None and held.holder == user:
                     await tx.release_lease("mesa", mesa.id, by=SYSTEM)
+                    self.changed(mesa)
 
     async def _tomar(self, tx: Transaction, mesa: Record, by: Actor) -> Lease | None:
         if _backend(by):

@@ -67,6 +67,12 @@ async def compute_stats(
     counts = await day_counts(records, fecha)
     called = await (waits_cache or WaitCache()).update(records, fecha)
     config = await read_config(records)
+    now = records.clock.now()
+    operadores = {
+        m.id: held.holder
+        for m in await records.find("mesa", limit=100_000)
+        if (held := m.lease_held(now)) is not None
+    }
     at_desks = [
         r for r in await records.find("turno", {"state": sorted(EN_CURSO)}) if r["fecha"] == fecha
     ]
@@ -115,6 +121,7 @@ async def compute_stats(
                 "nombre": m["nombre"],
                 "area_id": m["area_id"],
                 "activa": m.get("activa", True),
+                "operador": operadores.get(m["id"]),  # who has the mesa open, if anyone
                 "atendidos": c[FINALIZADO],
                 "no_presento": c[NO_PRESENTO],
                 "actual": None

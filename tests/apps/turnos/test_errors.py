@@ -154,6 +154,12 @@ async def test_one_operator_per_mesa(turnos: Turnos) -> None:
     op2 = token("op2", "operador")
     opened = await turnos.ok("POST", "/api/turnos/mesas/1/abrir")
     assert opened["lease"]["holder"] == "op1"
+
+    async def operadores() -> dict[str, str | None]:
+        stats = (await turnos.ok("GET", "/api/turnos/stats", auth=ADMIN))["stats"]
+        return {m["id"]: m["operador"] for m in stats["mesas"]}
+
+    assert (await operadores())["1"] == "op1"
     again = await turnos.ok("POST", "/api/turnos/mesas/1/abrir")  # a renewal, same token
     assert again["lease"]["fencing_token"] == opened["lease"]["fencing_token"]
 
@@ -174,6 +180,7 @@ async def test_one_operator_per_mesa(turnos: Turnos) -> None:
     ] == "op2"
 
     await turnos.ok("POST", "/api/turnos/mesas/1/cerrar")
+    assert (await operadores())["1"] is None
     taken = await turnos.ok("POST", "/api/turnos/mesas/1/abrir", auth=op2)
     assert taken["lease"]["holder"] == "op2"
     assert taken["lease"]["fencing_token"] == opened["lease"]["fencing_token"] + 1

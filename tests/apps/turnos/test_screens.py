@@ -146,7 +146,7 @@ async def test_a_no_show_reaches_every_screen(start_turnos: StartTurnos, browser
         await expect(monitor.locator("#now-label")).to_have_text("Último llamado")
         await expect(admin.locator("#v-no-presento")).to_have_text("1")
         mesa = admin.locator("#mesas tbody tr", has_text="Mesa 1")
-        await expect(mesa.locator("td").nth(3)).to_have_text("1")
+        await expect(mesa.locator('td[data-label="No se presentaron"]')).to_have_text("1")
         await expect(admin.locator("#v-atendidos")).to_have_text("1")
 
         await operador.click("#btn-siguiente")  # the mesa goes on with the next one
