@@ -15,7 +15,7 @@ from playwright.async_api import expect
 from relevo.apps.turnos.demo import DEMO_CONFIG
 from relevo.records import Actor, MockClock
 
-from .conftest import ADMIN, IMG, OPERADOR, Screens, StartTurnos, Turnos, settled
+from .conftest import ADMIN, IMG, OPERADOR, Screens, StartTurnos, Turnos, settled, token
 
 pytestmark = pytest.mark.browser
 
@@ -103,11 +103,13 @@ async def test_screenshots_of_a_busy_morning(start_turnos: StartTurnos, browser:
         ("reclamos", "Sofía Herrera", None), ("consultas", None, None), ("pagos", None, None),
     ]:  # fmt: skip
         await turnos.emitir(tramite, persona_nombre=nombre, prioridad_motivo=motivo)
-    for mesa in ("caja1", "3", "2"):
-        called = await turnos.siguiente(mesa)
-        assert called is not None
+    for mesa, operador in (("caja1", "pablo"), ("3", "rosa"), ("2", "diego")):
+        quien = token(operador, "operador")  # one operator per mesa
+        called = await turnos.ok("POST", f"/api/turnos/mesas/{mesa}/siguiente", auth=quien)
+        assert called["turno"] is not None
         if mesa != "2":
-            await turnos.accion(called["id"], "atender")
+            path = f"/api/turnos/turnos/{called['turno']['id']}/atender"
+            await turnos.ok("POST", path, {}, auth=quien)
     screens = Screens(browser, turnos.url)  # type: ignore[arg-type]
     try:
         operador = await screens.open(f"/turnos/operador?mesa=1&token={OPERADOR}")
