@@ -52,7 +52,7 @@ __all__ = ["Hub"]
 log = logging.getLogger("relevo.hub")
 
 CONTROL_CHANNEL = "$control"
-LeaveListener = Callable[[str], Awaitable[None] | None]
+UserListener = Callable[[str], Awaitable[None] | None]
 
 
 class _Channel:
@@ -93,8 +93,8 @@ class Hub:
         self._dirty: list[_Channel] = []  # channels with an outbox to flush
         self._sessions: set[Session] = set()
         self._users: dict[str, set[Session]] = {}
-        self._leave_listeners: list[LeaveListener] = []
-        self._join_listeners: list[LeaveListener] = []
+        self._leave_listeners: list[UserListener] = []
+        self._join_listeners: list[UserListener] = []
         self._tick_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._json = msgspec.json.Encoder()
@@ -131,11 +131,11 @@ class Hub:
         chan = self._channels.get(channel)
         return 0 if chan is None else len(chan.writers) + len(chan.others)
 
-    def add_leave_listener(self, listener: LeaveListener) -> None:
+    def add_leave_listener(self, listener: UserListener) -> None:
         """Call ``listener(user)`` when a user's last connection on this node goes."""
         self._leave_listeners.append(listener)
 
-    def add_join_listener(self, listener: LeaveListener) -> None:
+    def add_join_listener(self, listener: UserListener) -> None:
         """Call ``listener(user)`` when a user's first connection on this node
         authenticates (the counterpart of :meth:`add_leave_listener`)."""
         self._join_listeners.append(listener)
@@ -183,7 +183,7 @@ class Hub:
         session.transport.close(str(code), RECONNECT[code], message)
         self.close_session(session)
 
-    def _notify(self, listeners: list[LeaveListener], user: str) -> None:
+    def _notify(self, listeners: list[UserListener], user: str) -> None:
         for listener in listeners:
             result = listener(user)
             if result is not None:
@@ -521,13 +521,13 @@ class Hub:
             return
         chan.outbox = []
         frame = outbox[0] if len(outbox) == 1 else b"".join(outbox)
-        broken: list[Callable[[bytes], None]] | None = None
+        broken: list[Callable[[bytes], None]] = []
         for write in chan.writers.values():
             try:
                 write(frame)
             except Exception:  # a transport that broke under us (free when nothing raises)
-                broken = [write] if broken is None else [*broken, write]
-        if broken is not None:
+                broken.append(write)
+        if broken:
             self._drop_broken(chan, broken)
 
     def _drop_broken(self, chan: _Channel, broken: list[Callable[[bytes], None]]) -> None:

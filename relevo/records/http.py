@@ -87,6 +87,11 @@ def _path(request: Request) -> tuple[str, str]:
     return request.path_params["kind"], request.path_params["id"]
 
 
+_NEWEST = {"1": "created", "true": "created", "created": "created",
+           "updated": "updated", "0": None, "false": None}  # fmt: skip
+"""``?newest=``: its spellings, to ``Records.query(newest=...)``."""
+
+
 def parse_filter(k: Kind, params: Any) -> tuple[dict[str, Any], int | None, str | None]:
     """``?asesor_id=4&state=derivado,en_gestion&limit=50&newest=1`` → filter,
     limit, and which rows a window past the limit keeps (``newest``: ``1`` or
@@ -96,11 +101,9 @@ def parse_filter(k: Kind, params: Any) -> tuple[dict[str, Any], int | None, str 
     newest: str | None = None
     for name, text in params.multi_items():
         if name == "newest":
-            choices = {"1": "created", "true": "created", "created": "created",
-                       "updated": "updated", "0": None, "false": None}  # fmt: skip
-            if text not in choices:
+            if text not in _NEWEST:
                 raise ProtocolError("newest is 1 (or created), updated, or 0")
-            newest = choices[text]
+            newest = _NEWEST[text]
             continue
         if name == "limit":
             try:

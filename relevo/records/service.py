@@ -368,14 +368,12 @@ class Records:
         options = self.hub.permissions.history_options(channel)
         position = await self.hub.broker.position(channel, options)
         n = limit if limit is not None else self.options.query_limit
-        if newest is not None:
-            if newest not in _NEWEST:
-                raise ProtocolError(f"newest is one of {', '.join(_NEWEST)}")
-            recs = await self.find(kind, where, limit=n + 1, order_by=(_NEWEST[newest],))
-            rows = [k.public(r) for r in reversed(recs[:n])]
-        else:
-            recs = await self.find(kind, where, limit=n + 1)
-            rows = [k.public(r) for r in recs[:n]]
+        if newest is not None and newest not in _NEWEST:
+            raise ProtocolError(f"newest is one of {', '.join(_NEWEST)}")
+        order = () if newest is None else (_NEWEST[newest],)
+        recs = await self.find(kind, where, limit=n + 1, order_by=order)
+        page = recs[:n] if newest is None else reversed(recs[:n])  # oldest first either way
+        rows = [k.public(r) for r in page]
         more = len(recs) > n
         total = await self.count(kind, where) if more else len(rows)
         return Snapshot(kind, channel, position.epoch, position.offset, rows, more, total)

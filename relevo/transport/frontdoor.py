@@ -25,19 +25,18 @@ class FrontDoor(asyncio.Protocol):
     #: is for the WebSocket protocol.
     prefix: bytes = b"GET /ws"
 
-    __slots__ = ("app_state", "buf", "config", "loop", "server_state", "transport")
+    __slots__ = ("app_state", "buf", "config", "server_state", "transport")
 
     def __init__(
         self,
         config: Any = None,
         server_state: Any = None,
         app_state: Any = None,
-        _loop: asyncio.AbstractEventLoop | None = None,
+        _loop: asyncio.AbstractEventLoop | None = None,  # uvicorn passes it; unused
     ) -> None:
         self.config = config
         self.server_state = server_state
         self.app_state = app_state
-        self.loop = _loop
         self.transport: asyncio.Transport | None = None
         self.buf = b""
 

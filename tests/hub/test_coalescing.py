@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
+import pytest
 
 from relevo.broker.memory import MemoryBroker
 from relevo.hub.hub import Hub
@@ -59,6 +61,14 @@ class WireTransport:
         return out
 
 
+@pytest.fixture
+async def hub() -> AsyncIterator[Hub]:
+    started = Hub(make_settings(), MemoryBroker())
+    await started.start()
+    yield started
+    await started.close()
+
+
 def offsets(transport: WireTransport) -> list[int]:
     return [m["off"] for m in transport.messages() if "off" in m]
 
@@ -69,98 +79,73 @@ async def publish_burst(hub: Hub, channel: str, n: int) -> None:
         await hub.publish(channel, "m", str(i).encode())
 
 
-async def test_a_burst_is_one_write_per_subscriber_with_the_same_bytes() -> None:
-    hub = Hub(make_settings(), MemoryBroker())
-    await hub.start()
-    try:
-        subs = [WireTransport() for _ in range(3)]
-        for t in subs:
-            await hub.subscribe(hub.open_session(t), "demo:r", None)
-            t.writes.clear()
-        await publish_burst(hub, "demo:r", 5)
-        assert all(t.writes == [] for t in subs), "written before the pass ended"
-        await asyncio.sleep(0)
-        assert [len(t.writes) for t in subs] == [1, 1, 1]
-        assert subs[0].writes[0] is subs[1].writes[0] is subs[2].writes[0]
-        assert offsets(subs[0]) == [1, 2, 3, 4, 5]
-        await publish_burst(hub, "demo:r", 1)
-        await asyncio.sleep(0)
-        assert offsets(subs[2]) == [1, 2, 3, 4, 5, 6]
-    finally:
-        await hub.close()
-
-
-async def test_a_subscriber_joining_mid_pass_gets_only_what_follows_its_position() -> None:
-    hub = Hub(make_settings(), MemoryBroker())
-    await hub.start()
-    try:
-        early = WireTransport()
-        await hub.subscribe(hub.open_session(early), "demo:r", None)
-        await publish_burst(hub, "demo:r", 3)
-        late = WireTransport()
-        await hub.subscribe(hub.open_session(late), "demo:r", None)  # same pass
-        await publish_burst(hub, "demo:r", 2)
-        await asyncio.sleep(0)
-        assert offsets(early) == [1, 2, 3, 4, 5]
-        assert late.messages()[0] == {"sub": 3}
-        assert offsets(late) == [4, 5]
-    finally:
-        await hub.close()
-
-
-async def test_unsubscribe_delivers_what_was_published_before_it() -> None:
-    hub = Hub(make_settings(), MemoryBroker())
-    await hub.start()
-    try:
-        t = WireTransport()
-        session = hub.open_session(t)
-        await hub.subscribe(session, "demo:r", None)
-        await publish_burst(hub, "demo:r", 2)
-        hub.unsubscribe(session, "demo:r")
-        await publish_burst(hub, "demo:r", 2)
-        await asyncio.sleep(0)
-        assert offsets(t) == [1, 2]
-    finally:
-        await hub.close()
-
-
-async def test_pushes_keep_their_place_among_publications() -> None:
-    hub = Hub(make_settings(), MemoryBroker())
-    await hub.start()
-    try:
-        t = WireTransport()
+async def test_a_burst_is_one_write_per_subscriber_with_the_same_bytes(hub: Hub) -> None:
+    subs = [WireTransport() for _ in range(3)]
+    for t in subs:
         await hub.subscribe(hub.open_session(t), "demo:r", None)
-        await hub.publish("demo:r", "m", b"1")
-        hub.on_push("demo:r", "typing", b"{}")
-        await hub.publish("demo:r", "m", b"2")
-        await asyncio.sleep(0)
-        kinds = [m.get("off", m.get("ev")) for m in t.messages()[1:]]
-        assert kinds == [1, "typing", 2]
-    finally:
-        await hub.close()
+        t.writes.clear()
+    await publish_burst(hub, "demo:r", 5)
+    assert all(t.writes == [] for t in subs), "written before the pass ended"
+    await asyncio.sleep(0)
+    assert [len(t.writes) for t in subs] == [1, 1, 1]
+    assert subs[0].writes[0] is subs[1].writes[0] is subs[2].writes[0]
+    assert offsets(subs[0]) == [1, 2, 3, 4, 5]
+    await publish_burst(hub, "demo:r", 1)
+    await asyncio.sleep(0)
+    assert offsets(subs[2]) == [1, 2, 3, 4, 5, 6]
 
 
-async def test_a_write_that_raises_costs_only_its_own_session() -> None:
-    hub = Hub(make_settings(), MemoryBroker())
-    await hub.start()
-    try:
-        good, bad, after = WireTransport(), WireTransport(), WireTransport()
-        broken = hub.open_session(bad)
-        await hub.subscribe(hub.open_session(good), "demo:r", None)
-        await hub.subscribe(broken, "demo:r", None)
-        await hub.subscribe(hub.open_session(after), "demo:r", None)
-        closed: list[str] = []
+async def test_a_subscriber_joining_mid_pass_gets_only_what_follows_its_position(hub: Hub) -> None:
+    early = WireTransport()
+    await hub.subscribe(hub.open_session(early), "demo:r", None)
+    await publish_burst(hub, "demo:r", 3)
+    late = WireTransport()
+    await hub.subscribe(hub.open_session(late), "demo:r", None)  # same pass
+    await publish_burst(hub, "demo:r", 2)
+    await asyncio.sleep(0)
+    assert offsets(early) == [1, 2, 3, 4, 5]
+    assert late.messages()[0] == {"sub": 3}
+    assert offsets(late) == [4, 5]
 
-        def explode(frame: bytes) -> None:
-            raise RuntimeError("the handler is closed")
 
-        bad.close = lambda code, reconnect, message="": closed.append(code)  # type: ignore[method-assign]
-        hub._channels["demo:r"].writers[broken] = explode
-        await publish_burst(hub, "demo:r", 2)
-        await asyncio.sleep(0)
-        assert offsets(good) == [1, 2]
-        assert offsets(after) == [1, 2]
-        assert closed == ["resubscribe"]
-        assert broken.closed
-    finally:
-        await hub.close()
+async def test_unsubscribe_delivers_what_was_published_before_it(hub: Hub) -> None:
+    t = WireTransport()
+    session = hub.open_session(t)
+    await hub.subscribe(session, "demo:r", None)
+    await publish_burst(hub, "demo:r", 2)
+    hub.unsubscribe(session, "demo:r")
+    await publish_burst(hub, "demo:r", 2)
+    await asyncio.sleep(0)
+    assert offsets(t) == [1, 2]
+
+
+async def test_pushes_keep_their_place_among_publications(hub: Hub) -> None:
+    t = WireTransport()
+    await hub.subscribe(hub.open_session(t), "demo:r", None)
+    await hub.publish("demo:r", "m", b"1")
+    hub.on_push("demo:r", "typing", b"{}")
+    await hub.publish("demo:r", "m", b"2")
+    await asyncio.sleep(0)
+    kinds = [m.get("off", m.get("ev")) for m in t.messages()[1:]]
+    assert kinds == [1, "typing", 2]
+
+
+async def test_a_write_that_raises_costs_only_its_own_session(hub: Hub) -> None:
+    good, bad, after = WireTransport(), WireTransport(), WireTransport()
+    broken = hub.open_session(bad)
+    await hub.subscribe(hub.open_session(good), "demo:r", None)
+    await hub.subscribe(broken, "demo:r", None)
+    await hub.subscribe(hub.open_session(after), "demo:r", None)
+    closed: list[str] = []
+
+    def explode(frame: bytes) -> None:
+        raise RuntimeError("the handler is closed")
+
+    bad.close = lambda code, reconnect, message="": closed.append(code)  # type: ignore[method-assign]
+    hub._channels["demo:r"].writers[broken] = explode
+    await publish_burst(hub, "demo:r", 2)
+    await asyncio.sleep(0)
+    assert offsets(good) == [1, 2]
+    assert offsets(after) == [1, 2]
+    assert closed == ["resubscribe"]
+    assert broken.closed

@@ -208,9 +208,7 @@ class Turnero:
         self.changed(rec)
         return rec, ahead
 
-    # -- the operator ---------------------------------------------------------------
-
-    # -- one operator per mesa ----------------------------------------------------------
+    # -- the operator: one per mesa -------------------------------------------------------
 
     async def abrir_mesa(self, mesa_id: str, *, by: Actor) -> Lease | None:
         """``by`` takes the mesa, or renews it (the operator page does every
@@ -232,17 +230,19 @@ class Turnero:
             if held is None:
                 return
             _no_es_de_otro(mesa, by, tx.now)
-            await tx.release_lease("mesa", mesa.id, by=SYSTEM)
+            mesa = await tx.release_lease("mesa", mesa.id, by=SYSTEM)
         self.changed(mesa)
 
     async def operador_salio(self, user: str) -> None:
         """Leave hook: an operator's last connection is gone; free their mesas."""
+        freed: list[Record] = []
         async with self.records.transaction() as tx:
             for mesa in await tx.find("mesa", {}):
                 held = mesa.lease_held(tx.now)
                 if held is not None and held.holder == user:
-                    await tx.release_lease("mesa", mesa.id, by=SYSTEM)
-                    self.changed(mesa)
+                    freed.append(await tx.release_lease("mesa", mesa.id, by=SYSTEM))
+        for mesa in freed:  # after the commit, as everywhere else
+            self.changed(mesa)
 
     async def _tomar(self, tx: Transaction, mesa: Record, by: Actor) -> Lease | None:
         if _backend(by):
