@@ -135,6 +135,19 @@ class LeadsService:
             )
         return user
 
+    async def _mine(self, tx: Transaction, lead_id: str, me: Actor) -> Record:
+        """The lead, locked, if it is ``me``'s: assigned to them, or finished or
+        timed out while it was. Anyone else gets the same bare ``forbidden``
+        whatever the lead's state or holder, so an asesor counting ids up
+        learns nothing but that the id exists."""
+        rec = await tx.get(LEAD, lead_id, lock=True)
+        owner = rec.get("asesor_id")
+        if owner is None:
+            owner = rec.get("previous_asesor_id")
+        if owner is None or str(owner) != me.user:
+            raise PermissionDenied(f"lead {rec.id} is not assigned to you")
+        return rec
+
     async def _locked(self, tx: Transaction, rec: Record, actor: Actor, lease: Lease) -> Locked:
         same = lease.holder == actor.user
         who = "another tab of yours" if same else lease.holder
@@ -244,12 +257,12 @@ class LeadsService:
         if not isinstance(tab, str) or not 0 < len(tab) <= 64:
             raise bad_request("tab is required (a string naming the browser tab)", field="tab")
         async with self.records.transaction() as tx:
-            rec = await tx.get(LEAD, lead_id, lock=True)
+            rec = await self._mine(tx, lead_id, me)
+            if str(rec.get("asesor_id")) != me.user:
+                raise PermissionDenied(f"lead {rec.id} is not assigned to you")
             held = rec.lease_held(tx.now)
             if held is not None and (held.holder != me.user or rec.get("wizard_tab") != tab):
                 raise await self._locked(tx, rec, me, held)
-            if str(rec.get("asesor_id")) != me.user:
-                raise PermissionDenied(f"lead {rec.id} is not assigned to user {me.user}")
             if rec.state not in ACTIVE:
                 raise _with(
                     Conflict(f"lead {rec.id} is {rec.state}; only a derivado lead opens"),
@@ -265,6 +278,7 @@ class LeadsService:
         (``last_activity``, ``CLIENT_ACTIVITY``) that pushes the timeout."""
         me = self.require_asesor(actor)
         async with self.records.transaction() as tx:
+            await self._mine(tx, lead_id, me)
             lease = await tx.heartbeat(LEAD, lead_id, by=me, fencing_token=token)
             rec = await tx.transition(LEAD, lead_id, "activity", by=me, fencing_token=token)
             return rec, lease
@@ -273,6 +287,7 @@ class LeadsService:
         me = self.require_asesor(actor)
         values = self._wizard_data(data)
         async with self.records.transaction() as tx:
+            await self._mine(tx, lead_id, me)
             return await tx.transition(LEAD, lead_id, "step", values, by=me, fencing_token=token)
 
     async def complete(
@@ -283,7 +298,7 @@ class LeadsService:
         me = self.require_asesor(actor)
         values = self._wizard_data(data)
         async with self.records.transaction() as tx:
-            rec = await tx.get(LEAD, lead_id, lock=True)
+            rec = await self._mine(tx, lead_id, me)
             if rec.state == "terminado":
                 raise _with(
                     Conflict(f"lead {rec.id} is already terminado"),
@@ -299,7 +314,7 @@ class LeadsService:
         the lead stays en_gestion and its timeout counts from now."""
         me = self.require_asesor(actor)
         async with self.records.transaction() as tx:
-            rec = await tx.get(LEAD, lead_id, lock=True)
+            rec = await self._mine(tx, lead_id, me)
             if rec.lease_held(tx.now) is None or rec.fence != token:
                 return rec  # already released (expired, taken, completed): nothing to give up
             if rec.state in ACTIVE and str(rec.get("asesor_id")) == me.user:

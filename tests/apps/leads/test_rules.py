@@ -50,13 +50,16 @@ async def test_two_asesores_race_the_other_is_told_who_holds_it(app: LeadsServer
     assert [r.status_code for r in results].count(200) == 1
     assert results[0].status_code == 200  # only the assigned asesor can win
     loser = results[1].json()
-    assert loser["code"] in ("locked", "forbidden")
-    # Once held, anyone else is told who has it.
+    assert loser["code"] == "forbidden"
+    # Once held, another asesor still learns nothing (not who holds it); a
+    # second tab of the owner is told it is theirs.
     again = (await _open(app, lead["id"], "5", "t5")).json()
-    assert again["code"] == "locked"
-    assert again["holder"] == "4"
-    assert again["holder_name"] == "Lucía Gómez"
-    assert again["same_user"] is False
+    assert again["code"] == "forbidden"
+    assert "holder" not in again
+    tab = (await _open(app, lead["id"], "4", "t4-b")).json()
+    assert tab["code"] == "locked"
+    assert tab["holder"] == "4"
+    assert tab["same_user"] is True
     lease_count = [
         e
         for e in (await app.ok("GET", f"/api/records/lead/{lead['id']}/history", "g1"))["entries"]
@@ -81,12 +84,14 @@ async def test_gtr_reassigning_an_open_wizard_needs_force(
     moved = await app.assign(lead["id"], "5", force=True)
     assert moved["asesor_id"] == "5"
     assert moved["lease"] is None
-    # The old holder's token is dead: its heartbeat and its complete are refused.
+    # The lead is no longer the old holder's: its heartbeat and its complete
+    # are refused, and the reply says nothing of the new asesor.
     token = opened["lease"]["fencing_token"]
     beat = await app.request(
         "POST", f"/api/leads/{lead['id']}/heartbeat", "4", json={"fencing_token": token}
     )
-    assert beat.status_code == 423
+    assert beat.status_code == 403
+    assert set(beat.json()) == {"code", "message", "retry"}
     done = await app.request(
         "POST",
         f"/api/leads/{lead['id']}/complete",
