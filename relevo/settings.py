@@ -35,6 +35,8 @@ class ServerSettings:
     X-Forwarded-Proto the HTTP API believes (client address for rate limits, logs)."""
     log_level: str = "info"
     """Log level: debug, info, warning, error."""
+    metrics_public: bool = False
+    """Serve ``/metrics`` without the API key (a scraper inside a private network)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,8 +39,9 @@ from relevo.protocol.errors import (
 )
 from relevo.records import Actor, Records
 from relevo.records.http import actor_of_request
-from relevo.server.api import error_response, json_response
 from relevo.settings import Settings
+from relevo.web import error_response, json_response
+from relevo.web import read_json as read_json_object
 
 __all__ = [
     "DemoUser",
@@ -132,18 +133,12 @@ def valid_id(value: Any, name: str) -> str:
 
 
 async def read_json(request: Request, max_bytes: int = MAX_BODY) -> dict[str, Any]:
-    """The request body as a JSON object (empty body: ``{}``)."""
-    raw = await request.body()
-    if len(raw) > max_bytes:
-        raise TooLarge(f"body over {max_bytes} bytes")
-    if not raw.strip():
-        return {}
+    """The request body as a JSON object (empty body: ``{}``), at most
+    ``max_bytes`` read; a malformed one is a ``bad_request`` with its mensaje."""
     try:
-        return _decode.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise bad_request(
-            f"the body must be a JSON object: {exc}", "Solicitud mal formada (se espera JSON)."
-        ) from None
+        return await read_json_object(request, max_bytes)
+    except ProtocolError as exc:
+        raise bad_request(exc.message, "Solicitud mal formada (se espera JSON).") from None
 
 
 def acting_as(actor: Actor) -> Actor:

@@ -17,11 +17,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from relevo.protocol.errors import AuthError, ErrorCode, ProtocolError, RelevoError
+from relevo.protocol.errors import AuthError, ProtocolError, RelevoError
 from relevo.records.kinds import Kind
 from relevo.records.model import SYSTEM, Actor
 from relevo.records.service import Records
-from relevo.server.api import error_response, json_response, require_api_key
+from relevo.web import error_response, json_response, read_json, require_api_key
 
 __all__ = ["actor_of_request", "parse_filter", "records_routes"]
 
@@ -56,15 +56,7 @@ def _endpoint(records: Records, handler: Handler) -> Callable[[Request], Awaitab
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise RelevoError(f"body over {MAX_BODY} bytes", code=ErrorCode.TOO_LARGE)
-    if not raw.strip():
-        return {}
-    try:
-        return _decode_obj.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise ProtocolError(f"the body must be a JSON object: {exc}") from None
+    return await read_json(request, MAX_BODY)
 
 
 def _int(body: dict[str, Any], name: str) -> int | None:

@@ -38,7 +38,8 @@ from relevo.protocol.errors import (
     RelevoError,
     Unavailable,
 )
-from relevo.server.api import error_response, json_response, read_body, require_api_key
+from relevo.server.api import read_api_body
+from relevo.web import error_response, json_response, require_api_key
 
 __all__ = ["ADMIN_ROLE", "ErrorRecord", "admin_routes", "require_admin"]
 
@@ -269,7 +270,7 @@ class DisconnectBody(msgspec.Struct, forbid_unknown_fields=True):
 async def disconnect(request: Request) -> Response:
     """Close one connection of this node (``client``) or every connection of a
     user on every node (``user``)."""
-    body: DisconnectBody = await read_body(request, DisconnectBody)
+    body: DisconnectBody = await read_api_body(request, DisconnectBody)
     hub: Hub = request.app.state.hub
     if bool(body.client) == bool(body.user):
         raise ProtocolError("give exactly one of client or user")

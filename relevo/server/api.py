@@ -5,7 +5,6 @@ Authenticated with the API key (``Authorization: apikey <key>`` or
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,33 +15,11 @@ from starlette.routing import Route
 
 from relevo.hub.hub import Hub
 from relevo.protocol import frames
-from relevo.protocol.errors import AuthError, ErrorCode, ProtocolError, RelevoError
+from relevo.protocol.errors import ErrorCode, ProtocolError, RelevoError
 from relevo.protocol.types import StreamPosition
+from relevo.web import error_response, json_response, read_body, read_struct, require_api_key
 
-__all__ = ["api_routes", "error_response", "json_response", "require_api_key"]
-
-_json = msgspec.json.Encoder()
-
-
-def json_response(body: Any, status: int = 200) -> Response:
-    return Response(_json.encode(body), status_code=status, media_type="application/json")
-
-
-def error_response(exc: RelevoError) -> Response:
-    body: dict[str, Any] = {"code": str(exc.code), "message": exc.message, "retry": exc.retry}
-    extra = getattr(exc, "extra", None)
-    if extra:
-        body.update(extra)
-    return json_response(body, exc.status)
-
-
-def require_api_key(request: Request) -> None:
-    expected = request.app.state.hub.settings.auth.api_key
-    auth = request.headers.get("authorization", "")
-    given = auth[7:].strip() if auth.lower().startswith("apikey ") else ""
-    given = given or request.headers.get("x-api-key", "")
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise AuthError("a valid API key is required (Authorization: apikey <key>)")
+__all__ = ["api_routes", "read_api_body"]
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -77,15 +54,10 @@ class DisconnectBody(msgspec.Struct, forbid_unknown_fields=True):
     user: str
 
 
-async def read_body(request: Request, cls: type[Any]) -> Any:
-    raw = await request.body()
+async def read_api_body(request: Request, cls: type[Any]) -> Any:
+    """A server-API body: room for one publication's data and its envelope."""
     limit = request.app.state.hub.settings.limits.max_publish_bytes + 4096
-    if len(raw) > limit:
-        raise RelevoError(f"body over {limit} bytes", code=ErrorCode.TOO_LARGE)
-    try:
-        return msgspec.json.decode(raw, type=cls)
-    except msgspec.DecodeError as exc:
-        raise ProtocolError(f"invalid body: {exc}") from None
+    return await read_struct(request, cls, limit)
 
 
 def _hub(request: Request) -> Hub:
@@ -102,7 +74,7 @@ def _check_data(hub: Hub, data: msgspec.Raw) -> bytes:
 
 async def publish(request: Request) -> Response:
     """Publish one event to one channel; returns its epoch and offset."""
-    body: PublishBody = await read_body(request, PublishBody)
+    body: PublishBody = await read_api_body(request, PublishBody)
     hub = _hub(request)
     if not body.event:
         raise ProtocolError("event is required")
@@ -112,7 +84,7 @@ async def publish(request: Request) -> Response:
 
 async def broadcast(request: Request) -> Response:
     """Publish the same event to many channels."""
-    body: BroadcastBody = await read_body(request, BroadcastBody)
+    body: BroadcastBody = await read_api_body(request, BroadcastBody)
     hub = _hub(request)
     if not body.channels:
         raise ProtocolError("channels must not be empty")
@@ -154,7 +126,7 @@ async def presence(request: Request) -> Response:
 
 async def disconnect(request: Request) -> Response:
     """Close every connection of a user, on every node."""
-    body: DisconnectBody = await read_body(request, DisconnectBody)
+    body: DisconnectBody = await read_api_body(request, DisconnectBody)
     await _hub(request).disconnect_user(body.user)
     return json_response({})
 
@@ -212,11 +184,10 @@ async def command(request: Request) -> Response:
     as the user of the Bearer token (or anonymously): what an SSE client uses
     for what it cannot send on its one-way stream. Answers like the WebSocket."""
     hub = _hub(request)
-    raw = await request.body()
-    if len(raw) > hub.settings.limits.max_frame_bytes:
-        limit = hub.settings.limits.max_frame_bytes
-        err = RelevoError(f"frame over the {limit}-byte limit", code=ErrorCode.TOO_LARGE)
-        return Response(frames.encode_error(None, err), 413, media_type="application/json")
+    try:
+        raw = await read_body(request, hub.settings.limits.max_frame_bytes)
+    except RelevoError as exc:
+        return Response(frames.encode_error(None, exc), exc.status, media_type="application/json")
     replies = _Replies()
     session = hub.open_session(replies)
     try:

@@ -33,12 +33,14 @@ from relevo.broker.base import Broker
 from relevo.hub.hub import Hub
 from relevo.protocol.errors import RelevoError
 from relevo.server.admin import admin_routes
-from relevo.server.api import api_routes, json_response
+from relevo.server.api import api_routes
 from relevo.server.openapi import openapi_document
 from relevo.settings import Settings
 from relevo.transport.frontdoor import front_door
 from relevo.transport.sse import sse_endpoint
 from relevo.transport.websocket import websocket_protocol
+from relevo.web import error_response, json_response, require_api_key
+from relevo.web.headers import SecurityHeaders, content_security_policy
 
 __all__ = ["Extension", "RelevoServer", "create_app", "create_broker"]
 
@@ -90,7 +92,14 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
+    """Prometheus metrics, behind the API key unless ``server.metrics_public``
+    (they name channels and users' counts: not for strangers)."""
     hub: Hub = request.app.state.hub
+    if not hub.settings.server.metrics_public:
+        try:
+            require_api_key(request)
+        except RelevoError as exc:
+            return error_response(exc)
     return Response(generate_latest(hub.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -151,7 +160,12 @@ def create_app(hub: Hub, extensions: list[Extension] | None = None) -> Starlette
                         await stop()
             await hub.close()
 
-    middleware = []
+    token_urls = [
+        str(options["token_url"])
+        for options in hub.settings.app.values()
+        if isinstance(options, dict) and options.get("token_url")
+    ]
+    middleware = [Middleware(SecurityHeaders, csp=content_security_policy(token_urls))]
     origins = list(hub.settings.server.allowed_origins)
     if origins:
         # Pages served elsewhere may call the HTTP endpoints (SSE, records, command).

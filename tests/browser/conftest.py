@@ -69,14 +69,15 @@ CONFIG: dict[str, Any] = {
     },
 }
 
-# A bare page on the server's origin that exposes relevo.js as window.relevo.
+# A bare page on the server's origin that exposes relevo.js as window.relevo;
+# its script is a file of its own, as the server's CSP allows no inline script.
 HARNESS = """<!doctype html><html lang="es"><head><meta charset="utf-8"><title>harness</title>
-<script type="module">
-  import * as relevo from "/relevo.js";
-  window.relevo = relevo;
-  window.harnessReady = true;
-</script>
+<script type="module" src="/__harness.js"></script>
 </head><body><span id="ind"></span></body></html>"""
+HARNESS_JS = """import * as relevo from "/relevo.js";
+window.relevo = relevo;
+window.harnessReady = true;
+"""
 
 
 def token(user: str, ttl: float = 3600, roles: tuple[str, ...] = ()) -> str:
@@ -108,6 +109,10 @@ async def harness_page(request: Request) -> Response:
     return Response(HARNESS, media_type="text/html")
 
 
+async def harness_script(request: Request) -> Response:
+    return Response(HARNESS_JS, media_type="text/javascript")
+
+
 # -- a records stand-in ---------------------------------------------------------------
 
 
@@ -126,6 +131,7 @@ class RecordsStub:
         routes = [
             HttpRoute("/api/records/{kind}", self.list),
             HttpRoute("/__harness", harness_page),
+            HttpRoute("/__harness.js", harness_script),
         ]
         return Extension("browser-tests", routes=routes)
 

@@ -19,7 +19,7 @@ from relevo.records import Field, Kind, Records, Transition
 from relevo.records.extension import records_extension
 from relevo.server.app import Extension, RelevoServer
 from relevo.server.config import load_settings
-from tests.browser.conftest import HARNESS
+from tests.browser.conftest import HARNESS, harness_script
 
 TAREA = Kind(
     "tarea",
@@ -49,7 +49,10 @@ async def main(config: Path, port: int, db: Path) -> None:
         settings,
         extensions=[
             records_extension(records),
-            Extension("h", routes=[Route("/__harness", harness)]),
+            Extension(
+                "h",
+                routes=[Route("/__harness", harness), Route("/__harness.js", harness_script)],
+            ),
         ],
     )
     records.attach(server.hub)

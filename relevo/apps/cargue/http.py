@@ -21,8 +21,8 @@ from starlette.routing import BaseRoute, Route
 
 from relevo.protocol.errors import NotFound
 from relevo.records import Actor, Records
-from relevo.server.api import json_response
 from relevo.settings import Settings
+from relevo.web import json_response
 
 from ..web import DemoUser, demo_login_routes, endpoint, forbidden, page_routes, read_json
 from .kinds import ITEM, ROLE_VENDEDOR, STAFF, USER

@@ -68,6 +68,12 @@ class CargueService:
         """Set check ``v`` or ``d`` of a row to ``value``. Idempotent: asking
         for the value the row already has changes (and publishes) nothing,
         so a phone may resend a tick whose answer it never got."""
+        if not (_is_staff(actor) or ROLE_VENDEDOR in actor.roles):
+            # Who before what: a caller with no cargue role learns nothing of the input rules.
+            raise forbidden(
+                f"user {actor.user} has no cargue role (vendedor, despachador, admin)",
+                "Tu usuario no tiene un rol de cargue.",
+            )
         if check not in ("v", "d"):
             raise bad_request(
                 'check must be "v" or "d"', "Marca desconocida (V o D).", field="check"

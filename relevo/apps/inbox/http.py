@@ -26,8 +26,8 @@ from starlette.routing import BaseRoute, Route
 
 from relevo.protocol.errors import NotFound
 from relevo.records import Actor, Records
-from relevo.server.api import json_response
 from relevo.settings import Settings
+from relevo.web import json_response
 
 from ..web import (
     DemoUser,

@@ -19,8 +19,8 @@ from starlette.routing import Route
 from relevo.hub.auth import mint_token
 from relevo.protocol.errors import NotFound, ProtocolError, RelevoError
 from relevo.records import SYSTEM, Actor, Records
-from relevo.server.api import error_response, json_response
 from relevo.settings import Settings
+from relevo.web import error_response, json_response, read_json
 
 from .kind import LEAD, RETURN_REASON, USER
 from .service import LeadsService
@@ -175,11 +175,8 @@ def demo_routes(records: Records, settings: Settings) -> list[Route]:
     async def token(request: Request) -> Response:
         try:
             check()
-            try:
-                body = await request.json()
-            except ValueError:
-                raise ProtocolError('send {"user": "<id>"}') from None
-            uid = body.get("user") if isinstance(body, dict) else None
+            body = await read_json(request, 4096)
+            uid = body.get("user")
             if not isinstance(uid, str):
                 raise ProtocolError('send {"user": "<id>"}')
             user = await records.get(USER, uid)

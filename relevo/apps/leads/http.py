@@ -22,10 +22,10 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from relevo.protocol.errors import ErrorCode, PermissionDenied, ProtocolError, RelevoError
+from relevo.protocol.errors import PermissionDenied, RelevoError
 from relevo.records import Actor, Records
 from relevo.records.http import actor_of_request
-from relevo.server.api import error_response, json_response
+from relevo.web import error_response, json_response, read_body, read_json
 
 from .csv_import import MAX_BYTES, CsvProblem, parse_leads_csv
 from .kind import LEAD
@@ -43,15 +43,7 @@ Handler = Callable[[Request, Actor], Awaitable[Response]]
 
 
 async def _json(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise RelevoError(f"body over {MAX_BODY} bytes", code=ErrorCode.TOO_LARGE)
-    if not raw.strip():
-        return {}
-    try:
-        return _decode.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise ProtocolError(f"the body must be a JSON object: {exc}") from None
+    return await read_json(request, MAX_BODY)
 
 
 def _token(body: dict[str, Any]) -> int:
@@ -166,15 +158,9 @@ class LeadsHttp:
         """The CSV is the request body (``text/csv``); ``?dry_run=1`` checks
         without writing, ``?strict=1`` writes nothing if any row is bad."""
         self.service.require_gtr(actor)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BYTES:
-                raise RelevoError("the CSV is over 4 MB", code=ErrorCode.TOO_LARGE)
-            chunks.append(chunk)
+        raw = await read_body(request, MAX_BYTES)
         try:
-            parsed = parse_leads_csv(b"".join(chunks))
+            parsed = parse_leads_csv(raw)
         except CsvProblem as exc:
             raise bad_request(exc.message, reason=exc.code) from None
         result = await self.service.import_csv(
@@ -185,21 +171,25 @@ class LeadsHttp:
     # -- asesor -----------------------------------------------------------------------
 
     async def open(self, request: Request, actor: Actor) -> Response:
+        self.service.require_asesor(actor)  # who, before what: a stranger's body is not read
         body = await _json(request)
         rec, lease = await self.service.open(actor, request.path_params["id"], body.get("tab"))
         return json_response({"record": self._public(rec), "lease": lease.as_dict()})
 
     async def heartbeat(self, request: Request, actor: Actor) -> Response:
+        self.service.require_asesor(actor)  # who, before what: a stranger's body is not read
         body = await _json(request)
         rec, lease = await self.service.heartbeat(actor, request.path_params["id"], _token(body))
         return json_response({"record": self._public(rec), "lease": lease.as_dict()})
 
     async def step(self, request: Request, actor: Actor) -> Response:
+        self.service.require_asesor(actor)  # who, before what: a stranger's body is not read
         body = await _json(request)
         rec = await self.service.step(actor, request.path_params["id"], _token(body), _data(body))
         return json_response({"record": self._public(rec)})
 
     async def complete(self, request: Request, actor: Actor) -> Response:
+        self.service.require_asesor(actor)  # who, before what: a stranger's body is not read
         body = await _json(request)
         rec = await self.service.complete(
             actor, request.path_params["id"], _token(body), _data(body)
@@ -207,6 +197,7 @@ class LeadsHttp:
         return json_response({"record": self._public(rec)})
 
     async def close(self, request: Request, actor: Actor) -> Response:
+        self.service.require_asesor(actor)  # who, before what: a stranger's body is not read
         body = await _json(request)
         rec = await self.service.close(actor, request.path_params["id"], _token(body))
         return json_response({"record": self._public(rec)})

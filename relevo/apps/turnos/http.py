@@ -19,9 +19,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from relevo.hub.hub import Hub
-from relevo.protocol.errors import AuthError, ErrorCode, RelevoError
+from relevo.protocol.errors import AuthError, ProtocolError, RelevoError
 from relevo.records import Actor
-from relevo.server.api import error_response, json_response, require_api_key
+from relevo.web import error_response, json_response, read_json, require_api_key
 
 from .config import apply_config, read_config
 from .errors import Invalido, Limitado, SinPermiso
@@ -68,15 +68,10 @@ def require(request: Request, hub: Hub, roles: frozenset[str]) -> Caller:
 
 
 async def body_of(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise RelevoError(f"body over {MAX_BODY} bytes", code=ErrorCode.TOO_LARGE)
-    if not raw.strip():
-        return {}
     try:
-        return _decode.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise Invalido(f"the body must be a JSON object: {exc}", "Solicitud mal formada.") from None
+        return await read_json(request, MAX_BODY)
+    except ProtocolError as exc:
+        raise Invalido(exc.message, "Solicitud mal formada.") from None
 
 
 def _str(body: dict[str, Any], name: str) -> str | None:
