@@ -74,8 +74,31 @@ def cmd_serve(args: argparse.Namespace, demo: bool = False) -> int:
         from relevo.apps.registry import available_apps
 
         settings = replace(settings, apps=tuple(a for a in KNOWN_APPS if a in available_apps()))
+    if settings.demo and not _loopback(settings.server.host):
+        if not getattr(args, "public_demo", False):
+            raise ConfigError(
+                f"server.host = {settings.server.host!r}: demo mode serves a login that signs "
+                "anyone in as any user, admins included, so it listens on 127.0.0.1 only. "
+                "To show it on your network on purpose, add --public-demo"
+            )
+        print(
+            f"relevo: WARNING: demo mode on {settings.server.host}: anyone who can reach this "
+            "port can sign in as any demo user, admins included. Never with real data.",
+            file=sys.stderr,
+        )
     run_server(settings)
     return 0
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -160,8 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"relevo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_server_flags(sub.add_parser("serve", help="run the server"))
-    _add_server_flags(
-        sub.add_parser("demo", help="run the server with the demo apps and sample data")
+    p = sub.add_parser("demo", help="run the server with the demo apps and sample data")
+    _add_server_flags(p)
+    p.add_argument(
+        "--public-demo",
+        action="store_true",
+        help="allow a non-loopback --host (anyone on the network can sign in as anyone)",
     )
     p = sub.add_parser("token", help="mint a development JWT")
     p.add_argument("--config")

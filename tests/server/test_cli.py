@@ -104,3 +104,12 @@ def test_publish_without_config_or_server_explains(tmp_path: Path) -> None:
     result = run(["publish", "--url", f"http://127.0.0.1:{port}", "demo:1", "e"], tmp_path)
     assert result.returncode == 1
     assert "cannot reach" in result.stderr
+
+
+def test_demo_refuses_a_public_interface_unless_told(tmp_path: Path) -> None:
+    """The demo's login signs anyone in as anyone (admin included): on a
+    network interface it needs an explicit flag, and then says so loudly."""
+    refused = run(["demo", "--host", "0.0.0.0", "--port", str(free_port())], tmp_path)
+    assert refused.returncode == 2
+    assert "--public-demo" in refused.stderr
+    assert "0.0.0.0" in refused.stderr
