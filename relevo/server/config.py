@@ -163,9 +163,14 @@ def _validate(settings: Settings) -> None:
     if (
         any(a.startswith("HS") for a in s.auth.algorithms)
         and s.auth.secret
-        and len(s.auth.secret) < 16
+        and len(s.auth.secret) < 32
     ):
         raise ConfigError("auth.secret: use at least 32 characters (RFC 7518 §3.2)")
+    if not s.auth.require_exp and not s.demo:
+        raise ConfigError(
+            "auth.require_exp: only relevo demo may accept tokens without exp "
+            "(a token that never expires cannot be taken back)"
+        )
     if any(a[:2] in ("RS", "ES", "PS") for a in s.auth.algorithms) and not s.auth.public_key:
         raise ConfigError("auth.public_key: required for RS/ES/PS algorithms")
     for name in (

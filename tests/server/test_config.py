@@ -35,6 +35,8 @@ def test_defaults_and_layers(tmp_path: Path) -> None:
         ({"limits": {"max_frame_bytes": 0}}, "limits.max_frame_bytes: must be positive"),
         ({"serverr": {}}, "serverr: unknown setting"),
         ({"auth": {"secret": "short"}}, "auth.secret: use at least 32"),
+        ({"auth": {"secret": "s" * 31}}, "auth.secret: use at least 32"),
+        ({"auth": {"require_exp": False}}, "auth.require_exp: only relevo demo"),
         ({"auth": {"algorithms": ["none"]}}, "auth.algorithms: unsupported"),
         ({"auth": {"algorithms": ["RS256"]}}, "auth.public_key: required"),
         ({"broker": {"url": "kafka://x"}}, "broker.url: use memory://"),
@@ -50,6 +52,12 @@ def test_defaults_and_layers(tmp_path: Path) -> None:
 def test_validation_names_the_setting(data: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         settings_from_mapping(data)
+
+
+def test_require_exp_is_on_by_default_and_off_only_in_demo() -> None:
+    assert settings_from_mapping({}).auth.require_exp is True
+    demo = settings_from_mapping({"demo": True, "auth": {"require_exp": False}})
+    assert demo.auth.require_exp is False
 
 
 def test_app_options_reach_the_app() -> None:
