@@ -52,6 +52,7 @@ __all__ = ["Hub"]
 log = logging.getLogger("relevo.hub")
 
 CONTROL_CHANNEL = "$control"
+_MAX_TIMER = 86400.0
 UserListener = Callable[[str], Awaitable[None] | None]
 
 
@@ -201,11 +202,13 @@ class Hub:
         if session.state is SessionState.OPEN:
             session.set_state(SessionState.CONNECTED)
         session.identity = identity
+        self._arm_expiry(session)
+        if not identity.user:
+            return  # never indexed: close_session only forgets named users
         sessions = self._users.setdefault(identity.user, set())
         first = not sessions
         sessions.add(session)
-        self._arm_expiry(session)
-        if first and identity.user:
+        if first:
             self._notify(self._join_listeners, identity.user)
 
     def _arm_expiry(self, session: Session) -> None:
@@ -215,7 +218,8 @@ class Hub:
         exp = session.identity.expires
         if exp is None:
             return
-        delay = max(0.0, exp + self.settings.auth.leeway - time.time())
+        # Capped: a far-off exp re-arms later instead of overflowing the loop's timer.
+        delay = min(_MAX_TIMER, max(0.0, exp + self.settings.auth.leeway - time.time()))
         session.expire_handle = asyncio.get_running_loop().call_later(delay, self._expire, session)
 
     def _expire(self, session: Session) -> None:
@@ -356,7 +360,10 @@ class Hub:
             self._drop_if_empty(channel)
             raise
         if not still or session.closed or channel not in session.subs:
-            return  # unsubscribed or closed meanwhile
+            # Unsubscribed or closed meanwhile: its detach ran while the channel
+            # was still attaching, so dropping the channel falls to us.
+            self._drop_if_empty(channel)
+            return
         # Frames still in the outbox are of publications at or before
         # ``position`` (or in ``buffered``): they are not for this session.
         self._flush_channel(chan)
