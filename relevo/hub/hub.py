@@ -38,6 +38,7 @@ from relevo.protocol.errors import (
     DisconnectCode,
     ErrorCode,
     LimitExceeded,
+    PermissionDenied,
     ProtocolError,
     RelevoError,
     Unavailable,
@@ -311,13 +312,40 @@ class Hub:
             session.transport.send(frames.encode_ok(cmd.id, {"expires": session.identity.expires}))
 
     def refresh(self, session: Session, token: str) -> None:
+        """Swap the session's token. The new token is the only authority from
+        now on: each subscription it does not allow is dropped, with an
+        ``unsub`` push saying why. A token for another user is refused and the
+        session keeps its identity (switching users is a new connection)."""
         identity = self.verifier.verify(token)
-        if session.identity.user and identity.user != session.identity.user:
-            raise AuthError("a refresh token must be for the same user")
-        session.identity = identity
+        old = session.identity.user
+        if old and identity.user != old:
+            raise PermissionDenied(
+                f"a refresh token must be for the same user ({old}); connect again to switch"
+            )
         if session.state is SessionState.OPEN:
             self._set_identity(session, identity)
-        self._arm_expiry(session)
+        else:
+            session.identity = identity
+            self._arm_expiry(session)
+        for channel in sorted(session.subs):
+            try:
+                self.permissions.check_subscribe(identity, channel)
+            except PermissionDenied as exc:
+                self.drop_subscription(session, channel, exc)
+
+    def drop_subscription(self, session: Session, channel: str, why: RelevoError) -> None:
+        """End a subscription the client did not ask to end, and tell it:
+        ``{"op":"unsub","ch":...,"code":...,"message":...}``."""
+        chan = self._channels.get(channel)
+        if chan is not None:
+            self._flush_channel(chan)  # what was published while it was allowed
+        self._detach(session, channel)
+        self._remember(session, f"unsub:{why.code}", f"{channel}: {why.message}")
+        session.transport.send(
+            self._json.encode(
+                {"op": "unsub", "ch": channel, "code": str(why.code), "message": why.message}
+            )
+        )
 
     # -- subscriptions ------------------------------------------------------------
 
