@@ -30,7 +30,7 @@ import msgspec
 from relevo.broker.base import Broker
 from relevo.hub.auth import Identity, TokenVerifier
 from relevo.hub.metrics import HubMetrics
-from relevo.hub.permissions import Permissions
+from relevo.hub.permissions import Permissions, namespace_of
 from relevo.hub.session import Session, SessionState, Transport
 from relevo.protocol import frames
 from relevo.protocol.errors import (
@@ -38,6 +38,7 @@ from relevo.protocol.errors import (
     DisconnectCode,
     ErrorCode,
     LimitExceeded,
+    NotFound,
     PermissionDenied,
     ProtocolError,
     RelevoError,
@@ -53,6 +54,10 @@ __all__ = ["Hub"]
 log = logging.getLogger("relevo.hub")
 
 CONTROL_CHANNEL = "$control"
+#: Publishers whose channels are not checked against the namespaces: the
+#: records relay publishes committed outbox rows, and refusing one would wedge
+#: the outbox behind it (a kind's channels are checked when it is registered).
+_UNCHECKED_SOURCES = frozenset({"records"})
 _MAX_TIMER = 86400.0
 UserListener = Callable[[str], Awaitable[None] | None]
 
@@ -486,11 +491,27 @@ class Hub:
     async def publish(
         self, channel: str, event: str, data: bytes, source: str = "api"
     ) -> Publication:
-        frames.validate_channel(channel)
+        """Publish on ``channel``. ``source`` names the publisher for the
+        metrics; all but the records relay must name a configured namespace."""
+        if source in _UNCHECKED_SOURCES:
+            frames.validate_channel(channel)
+        else:
+            self.check_publishable(channel)
         options = self.permissions.history_options(channel)
         pub = await self.broker.publish(channel, event, data, options)
         self.metrics.child(self.metrics.published, source).inc()
         return pub
+
+    def check_publishable(self, channel: str) -> None:
+        """Refuse a channel no client could ever receive: a typo in a backend
+        must fail loudly, not be stored and lost."""
+        frames.validate_channel(channel)
+        if self.permissions.namespace(channel) is None:
+            ns = namespace_of(channel)
+            raise NotFound(
+                f"unknown namespace {ns}: no [namespaces.{ns}] is configured, "
+                f"so nobody could subscribe to {channel}"
+            )
 
     async def history(
         self, channel: str, since: StreamPosition | None, limit: int
