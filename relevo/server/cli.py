@@ -74,6 +74,10 @@ def cmd_serve(args: argparse.Namespace, demo: bool = False) -> int:
         from relevo.apps.registry import available_apps
 
         settings = replace(settings, apps=tuple(a for a in KNOWN_APPS if a in available_apps()))
+    if settings.apps:
+        from relevo.server.run import with_app_namespaces
+
+        settings = with_app_namespaces(settings)  # a conflict stops here, before any worker
     run_server(settings)
     return 0
 

@@ -121,3 +121,17 @@ def test_token_refuses_a_token_that_never_expires(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "--ttl" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_refuses_a_config_that_redefines_an_app_namespace(tmp_path: Path) -> None:
+    # The [namespaces.t] older versions wrote: client publish on the inbox's channels.
+    (tmp_path / "relevo.toml").write_text(
+        f'[auth]\nsecret = "{"s" * 32}"\n[namespaces.t]\n'
+        'subscribe = [{ channel = "t:{tenant}:*" }]\npublish = [{ channel = "t:{tenant}:*" }]\n'
+    )
+    result = run(["demo", "--port", str(free_port())], tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "namespaces.t: relevo.toml defines [namespaces.t], which the inbox app owns" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
