@@ -55,6 +55,8 @@ class AuthSettings:
     """Required ``iss`` claim, if set."""
     leeway: float = 5.0
     """Seconds of clock skew tolerated on ``exp``."""
+    require_exp: bool = True
+    """Refuse tokens without an ``exp`` claim; only ``relevo demo`` may turn it off."""
 
 
 @dataclass(frozen=True, slots=True)

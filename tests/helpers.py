@@ -132,3 +132,10 @@ def missing_service(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason} — CI must provide it (see .ci/run)")
     pytest.skip(reason)
+
+
+#: Browser contexts of the flow tests skip the page's CSP: Playwright's
+#: ``wait_for_function`` runs its predicate with ``eval`` inside the page,
+#: which ``script-src 'self'`` forbids. The pages themselves run under the
+#: real policy in tests/browser/test_csp.py.
+BROWSER_CONTEXT: dict[str, bool] = {"bypass_csp": True}

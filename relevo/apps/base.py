@@ -10,7 +10,8 @@ An app module (``relevo/apps/<name>/__init__.py``) defines::
     async def seed_demo(ctx: AppContext) -> None               # sample data for `relevo demo`
 
 ``options`` is the ``[app.<name>]`` table of relevo.toml (validated by the app).
-Namespaces from the config file win over an app's defaults of the same name.
+An app owns its namespaces: the config file may add others, never redefine
+them (``relevo.server.config.merge_namespaces``).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,7 @@ class TokenVerifier:
         key = self._keys.get(alg[:2])
         if key is None:
             raise AuthError(f"no key configured for {alg}")
+        required = ["sub", "exp"] if self._settings.require_exp else ["sub"]
         try:
             claims = jwt.decode(
                 token,
@@ -77,27 +79,42 @@ class TokenVerifier:
                 audience=self._settings.audience or None,
                 issuer=self._settings.issuer or None,
                 leeway=self._settings.leeway,
-                options={"require": ["sub"]},
+                # exp is checked below: PyJWT takes "9999999999" (a string) as a
+                # number, and an identity with no numeric expiry would never expire.
+                options={"require": required, "verify_exp": False},
             )
-        except jwt.ExpiredSignatureError:
-            raise TokenExpired("token has expired") from None
         except jwt.PyJWTError as exc:
             raise AuthError(f"invalid token: {exc}") from None
-        return identity_from_claims(claims)
+        identity = identity_from_claims(claims)
+        if identity.expires is not None and identity.expires <= time.time() - self._settings.leeway:
+            raise TokenExpired("token has expired")
+        return identity
+
+
+#: Longest ``sub`` accepted: it keys the hub's user index and every log line.
+MAX_SUBJECT = 255
 
 
 def identity_from_claims(claims: dict[str, Any]) -> Identity:
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUBJECT:
+        # An empty sub would be an authenticated anonymous user: refuse it.
+        raise AuthError(f"claim sub must be a string of 1 to {MAX_SUBJECT} characters")
     roles = claims.get("roles") or []
     if isinstance(roles, str):
         roles = [roles]
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise AuthError("claim roles must be a list of strings")
     exp = claims.get("exp")
+    if exp is not None and (
+        isinstance(exp, bool) or not isinstance(exp, int | float) or not math.isfinite(exp)
+    ):
+        raise AuthError("claim exp must be a number (seconds since the epoch)")
     return Identity(
-        user=str(claims["sub"]),
+        user=sub,
         roles=frozenset(roles),
         tenant=str(claims.get("tenant") or ""),
-        expires=int(exp) if isinstance(exp, int | float) else None,
+        expires=None if exp is None else int(exp),
         claims=claims,
     )
 
@@ -110,11 +127,13 @@ def mint_token(
     ttl: float = 3600.0,
     extra: dict[str, Any] | None = None,
 ) -> str:
-    """An HS256 token for development and tests."""
+    """An HS256 token for development and tests. It always expires: a token
+    that lives forever cannot be taken back."""
+    if not ttl > 0:
+        raise ValueError(f"ttl must be positive, got {ttl!r}")
     now = int(time.time())
     claims: dict[str, Any] = {"sub": user, "roles": list(roles), "iat": now}
-    if ttl > 0:
-        claims["exp"] = now + int(ttl)
+    claims["exp"] = now + max(1, int(ttl))
     if tenant:
         claims["tenant"] = tenant
     if extra:

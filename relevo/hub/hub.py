@@ -30,7 +30,7 @@ import msgspec
 from relevo.broker.base import Broker
 from relevo.hub.auth import Identity, TokenVerifier
 from relevo.hub.metrics import HubMetrics
-from relevo.hub.permissions import Permissions
+from relevo.hub.permissions import Permissions, namespace_of
 from relevo.hub.session import Session, SessionState, Transport
 from relevo.protocol import frames
 from relevo.protocol.errors import (
@@ -38,6 +38,8 @@ from relevo.protocol.errors import (
     DisconnectCode,
     ErrorCode,
     LimitExceeded,
+    NotFound,
+    PermissionDenied,
     ProtocolError,
     RelevoError,
     Unavailable,
@@ -52,6 +54,11 @@ __all__ = ["Hub"]
 log = logging.getLogger("relevo.hub")
 
 CONTROL_CHANNEL = "$control"
+#: Publishers whose channels are not checked against the namespaces: the
+#: records relay publishes committed outbox rows, and refusing one would wedge
+#: the outbox behind it (a kind's channels are checked when it is registered).
+_UNCHECKED_SOURCES = frozenset({"records"})
+_MAX_TIMER = 86400.0
 UserListener = Callable[[str], Awaitable[None] | None]
 
 
@@ -201,11 +208,13 @@ class Hub:
         if session.state is SessionState.OPEN:
             session.set_state(SessionState.CONNECTED)
         session.identity = identity
+        self._arm_expiry(session)
+        if not identity.user:
+            return  # never indexed: close_session only forgets named users
         sessions = self._users.setdefault(identity.user, set())
         first = not sessions
         sessions.add(session)
-        self._arm_expiry(session)
-        if first and identity.user:
+        if first:
             self._notify(self._join_listeners, identity.user)
 
     def _arm_expiry(self, session: Session) -> None:
@@ -215,7 +224,8 @@ class Hub:
         exp = session.identity.expires
         if exp is None:
             return
-        delay = max(0.0, exp + self.settings.auth.leeway - time.time())
+        # Capped: a far-off exp re-arms later instead of overflowing the loop's timer.
+        delay = min(_MAX_TIMER, max(0.0, exp + self.settings.auth.leeway - time.time()))
         session.expire_handle = asyncio.get_running_loop().call_later(delay, self._expire, session)
 
     def _expire(self, session: Session) -> None:
@@ -307,13 +317,40 @@ class Hub:
             session.transport.send(frames.encode_ok(cmd.id, {"expires": session.identity.expires}))
 
     def refresh(self, session: Session, token: str) -> None:
+        """Swap the session's token. The new token is the only authority from
+        now on: each subscription it does not allow is dropped, with an
+        ``unsub`` push saying why. A token for another user is refused and the
+        session keeps its identity (switching users is a new connection)."""
         identity = self.verifier.verify(token)
-        if session.identity.user and identity.user != session.identity.user:
-            raise AuthError("a refresh token must be for the same user")
-        session.identity = identity
+        old = session.identity.user
+        if old and identity.user != old:
+            raise PermissionDenied(
+                f"a refresh token must be for the same user ({old}); connect again to switch"
+            )
         if session.state is SessionState.OPEN:
             self._set_identity(session, identity)
-        self._arm_expiry(session)
+        else:
+            session.identity = identity
+            self._arm_expiry(session)
+        for channel in sorted(session.subs):
+            try:
+                self.permissions.check_subscribe(identity, channel)
+            except PermissionDenied as exc:
+                self.drop_subscription(session, channel, exc)
+
+    def drop_subscription(self, session: Session, channel: str, why: RelevoError) -> None:
+        """End a subscription the client did not ask to end, and tell it:
+        ``{"op":"unsub","ch":...,"code":...,"message":...}``."""
+        chan = self._channels.get(channel)
+        if chan is not None:
+            self._flush_channel(chan)  # what was published while it was allowed
+        self._detach(session, channel)
+        self._remember(session, f"unsub:{why.code}", f"{channel}: {why.message}")
+        session.transport.send(
+            self._json.encode(
+                {"op": "unsub", "ch": channel, "code": str(why.code), "message": why.message}
+            )
+        )
 
     # -- subscriptions ------------------------------------------------------------
 
@@ -356,7 +393,10 @@ class Hub:
             self._drop_if_empty(channel)
             raise
         if not still or session.closed or channel not in session.subs:
-            return  # unsubscribed or closed meanwhile
+            # Unsubscribed or closed meanwhile: its detach ran while the channel
+            # was still attaching, so dropping the channel falls to us.
+            self._drop_if_empty(channel)
+            return
         # Frames still in the outbox are of publications at or before
         # ``position`` (or in ``buffered``): they are not for this session.
         self._flush_channel(chan)
@@ -451,11 +491,27 @@ class Hub:
     async def publish(
         self, channel: str, event: str, data: bytes, source: str = "api"
     ) -> Publication:
-        frames.validate_channel(channel)
+        """Publish on ``channel``. ``source`` names the publisher for the
+        metrics; all but the records relay must name a configured namespace."""
+        if source in _UNCHECKED_SOURCES:
+            frames.validate_channel(channel)
+        else:
+            self.check_publishable(channel)
         options = self.permissions.history_options(channel)
         pub = await self.broker.publish(channel, event, data, options)
         self.metrics.child(self.metrics.published, source).inc()
         return pub
+
+    def check_publishable(self, channel: str) -> None:
+        """Refuse a channel no client could ever receive: a typo in a backend
+        must fail loudly, not be stored and lost."""
+        frames.validate_channel(channel)
+        if self.permissions.namespace(channel) is None:
+            ns = namespace_of(channel)
+            raise NotFound(
+                f"unknown namespace {ns}: no [namespaces.{ns}] is configured, "
+                f"so nobody could subscribe to {channel}"
+            )
 
     async def history(
         self, channel: str, since: StreamPosition | None, limit: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from relevo.broker.base import HistoryOptions
 from relevo.hub.auth import Identity
@@ -48,6 +49,12 @@ def rule_allows(rule: Rule, identity: Identity, channel: str) -> bool:
     return not rule.channel or _match_pattern(rule.channel, channel, identity)
 
 
+def _server_only_regex(pattern: str) -> re.Pattern[str]:
+    """``t:*:inbox`` → a regex where each ``*`` is one or more characters
+    (``:`` included: a value of ``a:b`` must not slip past the pattern)."""
+    return re.compile(".+".join(re.escape(part) for part in pattern.split("*")))
+
+
 class Permissions:
     def __init__(self, namespaces: tuple[NamespaceSettings, ...]) -> None:
         self._namespaces = {ns.name: ns for ns in namespaces}
@@ -55,6 +62,26 @@ class Permissions:
             ns.name: HistoryOptions(size=ns.history_size, ttl=ns.history_ttl) for ns in namespaces
         }
         self._default_options = HistoryOptions()
+        #: Channel patterns only the server publishes on, by namespace ("" for
+        #: patterns whose namespace itself is a wildcard).
+        self._server_only: dict[str, dict[str, re.Pattern[str]]] = {}
+
+    def reserve_for_server(self, patterns: Iterable[str]) -> None:
+        """Channels matching any of ``patterns`` (``*``: one or more
+        characters) refuse every client publish, whatever the namespace's
+        rules say. The records layer reserves the channels its kinds publish
+        on: a client event there would pass for a record change."""
+        for pattern in patterns:
+            head = pattern.split(":", 1)[0]
+            key = "" if "*" in head else head
+            self._server_only.setdefault(key, {})[pattern] = _server_only_regex(pattern)
+
+    def server_only(self, channel: str) -> bool:
+        for key in (namespace_of(channel), ""):
+            for regex in self._server_only.get(key, {}).values():
+                if regex.fullmatch(channel):
+                    return True
+        return False
 
     def namespace(self, channel: str) -> NamespaceSettings | None:
         return self._namespaces.get(namespace_of(channel))
@@ -81,6 +108,8 @@ class Permissions:
         self._check("subscribe", identity, channel)
 
     def check_publish(self, identity: Identity, channel: str) -> None:
+        if self.server_only(channel):
+            raise PermissionDenied(f"{channel} carries records: only the server publishes there")
         self._check("publish", identity, channel)
 
     def check_presence(self, identity: Identity, channel: str) -> None:

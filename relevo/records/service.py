@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from relevo.protocol.errors import NotFound, PermissionDenied, ProtocolError, RelevoError
 from relevo.records import leases as _leases
 from relevo.records import schema as s
+from relevo.records._channels import reserve_record_channels
 from relevo.records._faults import fault
 from relevo.records.clock import Clock, SystemClock
 from relevo.records.kinds import Kind
@@ -106,6 +107,8 @@ class Records:
             if k.name in self.kinds and self.kinds[k.name] is not k:
                 raise ValueError(f"kind {k.name} is registered twice")
             self.kinds[k.name] = k
+        if self.hub is not None:
+            reserve_record_channels(self.hub.permissions, kinds)
 
     def kind(self, name: str) -> Kind:
         k = self.kinds.get(name)
@@ -118,6 +121,7 @@ class Records:
         when users leave. ``publisher`` overrides where publications go."""
         self.hub = hub
         self._publisher = publisher or hub
+        reserve_record_channels(hub.permissions, self.kinds.values())
         hub.add_leave_listener(self.leaves.user_left)
         hub.add_join_listener(self.leaves.user_joined)
 

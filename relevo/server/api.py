@@ -89,7 +89,7 @@ async def broadcast(request: Request) -> Response:
     if not body.channels:
         raise ProtocolError("channels must not be empty")
     for ch in body.channels:
-        frames.validate_channel(ch)
+        hub.check_publishable(ch)  # all of them before publishing to any
     data = _check_data(hub, body.data)
     results = []
     for ch in body.channels:

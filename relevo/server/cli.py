@@ -86,6 +86,10 @@ def cmd_serve(args: argparse.Namespace, demo: bool = False) -> int:
             "port can sign in as any demo user, admins included. Never with real data.",
             file=sys.stderr,
         )
+    if settings.apps:
+        from relevo.server.run import with_app_namespaces
+
+        settings = with_app_namespaces(settings)  # a conflict stops here, before any worker
     run_server(settings)
     return 0
 
@@ -107,6 +111,10 @@ def cmd_token(args: argparse.Namespace) -> int:
     settings = _load(args, create=False)
     if not settings.auth.secret:
         raise ConfigError("auth.secret: not set; run `relevo serve` once to create relevo.toml")
+    if not args.ttl > 0:
+        print("relevo token: --ttl must be positive: a token that never expires", file=sys.stderr)
+        print("cannot be taken back (and the server refuses it: auth.require_exp)", file=sys.stderr)
+        return 2
     roles = [r for r in (args.roles or "").split(",") if r]
     extra = json.loads(args.claims) if args.claims else None
     print(mint_token(settings.auth.secret, args.user, roles, args.tenant or "", args.ttl, extra))
@@ -195,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", required=True, help="the sub claim")
     p.add_argument("--roles", help="comma-separated roles")
     p.add_argument("--tenant", help="the tenant claim")
-    p.add_argument("--ttl", type=float, default=3600.0, help="seconds until it expires (0: never)")
+    p.add_argument("--ttl", type=float, default=3600.0, help="seconds until it expires")
     p.add_argument("--claims", help="extra claims as a JSON object")
     p = sub.add_parser("publish", help="publish an event through the HTTP API")
     p.add_argument("--config")

@@ -15,7 +15,7 @@ from typing import Any
 
 from relevo.settings import NamespaceSettings, Rule, Settings
 
-__all__ = ["ConfigError", "load_settings", "write_dev_config"]
+__all__ = ["ConfigError", "load_settings", "merge_namespaces", "write_dev_config"]
 
 _SECTIONS = ("server", "auth", "limits", "liveness", "broker", "database")
 
@@ -163,9 +163,14 @@ def _validate(settings: Settings) -> None:
     if (
         any(a.startswith("HS") for a in s.auth.algorithms)
         and s.auth.secret
-        and len(s.auth.secret) < 16
+        and len(s.auth.secret) < 32
     ):
         raise ConfigError("auth.secret: use at least 32 characters (RFC 7518 §3.2)")
+    if not s.auth.require_exp and not s.demo:
+        raise ConfigError(
+            "auth.require_exp: only relevo demo may accept tokens without exp "
+            "(a token that never expires cannot be taken back)"
+        )
     if any(a[:2] in ("RS", "ES", "PS") for a in s.auth.algorithms) and not s.auth.public_key:
         raise ConfigError("auth.public_key: required for RS/ES/PS algorithms")
     for name in (
@@ -250,10 +255,42 @@ def load_settings(
         data = _merge(data, overrides)
     settings = settings_from_mapping(data)
     if extra_namespaces:
-        have = {ns.name for ns in settings.namespaces}
-        added = tuple(ns for ns in extra_namespaces if ns.name not in have)
-        settings = dataclasses.replace(settings, namespaces=settings.namespaces + added)
+        merged = merge_namespaces(settings.namespaces, [("given", extra_namespaces)])
+        settings = dataclasses.replace(settings, namespaces=merged)
     return settings
+
+
+def merge_namespaces(
+    configured: tuple[NamespaceSettings, ...],
+    owned: list[tuple[str, tuple[NamespaceSettings, ...]]],
+) -> tuple[NamespaceSettings, ...]:
+    """The configured namespaces plus those each app (``owned``: app name, its
+    namespaces) needs. An app's namespace is the app's: the file may define
+    other namespaces, or repeat an app's exactly, but a different definition
+    of the same name is a :class:`ConfigError` naming both — never a silent
+    replacement of the app's rules (an inbox whose channels accept client
+    publishes), and never a silent loss of the file's."""
+    out = list(configured)
+    owner: dict[str, tuple[str | None, NamespaceSettings]] = {
+        ns.name: (None, ns) for ns in configured
+    }
+    for app, namespaces in owned:
+        for ns in namespaces:
+            seen = owner.get(ns.name)
+            if seen is None:
+                owner[ns.name] = (app, ns)
+                out.append(ns)
+            elif seen[1] != ns:
+                if seen[0] is None:
+                    raise ConfigError(
+                        f"namespaces.{ns.name}: relevo.toml defines [namespaces.{ns.name}], "
+                        f"which the {app} app owns; remove it from the file (tune the app "
+                        f"with [app.{app}]) or give your own channels another namespace"
+                    )
+                raise ConfigError(
+                    f"namespaces.{ns.name}: both the {seen[0]} and the {app} app define it"
+                )
+    return tuple(out)
 
 
 def _example(cls: type[Any], skip: tuple[str, ...] = ()) -> list[str]:
@@ -321,12 +358,15 @@ history_ttl = 600
 # each user's private channel user:<id>
 subscribe = [{ channel = "user:{user}" }, "role:admin"]
 
-[namespaces.t]
-# tenant isolation: t:<tenant>:<anything>
-subscribe = [{ channel = "t:{tenant}:*" }]
-publish = [{ channel = "t:{tenant}:*" }]
-presence = [{ channel = "t:{tenant}:*" }]
-join_leave = true
+# Tenant isolation for your own channels: team:<tenant>:<anything>.
+# (Apps bring their own namespaces: t for the inbox, gtr and asesor for leads,
+# turnos, cargue, despacho, presencia. Do not define those here: a different
+# definition of an app's namespace stops the server. Channels that carry
+# records never take a client publish, whatever a namespace says.)
+# [namespaces.team]
+# subscribe = [{ channel = "team:{tenant}:*" }]
+# presence = [{ channel = "team:{tenant}:*" }]
+# join_leave = true
 """
 
 

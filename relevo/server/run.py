@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from relevo.hub.hub import Hub
 from relevo.server.app import Extension, RelevoServer, create_broker
-from relevo.settings import NamespaceSettings, Settings
+from relevo.settings import Settings
 
 if TYPE_CHECKING:
     from relevo.records.service import Records
@@ -75,18 +75,13 @@ def build_extensions(
 
 
 def with_app_namespaces(settings: Settings) -> Settings:
-    """The apps' channel rules added to the configured ones; a namespace of the
-    same name in relevo.toml wins over an app's default."""
+    """The apps' channel rules added to the configured ones; an app's namespace
+    defined differently in relevo.toml is a ConfigError (``merge_namespaces``)."""
     from relevo.apps.registry import load_app
+    from relevo.server.config import merge_namespaces
 
-    have = {ns.name for ns in settings.namespaces}
-    added: list[NamespaceSettings] = []
-    for name in settings.apps:
-        for ns in load_app(name).namespaces(settings.app.get(name, {})):
-            if ns.name not in have:
-                have.add(ns.name)
-                added.append(ns)
-    return dataclasses.replace(settings, namespaces=settings.namespaces + tuple(added))
+    owned = [(app, load_app(app).namespaces(settings.app.get(app, {}))) for app in settings.apps]
+    return dataclasses.replace(settings, namespaces=merge_namespaces(settings.namespaces, owned))
 
 
 def app_extensions(settings: Settings, hub: Hub, records: Records) -> list[Extension]:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
-from tests.helpers import SCREENSHOTS, missing_service, timeout
+from tests.helpers import BROWSER_CONTEXT, SCREENSHOTS, missing_service, timeout
 
 CHROMIUM = "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
@@ -44,7 +44,7 @@ class Contexts:
         self.errors: list[str] = []
 
     async def page(self, **options: Any) -> tuple[BrowserContext, Page]:
-        ctx = await self.browser.new_context(locale="es-ES", **options)
+        ctx = await self.browser.new_context(locale="es-ES", **{**BROWSER_CONTEXT, **options})
         ctx.set_default_timeout(WAIT_MS)
         self.opened.append(ctx)
         page = await ctx.new_page()

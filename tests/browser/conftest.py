@@ -31,7 +31,7 @@ from relevo.hub.auth import mint_token
 from relevo.hub.hub import Hub
 from relevo.server.app import Extension, RelevoServer
 from relevo.server.config import settings_from_mapping
-from tests.helpers import missing_service, timeout
+from tests.helpers import BROWSER_CONTEXT, missing_service, timeout
 
 CHROMIUM = "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
@@ -379,7 +379,9 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
     """A fresh context and page; an uncaught exception in the page fails the test."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 860}, locale="es-ES")
+    context = await browser.new_context(
+        viewport={"width": 1280, "height": 860}, locale="es-ES", **BROWSER_CONTEXT
+    )
     context.set_default_timeout(WAIT_MS)
     pg = await context.new_page()
     errors: list[str] = []

@@ -6,7 +6,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.conftest import LiveServer, token
-from tests.helpers import SCREENSHOTS
+from tests.helpers import BROWSER_CONTEXT, SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,7 @@ async def test_demo_without_a_token_reads_and_explains_how_to_publish(
 
 async def test_demo_screenshot(relevo_server: LiveServer, browser: Browser, page: Page) -> None:
     """The picture in the README's tour: docs/img/demo.png."""
-    other = await browser.new_context()
+    other = await browser.new_context(**BROWSER_CONTEXT)
     try:
         luis = await other.new_page()
         await luis.goto(f"{relevo_server.url}/static/demo.html?room=lobby&token={token('luis')}")

@@ -205,7 +205,7 @@ async def test_token_expiry_mid_connection_and_refresh(server_factory: Any) -> N
     )
     assert refreshed["ok"]["expires"] > 0
     wrong_user = await ws.request({"id": 3, "op": "refresh", "token": token("5", ("asesor",))})
-    assert wrong_user["err"]["code"] == "unauthorized", wrong_user
+    assert wrong_user["err"]["code"] == "forbidden", wrong_user
     await publish(server, "asesor:4", "still", 1)
     assert (await ws.recv())["ev"] == "still"  # the subscription survived the refresh
     msg = await ws.recv(wait=6)

@@ -16,6 +16,9 @@ import jwt
 from tests.helpers import timeout
 
 RELEVO = [sys.executable, "-m", "relevo.server.cli"]
+#: The tree under test, not whatever ``relevo`` the interpreter has installed
+#: (an editable install may point at another checkout).
+ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
 
 
 def free_port() -> int:
@@ -26,7 +29,13 @@ def free_port() -> int:
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        RELEVO + args, cwd=cwd, capture_output=True, text=True, timeout=timeout(30), check=False
+        RELEVO + args,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout(30),
+        check=False,
+        env=ENV,
     )
 
 
@@ -43,7 +52,7 @@ def wait_ready(port: int) -> None:
 
 def test_serve_writes_dev_config_then_token_and_publish_use_it(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**ENV, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [*RELEVO, "serve", "--port", str(port)],
         cwd=tmp_path,
@@ -113,3 +122,25 @@ def test_demo_refuses_a_public_interface_unless_told(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert "--public-demo" in refused.stderr
     assert "0.0.0.0" in refused.stderr
+
+
+def test_token_refuses_a_token_that_never_expires(tmp_path: Path) -> None:
+    (tmp_path / "relevo.toml").write_text(f'[auth]\nsecret = "{"s" * 32}"\n')
+    result = run(["token", "--user", "ana", "--ttl", "0"], tmp_path)
+    assert result.returncode == 2
+    assert "--ttl" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_refuses_a_config_that_redefines_an_app_namespace(tmp_path: Path) -> None:
+    # The [namespaces.t] older versions wrote: client publish on the inbox's channels.
+    (tmp_path / "relevo.toml").write_text(
+        f'[auth]\nsecret = "{"s" * 32}"\n[namespaces.t]\n'
+        'subscribe = [{ channel = "t:{tenant}:*" }]\npublish = [{ channel = "t:{tenant}:*" }]\n'
+    )
+    result = run(["demo", "--port", str(free_port())], tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "namespaces.t: relevo.toml defines [namespaces.t], which the inbox app owns" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr

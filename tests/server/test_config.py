@@ -35,6 +35,8 @@ def test_defaults_and_layers(tmp_path: Path) -> None:
         ({"limits": {"max_frame_bytes": 0}}, "limits.max_frame_bytes: must be positive"),
         ({"serverr": {}}, "serverr: unknown setting"),
         ({"auth": {"secret": "short"}}, "auth.secret: use at least 32"),
+        ({"auth": {"secret": "s" * 31}}, "auth.secret: use at least 32"),
+        ({"auth": {"require_exp": False}}, "auth.require_exp: only relevo demo"),
         ({"auth": {"algorithms": ["none"]}}, "auth.algorithms: unsupported"),
         ({"auth": {"algorithms": ["RS256"]}}, "auth.public_key: required"),
         ({"broker": {"url": "kafka://x"}}, "broker.url: use memory://"),
@@ -50,6 +52,12 @@ def test_defaults_and_layers(tmp_path: Path) -> None:
 def test_validation_names_the_setting(data: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         settings_from_mapping(data)
+
+
+def test_require_exp_is_on_by_default_and_off_only_in_demo() -> None:
+    assert settings_from_mapping({}).auth.require_exp is True
+    demo = settings_from_mapping({"demo": True, "auth": {"require_exp": False}})
+    assert demo.auth.require_exp is False
 
 
 def test_app_options_reach_the_app() -> None:
@@ -82,7 +90,7 @@ def test_dev_config_has_secrets_and_every_setting(tmp_path: Path) -> None:
     tomllib.loads(text)
     for name in ("# port = 8000", "# max_frame_bytes = 65536", "# ping_interval = 25.0", "# url ="):
         assert name in text
-    assert {ns.name for ns in settings.namespaces} >= {"demo", "user", "t"}
+    assert {ns.name for ns in settings.namespaces} == {"demo", "user"}  # t is the inbox app's
     assert path.stat().st_mode & 0o777 == 0o600
     again = write_dev_config(tmp_path / "other.toml")
     assert again.auth.secret != settings.auth.secret
@@ -99,3 +107,44 @@ def test_trusted_proxies_reach_uvicorn() -> None:
     assert settings.server.trusted_proxies == ("10.0.0.0/8",)
     lan = RelevoServer(dataclasses.replace(make_settings(), server=settings.server))
     assert lan.config.forwarded_allow_ips == ["10.0.0.0/8"]
+
+
+def test_an_app_namespace_is_never_replaced_by_the_file(tmp_path: Path) -> None:
+    from relevo.server.run import with_app_namespaces
+
+    path = tmp_path / "relevo.toml"
+    # What `relevo serve` wrote before: a t namespace with client publish.
+    path.write_text(
+        '[namespaces.t]\nsubscribe = [{ channel = "t:{tenant}:*" }]\n'
+        'publish = [{ channel = "t:{tenant}:*" }]\n'
+        '[namespaces.room]\nsubscribe = ["authenticated"]\n'
+    )
+    settings = load_settings(path, {"apps": ["inbox", "leads"]}, environ={})
+    with pytest.raises(ConfigError, match=r"namespaces\.t: .*the inbox app owns"):
+        with_app_namespaces(settings)
+
+
+def test_app_namespaces_merge_with_the_files() -> None:
+    from relevo.apps import inbox
+    from relevo.server.run import with_app_namespaces
+
+    same_t = inbox.namespaces()[0]
+    settings = dataclasses.replace(
+        settings_from_mapping({"apps": ["inbox", "leads"]}),
+        namespaces=(same_t, *settings_from_mapping({"namespaces": {"room": {}}}).namespaces),
+    )
+    merged = with_app_namespaces(settings)
+    names = [ns.name for ns in merged.namespaces]
+    assert sorted(names) == ["asesor", "gtr", "presencia", "room", "t"]  # t once: identical
+    assert with_app_namespaces(merged) == merged
+
+
+def test_the_written_config_leaves_app_namespaces_to_the_apps(tmp_path: Path) -> None:
+    from relevo.apps import KNOWN_APPS
+    from relevo.apps.registry import load_app
+    from relevo.server.run import with_app_namespaces
+
+    written = write_dev_config(tmp_path / "relevo.toml")
+    owned = {ns.name for app in KNOWN_APPS for ns in load_app(app).namespaces({})}
+    assert not owned & {ns.name for ns in written.namespaces}
+    with_app_namespaces(dataclasses.replace(written, apps=KNOWN_APPS))

@@ -3,7 +3,6 @@ app's pages answer and the server is ready."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import httpx
 
 from relevo.apps.registry import available_apps
 from tests.helpers import timeout
-from tests.server.test_cli import RELEVO, free_port, wait_ready
+from tests.server.test_cli import ENV, RELEVO, free_port, wait_ready
 
 
 def test_demo_serves_every_app_with_sample_data(tmp_path: Path) -> None:
@@ -22,7 +21,7 @@ def test_demo_serves_every_app_with_sample_data(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**ENV, "PYTHONUNBUFFERED": "1"},
     )
     try:
         wait_ready(port)

@@ -22,6 +22,7 @@ from relevo.apps.base import AppContext
 from relevo.records import Records, RecordsOptions
 from relevo.records.extension import records_extension
 from relevo.server.app import RelevoServer
+from relevo.server.config import merge_namespaces
 from relevo.settings import AuthSettings, ServerSettings, Settings
 
 from . import NAME, extension, kinds, namespaces, seed_demo
@@ -31,13 +32,11 @@ __all__ = ["build_server", "turnos_settings"]
 
 def turnos_settings(settings: Settings, options: Mapping[str, Any] | None = None) -> Settings:
     """``settings`` with the turnero's namespaces and ``[app.turnos]`` added
-    (namespaces from the config file win over the app's defaults)."""
+    (a different ``turnos`` namespace in ``settings`` is a ConfigError)."""
     opts = dict(options or {})
-    have = {ns.name for ns in settings.namespaces}
-    added = tuple(ns for ns in namespaces(opts) if ns.name not in have)
     return dataclasses.replace(
         settings,
-        namespaces=settings.namespaces + added,
+        namespaces=merge_namespaces(settings.namespaces, [(NAME, namespaces(opts))]),
         apps=tuple(dict.fromkeys((*settings.apps, NAME))),
         app={**settings.app, NAME: opts},
     )

@@ -24,7 +24,7 @@ from relevo.records import Records, RecordsOptions
 from relevo.server.app import RelevoServer
 from relevo.server.run import build_extensions, with_app_namespaces
 from relevo.settings import AuthSettings, ServerSettings, Settings
-from tests.helpers import SCREENSHOTS, missing_service, timeout
+from tests.helpers import BROWSER_CONTEXT, SCREENSHOTS, missing_service, timeout
 
 SECRET = "leads-test-secret-0123456789abcdef"
 API_KEY = "leads-test-api-key"
@@ -282,7 +282,9 @@ class Screens:
 
     async def context(self, width: int = 1360, height: int = 900, **kwargs: Any) -> Any:
         ctx = await self.browser.new_context(
-            viewport={"width": width, "height": height}, locale="es-ES", **kwargs
+            viewport={"width": width, "height": height},
+            locale="es-ES",
+            **{**BROWSER_CONTEXT, **kwargs},
         )
         ctx.set_default_timeout(timeout(10) * 1000)
         self.contexts.append(ctx)

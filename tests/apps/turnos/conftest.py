@@ -24,7 +24,7 @@ from relevo.hub.auth import mint_token
 from relevo.records import Actor, Records, RecordsOptions
 from relevo.server.app import RelevoServer
 from relevo.settings import AuthSettings, ServerSettings, Settings
-from tests.helpers import SCREENSHOTS, missing_service, timeout
+from tests.helpers import BROWSER_CONTEXT, SCREENSHOTS, missing_service, timeout
 
 # The records suite's database fixtures: a migrated PostgreSQL schema per run.
 from tests.records.conftest import PG_URL, Db, pg_schema, truncate  # noqa: F401
@@ -296,7 +296,7 @@ class Screens:
 
     async def open(self, path: str, *, width: int = 1280, height: int = 800, name: str = "") -> Any:
         ctx = await self.browser.new_context(
-            viewport={"width": width, "height": height}, locale="es-ES"
+            viewport={"width": width, "height": height}, locale="es-ES", **BROWSER_CONTEXT
         )
         ctx.set_default_timeout(timeout(10) * 1000)
         self.contexts.append(ctx)
