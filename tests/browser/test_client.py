@@ -178,6 +178,35 @@ async def test_token_is_refreshed_in_band_without_touching_subscriptions(
     assert session.client == client
 
 
+async def test_a_refresh_that_no_longer_allows_a_channel_fails_its_subscription(
+    relevo_server: LiveServer, harness: OpenHarness
+) -> None:
+    """The server drops what a refreshed token no longer allows with an
+    ``unsub`` push; the subscription learns it (onError forbidden, failed)
+    instead of believing it is still live."""
+    page = await harness(relevo_server.url)
+    minted: list[str] = []
+
+    async def next_token(route: Route) -> None:
+        roles = ("gtr",) if not minted else ()  # the second token lost the role
+        minted.append(token("ana", ttl=3, roles=roles))
+        await route.fulfill(body=minted[-1], content_type="text/plain")
+
+    await page.route(f"{relevo_server.url}/__token", next_token)
+    await page.evaluate(
+        """() => {
+            window.rv = relevo.connect({ getToken: () => fetch("/__token").then((r) => r.text()) });
+            window.errors = [];
+            window.sub = rv.subscribe("gtr", () => {}, { onError: (e) => errors.push(e.code) });
+        }"""
+    )
+    await page.wait_for_function("window.sub.state === 'live'")
+    await page.wait_for_function("errors.length === 1", timeout=10_000)
+    assert await page.evaluate("errors") == ["forbidden"]
+    assert await page.evaluate("sub.state") == "failed"
+    assert await page.evaluate("rv.state") == "connected"
+
+
 async def test_expired_token_without_get_token_is_final(
     relevo_server: LiveServer, harness: OpenHarness
 ) -> None:

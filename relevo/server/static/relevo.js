@@ -502,6 +502,9 @@ export class Client {
     } else if (msg.op === "disconnect") {
       t.disconnect = msg;
       this._emit("disconnect", msg);
+    } else if (msg.op === "unsub") {
+      // The server dropped the subscription (a refreshed token no longer allows it).
+      if (ch) this._subFailed(ch, toError({ code: msg.code || "forbidden", message: msg.message }));
     } else if (typeof msg.off === "number") {
       if (ch) this._deliver(ch, msg); // a publication
     } else if (typeof msg.ev === "string") {
