@@ -7,9 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from relevo.protocol.errors import ErrorCode, RelevoError
+
 __all__ = [
     "AuthSettings",
     "BrokerSettings",
+    "ConfigError",
     "DatabaseSettings",
     "LimitSettings",
     "LivenessSettings",
@@ -18,6 +21,13 @@ __all__ = [
     "ServerSettings",
     "Settings",
 ]
+
+
+class ConfigError(RelevoError):
+    """A setting that cannot be used; the message names it (``server.port: ...``)."""
+
+    code = ErrorCode.BAD_REQUEST
+    status = 400
 
 
 @dataclass(frozen=True, slots=True)

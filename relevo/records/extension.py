@@ -10,16 +10,15 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from relevo.records.http import records_routes
-from relevo.records.openapi_paths import register_records_paths
+from relevo.records.openapi_paths import records_paths
 from relevo.records.service import Records
-from relevo.server.app import Extension
+from relevo.web import Extension
 
 __all__ = ["records_extension"]
 
 
 def records_extension(records: Records, *, migrate: bool = True) -> Extension:
     """``migrate``: apply the schema migrations at start (what ``relevo serve`` does)."""
-    register_records_paths()
 
     async def start() -> None:
         if records.hub is None:
@@ -27,5 +26,10 @@ def records_extension(records: Records, *, migrate: bool = True) -> Extension:
         await records.start(migrate=migrate)
 
     routes: list[BaseRoute] = list(records_routes(records))
-    return Extension("records", routes=routes, startup=[start],
-                     shutdown=[records.close])  # fmt: skip
+    return Extension(
+        "records",
+        routes=routes,
+        startup=[start],
+        shutdown=[records.close],
+        openapi_paths=records_paths(),
+    )

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from relevo.server.openapi import register_paths
-
-__all__ = ["register_records_paths"]
+__all__ = ["records_paths"]
 
 _ERR = {"$ref": "#/components/schemas/Error"}
 _SEC: list[dict[str, list[str]]] = [{"bearer": []}, {"apikey": []}]
@@ -55,10 +53,11 @@ def _op(summary: str, ok: dict[str, Any], body: dict[str, Any] | None = None, **
     return op
 
 
-def register_records_paths() -> None:
+def records_paths() -> dict[str, Any]:
+    """The OpenAPI paths of ``/api/records/...``."""
     p = [_KIND, _ID]
     fence = {"fencing_token": {"type": "integer"}}
-    register_paths(
+    return dict(
         {
             "/api/records/{kind}": {
                 "get": _op(

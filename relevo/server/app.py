@@ -7,8 +7,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Any
 
@@ -39,7 +38,7 @@ from relevo.settings import Settings
 from relevo.transport.frontdoor import front_door
 from relevo.transport.sse import sse_endpoint
 from relevo.transport.websocket import websocket_protocol
-from relevo.web import error_response, json_response, require_api_key
+from relevo.web import Extension, error_response, json_response, require_api_key
 from relevo.web.headers import SecurityHeaders, content_security_policy
 
 __all__ = ["Extension", "RelevoServer", "create_app", "create_broker"]
@@ -47,17 +46,6 @@ __all__ = ["Extension", "RelevoServer", "create_app", "create_broker"]
 log = logging.getLogger("relevo")
 
 STATIC = resources.files("relevo.server") / "static"
-
-
-@dataclass
-class Extension:
-    """What an app (or the records layer) adds to the server."""
-
-    name: str
-    routes: list[BaseRoute] = field(default_factory=list)
-    startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    links: list[tuple[str, str]] = field(default_factory=list)  # (label, url) for the index page
 
 
 def create_broker(settings: Settings) -> Broker:
@@ -104,7 +92,7 @@ async def metrics(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(openapi_document(__version__))
+    return JSONResponse(openapi_document(__version__, request.app.state.openapi_paths))
 
 
 async def admin_page(request: Request) -> Response:
@@ -181,6 +169,7 @@ def create_app(hub: Hub, extensions: list[Extension] | None = None) -> Starlette
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.hub = hub
     app.state.ready_checks = []
+    app.state.openapi_paths = {k: v for ext in extensions for k, v in ext.openapi_paths.items()}
     return app
 
 

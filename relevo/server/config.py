@@ -13,15 +13,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from relevo.settings import NamespaceSettings, Rule, Settings
+from relevo.settings import ConfigError, NamespaceSettings, Rule, Settings
 
 __all__ = ["ConfigError", "load_settings", "merge_namespaces", "write_dev_config"]
 
 _SECTIONS = ("server", "auth", "limits", "liveness", "broker", "database")
-
-
-class ConfigError(Exception):
-    """A setting that cannot be used; the message names it."""
 
 
 def _convert(value: Any, tp: Any, where: str) -> Any:

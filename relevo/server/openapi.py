@@ -46,15 +46,9 @@ _PUBLICATION = {
     },
 }
 
-_extra_paths: dict[str, Any] = {}
 
-
-def register_paths(paths: dict[str, Any]) -> None:
-    """Apps and the records layer add their routes to the document."""
-    _extra_paths.update(paths)
-
-
-def openapi_document(version: str) -> dict[str, Any]:
+def openapi_document(version: str, extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The document; ``extra_paths``: the extensions' routes (records, apps)."""
     paths: dict[str, Any] = {
         "/api/publish": {
             "post": {
@@ -135,7 +129,7 @@ def openapi_document(version: str) -> dict[str, Any]:
             "get": {"summary": "Prometheus metrics", "security": [], "responses": _resp("text")}
         },
     }
-    paths.update(_extra_paths)
+    paths.update(extra_paths or {})
     return {
         "openapi": "3.1.0",
         "info": {"title": "relevo server API", "version": version},

@@ -17,8 +17,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from relevo.hub.hub import Hub
-from relevo.server.app import Extension, RelevoServer, create_broker
+from relevo.server.app import RelevoServer, create_broker
 from relevo.settings import Settings
+from relevo.web import Extension
 
 if TYPE_CHECKING:
     from relevo.records.service import Records

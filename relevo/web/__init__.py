@@ -6,9 +6,11 @@ Nothing here knows about records or apps; ``records/``, ``apps/`` and
 
 from relevo.web.apikey import require_api_key
 from relevo.web.body import TooLarge, read_body, read_json, read_struct
+from relevo.web.extension import Extension
 from relevo.web.responses import error_response, json_response
 
 __all__ = [
+    "Extension",
     "TooLarge",
     "error_response",
     "json_response",

@@ -29,8 +29,9 @@ from starlette.routing import Route as HttpRoute
 
 from relevo.hub.auth import mint_token
 from relevo.hub.hub import Hub
-from relevo.server.app import Extension, RelevoServer
+from relevo.server.app import RelevoServer
 from relevo.server.config import settings_from_mapping
+from relevo.web import Extension
 from tests.helpers import BROWSER_CONTEXT, missing_service, timeout
 
 CHROMIUM = "/usr/bin/chromium"

@@ -17,8 +17,9 @@ from starlette.routing import Route
 
 from relevo.records import Field, Kind, Records, Transition
 from relevo.records.extension import records_extension
-from relevo.server.app import Extension, RelevoServer
+from relevo.server.app import RelevoServer
 from relevo.server.config import load_settings
+from relevo.web import Extension
 from tests.browser.conftest import HARNESS, harness_script
 
 TAREA = Kind(

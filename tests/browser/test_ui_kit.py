@@ -21,8 +21,9 @@ from playwright.async_api import Page, expect
 
 from relevo.hub.auth import mint_token
 from relevo.server.admin import admin_routes
-from relevo.server.app import Extension, RelevoServer
+from relevo.server.app import RelevoServer
 from relevo.server.config import settings_from_mapping
+from relevo.web import Extension
 from tests.helpers import SCREENSHOTS, timeout
 
 pytestmark = pytest.mark.browser

@@ -102,7 +102,8 @@ async def test_health_ready_metrics_openapi(server: RelevoServer, http: httpx.As
     assert (await http.get("/healthz")).json()["status"] == "ok"
     assert (await http.get("/readyz")).json()["status"] == "ready"
     await http.post("/api/publish", json={"channel": "demo:m", "event": "e"}, headers=AUTH)
-    text = (await http.get("/metrics")).text
+    assert (await http.get("/metrics")).status_code == 401
+    text = (await http.get("/metrics", headers=AUTH)).text
     for name in (
         "relevo_connections",
         "relevo_subscriptions",

@@ -20,8 +20,8 @@ from typing import Any
 
 from relevo.apps.base import AppContext
 from relevo.records import Kind
-from relevo.server.app import Extension
 from relevo.settings import NamespaceSettings, Rule
+from relevo.web import Extension
 
 from .demo import seed
 from .http import CargueHttp

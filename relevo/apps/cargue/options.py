@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from relevo.server.config import ConfigError
+from relevo.settings import ConfigError
 
 __all__ = ["DIAS", "CargueOptions", "parse_options"]
 

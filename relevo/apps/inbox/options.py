@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from relevo.server.config import ConfigError
+from relevo.settings import ConfigError
 
 __all__ = ["InboxOptions", "parse_options"]
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from relevo.server.config import ConfigError
+from relevo.settings import ConfigError
 
 __all__ = [
     "DEFAULT_PROXIMAS_ACCIONES",

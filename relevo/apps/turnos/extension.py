@@ -10,7 +10,7 @@ import msgspec
 from relevo.apps.base import AppContext
 from relevo.apps.web import DemoUser, demo_login_routes
 from relevo.records import Record
-from relevo.server.app import Extension
+from relevo.web import Extension
 
 from ._sql import WaitCache
 from .http import TurnosApi, api_routes

@@ -1,7 +1,7 @@
 """The ``[app.turnos]`` table of relevo.toml, validated at start.
 
 Every option has a documented default; a wrong key or value raises
-:class:`~relevo.server.config.ConfigError` naming it, like the rest of the
+:class:`~relevo.settings.ConfigError` naming it, like the rest of the
 configuration::
 
     [app.turnos]
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from relevo.server.config import ConfigError
+from relevo.settings import ConfigError
 
 __all__ = ["TurnosOptions", "parse_options"]
 
