@@ -59,7 +59,8 @@ class WebSocketConnection(asyncio.Protocol):
         self.handshake_buf = b""
         self.remote = ""
         self.kind = "ws"
-        self.closing = False
+        self.ending = False  # no more input is read: a Close is on its way
+        self.closing = False  # the Close frame is written: nothing more may be
 
     # -- asyncio.Protocol ---------------------------------------------------------
 
@@ -82,37 +83,40 @@ class WebSocketConnection(asyncio.Protocol):
         if session is None:
             self._handshake(data)
             return
-        if self.closing:
-            return
+        if self.ending:
+            return  # a Close was received or sent: the rest is discarded
         session.last_seen = self.hub.now()
         for event in self.parser.feed(data):
             if isinstance(event, ws.Message):
                 if event.binary:
-                    self._error(ProtocolError("binary frames are not supported; send JSON text"))
-                    continue
-                try:
-                    event.data.decode("utf-8")
-                except UnicodeDecodeError:
-                    self._error(ProtocolError("text frame is not valid UTF-8"))
-                    continue
-                session.receive(event.data)
+                    self.binary_received(event.data)
+                else:
+                    session.receive(event.data)
             elif isinstance(event, ws.Ping):
                 self.transport.write(ws.pong_frame(event.data))  # type: ignore[union-attr]
             elif isinstance(event, ws.Pong):
                 pass  # last_seen already moved
             elif isinstance(event, ws.Oversize):
-                limit = self.hub.settings.limits.max_frame_bytes
-                err = RelevoError(
-                    f"frame of {event.size} bytes is over the {limit}-byte limit",
-                    code=ErrorCode.TOO_LARGE,
-                )
-                self._error(err)
+                self._error(self._too_large(event))
             elif isinstance(event, ws.Close):
-                self._close_transport(ws.close_frame(ws.CLOSE_NORMAL))
+                # Echo the peer's code (RFC 6455 section 5.5.1); no code is answered with 1000.
+                code = ws.CLOSE_NORMAL if event.code == ws.CLOSE_NO_STATUS else event.code
+                self._end(ws.close_frame(code))
+            else:
+                protocol = str(DisconnectCode.PROTOCOL)
+                self.hub.metrics.child(self.hub.metrics.disconnects, protocol).inc()
+                log.debug("failing %s: %s", self.remote, event.reason)
+                self._end(ws.close_frame(event.close_code, event.reason))
+            if self.ending:
                 return
-            elif isinstance(event, ws.WireError):
-                self.close(str(DisconnectCode.PROTOCOL), False, event.reason)
-                return
+
+    def binary_received(self, data: bytes) -> None:
+        """A binary message: relevo's protocol is JSON text, so it is refused
+        (an error, the connection stays)."""
+        self._error(ProtocolError("binary frames are not supported; send JSON text"))
+
+    def eof_received(self) -> bool | None:
+        return None  # the peer is done: close our side too
 
     def pause_writing(self) -> None:
         # The socket is not draining and its buffer passed max_outbound_bytes.
@@ -198,6 +202,9 @@ class WebSocketConnection(asyncio.Protocol):
             self.transport.write(ws.PING_FRAME)
 
     def close(self, code: str, reconnect: bool, message: str = "") -> None:
+        """An application-level disconnect: a JSON ``disconnect`` frame says
+        why, then a Close frame (1001 if the client should come back, 1008
+        otherwise)."""
         if self.closing or self.transport is None:
             return
         frame = ws.text_frame(frames.encode_disconnect(code, reconnect, message))
@@ -216,14 +223,54 @@ class WebSocketConnection(asyncio.Protocol):
                 self.session, DisconnectCode.SLOW_CONSUMER, "not reading fast enough"
             )
 
+    def _too_large(self, event: ws.Oversize) -> RelevoError:
+        if event.frames:
+            limit = self.parser.max_fragments
+            message = f"message in {event.frames} frames is over the {limit}-frame limit"
+        else:
+            limit = self.parser.max_size
+            message = f"message of {event.size} bytes is over the {limit}-byte limit"
+        return RelevoError(message, code=ErrorCode.TOO_LARGE)
+
+    def _end(self, last: bytes) -> None:
+        """Stop reading; once the commands already received have their
+        replies, send ``last`` (a Close frame) and close. A valid command that
+        came in the same read as a Close or a protocol error is still owed its
+        reply (Autobahn 4.1.3, 7.1.1)."""
+        self.ending = True
+        runner = self.session.runner if self.session is not None else None
+        if runner is None or runner.done():
+            self._close_transport(last)
+            return
+        # A command stuck on a slow store must not keep the socket forever.
+        timer = asyncio.get_running_loop().call_later(_ABORT_AFTER, self._close_transport, last)
+
+        def answered(_: object) -> None:
+            timer.cancel()
+            self._close_transport(last)
+
+        runner.add_done_callback(answered)
+
     def _close_transport(self, last: bytes) -> None:
         transport = self.transport
         if transport is None or self.closing:
             return
         self.closing = True
+        self.ending = True
+        if self.session is not None:
+            # Nothing more may be written after the Close: leave every channel now.
+            self.hub.close_session(self.session)
+        if transport.is_closing():
+            return
         transport.write(last)
-        transport.close()
-        # A peer that never reads would keep the buffer (and the socket) forever.
+        if transport.can_write_eof():
+            # Half-close and read on until the peer's EOF: closing a socket with
+            # unread input makes the kernel answer with a reset, which can
+            # destroy the Close frame before the peer reads it.
+            transport.write_eof()
+        else:
+            transport.close()
+        # A peer that never reads, or never closes, would keep the socket forever.
         asyncio.get_running_loop().call_later(_ABORT_AFTER, transport.abort)
 
 
