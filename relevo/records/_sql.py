@@ -18,6 +18,7 @@ __all__ = [
     "INSERT_HISTORY",
     "INSERT_OUTBOX",
     "INSERT_RECORD",
+    "RECORD_EXISTS",
     "SELECT_RECORD",
     "SELECT_RECORD_LOCKED",
     "UPDATE_RECORD",
@@ -28,6 +29,7 @@ _B = sa.bindparam
 
 SELECT_RECORD = sa.select(s.records).where(_r.kind == _B("b_kind"), _r.id == _B("b_id"))
 SELECT_RECORD_LOCKED = SELECT_RECORD.with_for_update()
+RECORD_EXISTS = sa.select(_r.seq).where(_r.kind == _B("b_kind"), _r.id == _B("b_id"))
 INSERT_RECORD = sa.insert(s.records)
 UPDATE_RECORD = sa.update(s.records).where(
     _r.kind == _B("b_kind"), _r.id == _B("b_id"), _r.version == _B("b_version")

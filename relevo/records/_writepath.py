@@ -29,7 +29,7 @@ from relevo.records.store import DbConn
 if TYPE_CHECKING:
     from relevo.records.service import Records
 
-__all__ = ["KEEP", "WritePath", "is_activity"]
+__all__ = ["KEEP", "WritePath", "is_activity", "sequence_number"]
 
 _json = msgspec.json.Encoder()
 KEEP: Any = object()
@@ -44,6 +44,8 @@ class WritePath:
         self.store = records.store
         self.outbox: list[OutboxRow] = []
         self.earliest_deadline: float | None = None
+        self.allocated: set[tuple[str, str]] = set()
+        """Ids this transaction took from their kind's sequence (``new_id``)."""
 
     def kind(self, name: str) -> Kind:
         return self.records.kind(name)
@@ -95,6 +97,10 @@ class WritePath:
         }
         key = {"b_kind": k.name, "b_id": after.id}
         if before is None:
+            if (k.name, after.id) in self.allocated:
+                self.allocated.discard((k.name, after.id))
+            else:
+                await self._sequence_past(k.name, after.id)
             row.update(kind=k.name, id=after.id, created_at=now)
             await self.conn.execute(_sql.INSERT_RECORD, row)
         elif op == "delete":
@@ -159,6 +165,14 @@ class WritePath:
         assert key is not None
         self.outbox.append(OutboxRow(int(key[0]), channels, event, data))
 
+    async def _sequence_past(self, kind: str, rid: str) -> None:
+        """Move ``kind``'s id sequence past a numeric id chosen by its writer,
+        so the sequence never hands it out; taking the sequence's row lock
+        also orders this insert with concurrent ``new_id`` calls."""
+        n = sequence_number(rid)
+        if n is not None:
+            await self.conn.execute(self.store.raise_to(s.sequences, f"id:{kind}", n))
+
     # -- timers -----------------------------------------------------------------
 
     async def _rearm(self, k: Kind, before: Record | None, after: Record, actor: Actor) -> None:
@@ -196,6 +210,19 @@ class WritePath:
         await self.conn.execute(
             sa.delete(s.timers).where(t.kind == kind, t.record_id == id, t.name == name)
         )
+
+
+_SEQUENCE_MAX = 2**53
+"""Chosen ids above this do not move a sequence (it could never reach them, and
+raising it near the column's limit would make the next create overflow)."""
+
+
+def sequence_number(rid: str) -> int | None:
+    """The sequence value ``rid`` spells, if a sequence could ever produce it."""
+    if not (rid.isascii() and rid.isdigit()) or (rid.startswith("0") and rid != "0"):
+        return None
+    n = int(rid)
+    return n if n <= _SEQUENCE_MAX else None
 
 
 def is_activity(t: Timer, rec: Record, actor: Actor) -> bool:

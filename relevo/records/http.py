@@ -9,7 +9,7 @@ API key, the backend acting as ``system`` with every role. Errors are
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from relevo.protocol.errors import AuthError, ProtocolError, RelevoError
 from relevo.records.kinds import Kind
-from relevo.records.model import SYSTEM, Actor
+from relevo.records.model import SYSTEM, Actor, HistoryEntry, Record
 from relevo.records.service import Records
 from relevo.web import error_response, json_response, read_json, require_api_key
 
@@ -59,6 +59,19 @@ async def _body(request: Request) -> dict[str, Any]:
     return await read_json(request, MAX_BODY)
 
 
+def _only(body: dict[str, Any], *allowed: str) -> dict[str, Any]:
+    """``body``, if it has no key but ``allowed``. A key the server sets
+    (``state``, ``version``, ``lease``, ``created_at``...) is refused, not
+    dropped: a client that thinks it set one learns at once it did not."""
+    extra = sorted(set(body) - set(allowed))
+    if extra:
+        raise ProtocolError(
+            f"the body takes {', '.join(allowed)}; not {', '.join(extra)} "
+            "(the server sets a record's state, version, lease and times)"
+        )
+    return body
+
+
 def _int(body: dict[str, Any], name: str) -> int | None:
     value = body.get(name)
     if value is None:
@@ -73,6 +86,26 @@ def _obj(body: dict[str, Any], name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ProtocolError(f"{name} must be an object")
     return value
+
+
+def _view(records: Records, kind: str, actor: Actor, rec: Record) -> dict[str, Any]:
+    """What ``actor`` sees of ``rec``: users its public fields, the backend
+    (API key) all of them."""
+    k = records.kind(kind)
+    return k.full(rec) if actor.is_system else k.public(rec)
+
+
+def _entry_view(k: Kind, actor: Actor, entry: HistoryEntry) -> dict[str, Any]:
+    """A history entry as ``actor`` may see it: the input and changes it
+    records hold private fields too (``leads_user.email``, a turno's name)."""
+    out = entry.as_dict()
+    if not actor.is_system:
+        parts: dict[str, Any] = {}
+        for part in ("input", "changes"):
+            value = entry.data.get(part)
+            parts[part] = k.public_fields(value) if isinstance(value, Mapping) else {}
+        out["data"] = parts
+    return out
 
 
 def _path(request: Request) -> tuple[str, str]:
@@ -131,34 +164,34 @@ async def list_records(request: Request, records: Records, actor: Actor) -> Resp
 async def get_record(request: Request, records: Records, actor: Actor) -> Response:
     kind, id = _path(request)
     rec = await records.read(kind, id, actor=actor)
-    return json_response(records.kind(kind).public(rec))
+    return json_response(_view(records, kind, actor, rec))
 
 
 async def create_record(request: Request, records: Records, actor: Actor) -> Response:
     kind = request.path_params["kind"]
-    body = await _body(request)
+    body = _only(await _body(request), "id", "data")
     rid = body.get("id")
     if rid is not None and not isinstance(rid, str | int):
         raise ProtocolError("id must be a string")
     rec = await records.create(
         kind, _obj(body, "data"), by=actor, id=None if rid is None else str(rid)
     )
-    return json_response(records.kind(kind).public(rec), 201)
+    return json_response(_view(records, kind, actor, rec), 201)
 
 
 async def update_record(request: Request, records: Records, actor: Actor) -> Response:
     kind, id = _path(request)
-    body = await _body(request)
+    body = _only(await _body(request), "data", "version", "fencing_token")
     rec = await records.update(
         kind, id, _obj(body, "data"), by=actor,
         version=_int(body, "version"), fencing_token=_int(body, "fencing_token"),
     )  # fmt: skip
-    return json_response(records.kind(kind).public(rec))
+    return json_response(_view(records, kind, actor, rec))
 
 
 async def run_transition(request: Request, records: Records, actor: Actor) -> Response:
     kind, id = _path(request)
-    body = await _body(request)
+    body = _only(await _body(request), "data", "version", "fencing_token", "reason")
     reason = body.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise ProtocolError("reason must be a string")
@@ -166,7 +199,7 @@ async def run_transition(request: Request, records: Records, actor: Actor) -> Re
         kind, id, request.path_params["name"], _obj(body, "data"), by=actor,
         version=_int(body, "version"), fencing_token=_int(body, "fencing_token"), reason=reason,
     )  # fmt: skip
-    return json_response(records.kind(kind).public(rec))
+    return json_response(_view(records, kind, actor, rec))
 
 
 def _ttl(body: dict[str, Any]) -> float | None:
@@ -178,13 +211,14 @@ def _ttl(body: dict[str, Any]) -> float | None:
 
 async def acquire_lease(request: Request, records: Records, actor: Actor) -> Response:
     kind, id = _path(request)
-    lease = await records.acquire_lease(kind, id, by=actor, ttl=_ttl(await _body(request)))
+    body = _only(await _body(request), "ttl")
+    lease = await records.acquire_lease(kind, id, by=actor, ttl=_ttl(body))
     return json_response(lease.as_dict())
 
 
 async def heartbeat_lease(request: Request, records: Records, actor: Actor) -> Response:
     kind, id = _path(request)
-    body = await _body(request)
+    body = _only(await _body(request), "fencing_token", "ttl")
     token = _int(body, "fencing_token")
     if token is None:
         raise ProtocolError("fencing_token is required")
@@ -194,7 +228,7 @@ async def heartbeat_lease(request: Request, records: Records, actor: Actor) -> R
 
 async def release_lease(request: Request, records: Records, actor: Actor) -> Response:
     kind, id = _path(request)
-    body = await _body(request)
+    body = _only(await _body(request), "fencing_token")
     token = _int(body, "fencing_token")
     if token is None and "fencing_token" in request.query_params:
         try:
@@ -202,7 +236,7 @@ async def release_lease(request: Request, records: Records, actor: Actor) -> Res
         except ValueError:
             raise ProtocolError("fencing_token must be an integer") from None
     rec = await records.release_lease(kind, id, by=actor, fencing_token=token)
-    return json_response(records.kind(kind).public(rec))
+    return json_response(_view(records, kind, actor, rec))
 
 
 async def record_history(request: Request, records: Records, actor: Actor) -> Response:
@@ -214,8 +248,9 @@ async def record_history(request: Request, records: Records, actor: Actor) -> Re
         raise ProtocolError("limit must be an integer") from None
     if not 0 < limit <= 1000:
         raise ProtocolError("limit must be between 1 and 1000")
-    entries = await records.history(kind, id, limit=limit)
-    return json_response({"kind": kind, "id": id, "entries": [e.as_dict() for e in entries]})
+    k = records.kind(kind)
+    entries = [_entry_view(k, actor, e) for e in await records.history(kind, id, limit=limit)]
+    return json_response({"kind": kind, "id": id, "entries": entries})
 
 
 async def record_activity(request: Request, records: Records, actor: Actor) -> Response:

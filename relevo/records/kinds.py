@@ -359,7 +359,21 @@ class Kind:
         return best[1], best[2]
 
     def public(self, record: Record) -> dict[str, Any]:
+        """What users see of a record (answers, live queries, publications):
+        its public fields and its metadata."""
         out: dict[str, Any] = {k: record.data.get(k) for k, f in self.fields.items() if f.public}
+        return self._with_meta(out, record)
+
+    def full(self, record: Record) -> dict[str, Any]:
+        """Every field, private ones included: for the backend, never a browser."""
+        return self._with_meta({k: record.data.get(k) for k in self.fields}, record)
+
+    def public_fields(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The entries of ``values`` that name public fields; the rest dropped
+        (a history entry's input and changes)."""
+        return {k: v for k, v in values.items() if k in self.fields and self.fields[k].public}
+
+    def _with_meta(self, out: dict[str, Any], record: Record) -> dict[str, Any]:
         out["id"] = record.id
         out["version"] = record.version
         out["state"] = record.state

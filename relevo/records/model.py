@@ -20,13 +20,18 @@ __all__ = ["SYSTEM", "Actor", "HistoryEntry", "Lease", "Record", "Snapshot"]
 class Actor:
     """Who makes a change. ``privileged`` actors pass every role check: the
     backend with the API key, timers, and app code that names a user with a
-    plain string (``by="4"``), which is trusted because it runs in-process."""
+    plain string (``by="4"``), which is trusted because it runs in-process.
+
+    ``system`` marks the server itself (:data:`SYSTEM`): a principal of its
+    own, never derived from a user id, so a token whose ``sub`` is
+    ``"system"`` (or ``"api"``) is just a user with that name."""
 
     user: str
     roles: frozenset[str] = frozenset()
     tenant: str = ""
     claims: Mapping[str, Any] = field(default_factory=dict)
     privileged: bool = False
+    system: bool = False
 
     @classmethod
     def from_identity(cls, identity: Identity) -> Actor:
@@ -39,7 +44,7 @@ class Actor:
     @property
     def is_system(self) -> bool:
         """The server itself (API key, timers, leave hooks): not bound by leases."""
-        return self.privileged and self.user == "system"
+        return self.system
 
     def has_any(self, roles: AbstractSet[str]) -> bool:
         return not roles or self.privileged or bool(roles & self.roles)
@@ -48,7 +53,7 @@ class Actor:
         return Identity(self.user, self.roles, self.tenant, None, dict(self.claims))
 
 
-SYSTEM = Actor("system", privileged=True)
+SYSTEM = Actor("system", privileged=True, system=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -272,6 +272,28 @@ class Store:
         my = my_insert(table)
         return my.on_duplicate_key_update({c: my.inserted[c] for c in update})
 
+    def raise_to(self, table: sa.Table, name: str, value: int) -> sa.Executable:
+        """Set a counter row to at least ``value``, creating it at ``value``."""
+        col = table.c.value
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            pg = pg_insert(table).values(name=name, value=value)
+            new = sa.case((col < pg.excluded.value, pg.excluded.value), else_=col)
+            return pg.on_conflict_do_update(index_elements=["name"], set_={"value": new})
+        if self.dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            lite = sqlite_insert(table).values(name=name, value=value)
+            new = sa.case((col < lite.excluded.value, lite.excluded.value), else_=col)
+            return lite.on_conflict_do_update(index_elements=["name"], set_={"value": new})
+        from sqlalchemy.dialects.mysql import insert as my_insert
+
+        my = my_insert(table).values(name=name, value=value)
+        return my.on_duplicate_key_update(
+            value=sa.case((col < my.inserted.value, my.inserted.value), else_=col)
+        )
+
     def increment(self, table: sa.Table, name: str, by: int = 1) -> sa.Executable:
         """Add ``by`` to a counter row, creating it at ``by`` (sequences)."""
         col = table.c.value

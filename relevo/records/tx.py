@@ -27,7 +27,7 @@ from relevo.records import leases as _leases
 from relevo.records import schema as s
 from relevo.records._writepath import KEEP, WritePath, is_activity
 from relevo.records.kinds import NOW, Context, Kind
-from relevo.records.model import Actor, Lease, Record
+from relevo.records.model import SYSTEM, Actor, Lease, Record
 from relevo.records.rows import Filter, apply_filter, record_from_row
 
 if TYPE_CHECKING:
@@ -41,7 +41,12 @@ _CANDIDATES = 32  # rows a MySQL claim_next tries before it gives up
 
 
 def actor_of(by: Actor | str) -> Actor:
-    return by if isinstance(by, Actor) else Actor.trusted(by)
+    """App code's ``by``: an Actor as is; a plain string is a trusted user
+    of that name, and ``"system"`` the server itself (in-process only: a
+    token's ``sub`` never comes through here)."""
+    if isinstance(by, Actor):
+        return by
+    return SYSTEM if by == SYSTEM.user else Actor.trusted(by)
 
 
 class Transaction(WritePath):
@@ -102,16 +107,25 @@ class Transaction(WritePath):
     async def create(
         self, kind: str, data: Mapping[str, Any], *, by: Actor | str, id: str | None = None
     ) -> Record:
+        """A new record; ``id`` only from privileged callers (the backend, app
+        code), otherwise the next free one of the kind's sequence."""
         k, actor = self.kind(kind), actor_of(by)
         _check_roles(actor, k.write_roles, f"create {kind}")
+        if id is not None and not actor.privileged:
+            # A user who picks ids can squat the ones the sequence will hand
+            # out, and learns which exist from the conflicts.
+            raise ProtocolError(f"the server assigns {kind} ids; send no id")
         _check_field_roles(k, actor, data)
         try:
             values = k.clean(data, partial=False)
         except ValueError as exc:
             raise ProtocolError(str(exc)) from None
-        rid = str(id) if id is not None else str(await self.next_sequence(f"id:{kind}"))
-        if len(rid) > 64 or not rid:
-            raise ProtocolError("a record id is 1 to 64 characters")
+        if id is not None:
+            rid = str(id)
+            if len(rid) > 64 or not rid:
+                raise ProtocolError("a record id is 1 to 64 characters")
+        else:
+            rid = await self.new_id(kind)
         return await self.write(
             k, None, values, k.initial, actor, event=f"{kind}.created", new_id=rid, input=data
         )
@@ -232,6 +246,22 @@ class Transaction(WritePath):
         chans = list(dict.fromkeys(channels))
         if chans:
             await self._outbox(chans, event, _json.encode(data))
+
+    async def new_id(self, kind: str) -> str:
+        """The next id of ``kind``'s sequence that no record has: ids the
+        backend chose, or rows written before the sequence knew of them, are
+        skipped instead of failing the insert (and every insert after it —
+        a failed transaction rolls the sequence back)."""
+        self.kind(kind)
+        while True:
+            rid = str(await self.next_sequence(f"id:{kind}"))
+            # The sequence row stays locked until commit, and every insert
+            # of a numeric id takes that lock first (WritePath.write): a row
+            # this check cannot see yet cannot appear before the commit.
+            taken = await self.conn.execute(_sql.RECORD_EXISTS, {"b_kind": kind, "b_id": rid})
+            if taken.first() is None:
+                self.allocated.add((kind, rid))
+                return rid
 
     async def next_sequence(self, name: str) -> int:
         """The next value of a named counter, gapless and unique across nodes

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import dataclasses
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -25,10 +28,13 @@ from relevo.broker.memory import MemoryBroker
 from relevo.hub.hub import Hub
 from relevo.records import Records, RecordsOptions
 from relevo.records.clock import Clock
+from relevo.records.extension import records_extension
+from relevo.records.kinds import Kind
 from relevo.records.migrate import upgrade
 from relevo.records.schema import ALL_TABLES
 from relevo.records.store import Store
-from relevo.settings import AuthSettings, NamespaceSettings, Rule, Settings
+from relevo.server.app import RelevoServer
+from relevo.settings import AuthSettings, NamespaceSettings, Rule, ServerSettings, Settings
 from tests.helpers import missing_service
 
 from .sample_kinds import ALL
@@ -210,6 +216,34 @@ async def make_node(db: Db) -> AsyncIterator[NodeFactory]:
     for n in reversed(nodes):
         await n.records.close()
         await n.hub.close()
+
+
+@contextlib.asynccontextmanager
+async def serve_records(
+    db: Db, kinds: Iterable[Kind] = ALL
+) -> AsyncIterator[tuple[RelevoServer, Records]]:
+    """A real server on a free port with the records API over ``kinds``."""
+    records = Records(db.url, kinds, schema=db.schema, options=FAST)
+    settings = dataclasses.replace(SETTINGS, server=ServerSettings(port=0, log_level="warning"))
+    srv = RelevoServer(settings, extensions=[records_extension(records, migrate=True)])
+    records.attach(srv.hub)
+    await srv.start()
+    try:
+        yield srv, records
+    finally:
+        await srv.stop()
+
+
+@pytest.fixture
+async def server(db: Db) -> AsyncIterator[RelevoServer]:
+    async with serve_records(db) as (srv, _):
+        yield srv
+
+
+@pytest.fixture
+async def http(server: RelevoServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
+        yield client
 
 
 async def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> None:

@@ -4,47 +4,21 @@ WebSocket subscription ``since`` its position misses nothing."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 import websockets
 
 from relevo.hub.auth import mint_token
-from relevo.records import Records
-from relevo.records.extension import records_extension
 from relevo.server.app import RelevoServer
-from relevo.settings import ServerSettings
 
-from .conftest import API_KEY, FAST, SECRET, SETTINGS, Db
-from .sample_kinds import ALL
+from .conftest import API_KEY, SECRET
 
 GTR = {"Authorization": f"Bearer {mint_token(SECRET, 'g1', ['gtr'])}"}
 A4 = {"Authorization": f"Bearer {mint_token(SECRET, '4', ['asesor'])}"}
 A5 = {"Authorization": f"Bearer {mint_token(SECRET, '5', ['asesor'])}"}
 API = {"X-API-Key": API_KEY}
-
-
-@pytest.fixture
-async def server(db: Db) -> AsyncIterator[RelevoServer]:
-    records = Records(db.url, ALL, schema=db.schema, options=FAST)
-    settings = dataclasses.replace(SETTINGS, server=ServerSettings(port=0, log_level="warning"))
-    srv = RelevoServer(settings, extensions=[records_extension(records, migrate=True)])
-    records.attach(srv.hub)
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
-
-
-@pytest.fixture
-async def http(server: RelevoServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
-        yield client
 
 
 async def _ok(resp: httpx.Response, status: int = 200) -> Any:

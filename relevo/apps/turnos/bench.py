@@ -112,7 +112,7 @@ async def _preload(db: str, mesas: int, count: int) -> None:
                         "mesa_id": str(rng.randint(1, mesas)), "llamado_at": called,
                         "primer_llamado_at": called, "llamadas": 1, "motivo": "atendido",
                     }  # fmt: skip
-                    rid = str(await tx.next_sequence("id:turno"))
+                    rid = await tx.new_id("turno")
                     await tx.write(k, None, k.clean(values, partial=False), "finalizado", actor,
                                    event="turno_finalizado", new_id=rid)  # fmt: skip
         async with records.store.write() as conn:  # history, not news: nothing to publish

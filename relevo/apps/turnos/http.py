@@ -20,14 +20,14 @@ from starlette.routing import Route
 
 from relevo.hub.hub import Hub
 from relevo.protocol.errors import AuthError, ProtocolError, RelevoError
-from relevo.records import Actor
+from relevo.records import SYSTEM, Actor
 from relevo.web import error_response, json_response, read_json, require_api_key
 
 from .config import apply_config, read_config
 from .errors import Invalido, Limitado, SinPermiso
 from .kinds import ROLE_ADMIN, ROLE_OPERADOR
 from .ratelimit import RateLimiter
-from .service import API_USER, Turnero
+from .service import Turnero
 from .stats import compute_stats
 from .views import turno_completo
 
@@ -45,13 +45,15 @@ class Caller:
 
 
 def caller_of(request: Request, hub: Hub) -> Caller | None:
+    """The token's user (privileged: the app checks their roles itself), or
+    the backend — the API key's ``SYSTEM``, a principal no token can name."""
     auth = request.headers.get("authorization", "")
     if auth[:7].lower() == "bearer ":
         identity = hub.verifier.verify(auth[7:].strip())
         return Caller(Actor.trusted(identity.user), identity.roles)
     if auth[:7].lower() == "apikey " or request.headers.get("x-api-key"):
         require_api_key(request)
-        return Caller(Actor.trusted(API_USER), STAFF)
+        return Caller(SYSTEM, STAFF)
     return None
 
 
@@ -120,7 +122,7 @@ class TurnosApi:
                 "issuing tickets needs the role " + role,
                 "Este kiosco no está autorizado para emitir turnos.",
             )
-        if caller is None or caller.actor.user != API_USER:
+        if caller is None or not caller.actor.is_system:
             key = request.client.host if request.client else "?"
             wait = self.kiosk_limit.take(key)
             if wait > 0:

@@ -199,7 +199,7 @@ class Turnero:
                 },
                 partial=False,
             )
-            rid = str(await tx.next_sequence("id:turno"))
+            rid = await tx.new_id("turno")
             # Transaction.write, not create: the seed's event name, turno_creado.
             rec = await tx.write(k, None, values, k.initial, by, event="turno_creado", new_id=rid)
             # Ahead: everyone waiting for this trámite at least as urgent.
@@ -359,12 +359,9 @@ class Turnero:
         return out
 
 
-API_USER = "api"
-"""Who the backend is (the API key): it acts for any mesa and takes none."""
-
-
 def _backend(by: Actor) -> bool:
-    return by.is_system or by.user == API_USER
+    """The backend (API key, ``SYSTEM``) acts for any mesa and takes none."""
+    return by.is_system
 
 
 def _no_es_de_otro(mesa: Record, by: Actor, now: float) -> None:

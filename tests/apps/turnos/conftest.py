@@ -293,8 +293,12 @@ class Screens:
     contexts: list[Any] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     frames: dict[str, list[str]] = field(default_factory=dict)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    """Every request the pages made: its URL and its Referer header."""
 
-    async def open(self, path: str, *, width: int = 1280, height: int = 800, name: str = "") -> Any:
+    async def open(
+        self, path: str, *, width: int = 1280, height: int = 800, name: str = "", ready: bool = True
+    ) -> Any:
         ctx = await self.browser.new_context(
             viewport={"width": width, "height": height}, locale="es-ES", **BROWSER_CONTEXT
         )
@@ -308,8 +312,12 @@ class Screens:
             ws.on("framereceived", lambda payload: received.append(str(payload)))
 
         page.on("websocket", on_socket)
+        page.on("request", lambda req: self.requests.append(
+            (req.url, req.headers.get("referer", ""))
+        ))  # fmt: skip
         await page.goto(self.base + path)
-        await page.wait_for_selector("body[data-ready=true]")
+        if ready:
+            await page.wait_for_selector("body[data-ready=true]")
         return page
 
     async def close(self) -> None:

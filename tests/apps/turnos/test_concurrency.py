@@ -54,7 +54,10 @@ async def test_fifty_concurrent_calls_over_ten_mesas(
         issued.append((-prioridad, i, rec.id))
     expected = [tid for _, _, tid in sorted(issued)]
 
-    limits = httpx.Limits(max_connections=60, max_keepalive_connections=60)
+    # The client drops idle connections well before uvicorn closes them (5 s):
+    # on a busy machine a round can take that long, and a request sent on a
+    # connection the server is closing fails with ReadError.
+    limits = httpx.Limits(max_connections=60, max_keepalive_connections=60, keepalive_expiry=1.0)
     headers = {"Authorization": f"Bearer {OPERADOR}"}
     called: list[str] = []
     async with httpx.AsyncClient(base_url=turnos.url, limits=limits, headers=headers,

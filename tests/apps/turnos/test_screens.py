@@ -26,8 +26,8 @@ def _within(deadline: float) -> float:
 async def test_a_kiosk_ticket_reaches_the_operator_and_the_admin_within_a_second(
     turnos: Turnos, screens: Screens
 ) -> None:
-    operador = await screens.open(f"/turnos/operador?mesa=1&token={OPERADOR}")
-    admin = await screens.open(f"/turnos/admin?token={ADMIN}")
+    operador = await screens.open(f"/turnos/operador?mesa=1#token={OPERADOR}")
+    admin = await screens.open(f"/turnos/admin#token={ADMIN}")
     kiosco = await screens.open("/turnos/kiosco", width=1080, height=1200)
     await expect(admin.locator("#v-en-espera")).to_have_text("0")
     await expect(operador.locator("#cola")).to_contain_text("Nadie en espera")
@@ -74,7 +74,7 @@ async def test_a_call_shows_on_the_monitor_within_a_second_and_a_recall_rehighli
         else:
             await turnos.accion(called["id"], "atender")
     monitor = await screens.open("/turnos/monitor", width=1280, height=720, name="monitor")
-    operador = await screens.open(f"/turnos/operador?mesa=2&token={OPERADOR}")
+    operador = await screens.open(f"/turnos/operador?mesa=2#token={OPERADOR}")
     await expect(monitor.locator("#list li")).to_have_count(2)
     await turnos.emitir(
         "consultas", persona_nombre="María Privada", prioridad_motivo="discapacidad"
@@ -128,9 +128,9 @@ async def test_a_no_show_reaches_every_screen(start_turnos: StartTurnos, browser
         await turnos.accion(first["id"], "atender")
         await turnos.accion(first["id"], "finalizar")
 
-        operador = await screens.open(f"/turnos/operador?mesa=1&token={OPERADOR}")
+        operador = await screens.open(f"/turnos/operador?mesa=1#token={OPERADOR}")
         monitor = await screens.open("/turnos/monitor")
-        admin = await screens.open(f"/turnos/admin?token={ADMIN}", height=900)
+        admin = await screens.open(f"/turnos/admin#token={ADMIN}", height=900)
         await expect(admin.locator("#v-no-presento")).to_have_text("0")
 
         await operador.click("#btn-siguiente")
@@ -163,11 +163,11 @@ async def test_a_second_operator_at_an_open_mesa_is_told_who_has_it(
     """One operator per mesa: op2 opening Mesa 1 while op1 has it sees a
     Spanish banner and cannot call; once op1 changes mesa, op2 takes it."""
     op2 = token("op2", "operador")
-    primera = await screens.open(f"/turnos/operador?mesa=1&token={OPERADOR}")
+    primera = await screens.open(f"/turnos/operador?mesa=1#token={OPERADOR}")
     await expect(primera.locator("#cola")).to_contain_text("Nadie en espera")
     await expect(primera.locator("#ocupada")).to_be_hidden()
     await turnos.emitir()
-    segunda = await screens.open(f"/turnos/operador?mesa=1&token={op2}")
+    segunda = await screens.open(f"/turnos/operador?mesa=1#token={op2}")
     banner = segunda.locator("#ocupada")
     await expect(banner).to_be_visible()
     await expect(banner).to_contain_text("La Mesa 1 está abierta por op1.")
@@ -180,3 +180,42 @@ async def test_a_second_operator_at_an_open_mesa_is_told_who_has_it(
     await expect(banner).to_be_hidden()
     await segunda.click("#btn-siguiente")
     await expect(segunda.locator("#actual-body")).to_contain_text("A-001")
+
+
+async def test_tokens_travel_in_the_fragment_and_never_in_a_url(
+    turnos: Turnos, screens: Screens
+) -> None:
+    """A staff or kiosk token is handed over as ``#token=``: browsers never
+    send a fragment, so it is in no request line (access logs), no Referer
+    and, once taken, not in the address bar or the tab's history. An old
+    ``?token=`` link is not honoured (the query already went to the server):
+    it is redirected away before the page loads anything that would carry it
+    on in a Referer."""
+    kiosk = token("k1", "kiosco")
+    operador = await screens.open(f"/turnos/operador?mesa=1#token={OPERADOR}")
+    admin = await screens.open(f"/turnos/admin#token={ADMIN}")
+    kiosco = await screens.open(f"/turnos/kiosco#token={kiosk}", width=1080, height=1200)
+    await kiosco.click("[data-tramite=consultas]")
+    await kiosco.click("[data-prioridad=no]")
+    await expect(kiosco.locator("#ticket-numero")).to_have_text("A-001")
+    await expect(operador.locator("#cola tbody tr", has_text="A-001")).to_be_visible()
+    await operador.click("#btn-siguiente")
+    await expect(operador.locator("#actual-numero")).to_have_text("A-001")
+    await expect(admin.locator("#v-en-espera")).to_have_text("0")
+    for page in (operador, admin, kiosco):
+        assert "token" not in page.url, page.url  # replaced, not pushed: gone from history
+    assert operador.url.endswith("/turnos/operador?mesa=1")
+
+    old = await screens.open(f"/turnos/operador?mesa=1&token={OPERADOR}", ready=False)
+    await expect(old.locator("#login form")).to_be_visible()
+    assert "token" not in old.url
+
+    assert len(screens.requests) > 10
+    old_link = [url for url, _ in screens.requests if f"token={OPERADOR}" in url]
+    assert len(old_link) == 1
+    for url, referer in screens.requests:
+        if url in old_link:
+            continue
+        for secret in (OPERADOR, ADMIN, kiosk):
+            assert secret not in url, url
+            assert secret not in referer, (url, referer)

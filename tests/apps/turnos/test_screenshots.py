@@ -112,9 +112,9 @@ async def test_screenshots_of_a_busy_morning(start_turnos: StartTurnos, browser:
             await turnos.ok("POST", path, {}, auth=quien)
     screens = Screens(browser, turnos.url)  # type: ignore[arg-type]
     try:
-        operador = await screens.open(f"/turnos/operador?mesa=1&token={OPERADOR}")
+        operador = await screens.open(f"/turnos/operador?mesa=1#token={OPERADOR}")
         monitor = await screens.open("/turnos/monitor", width=1280, height=720)
-        admin = await screens.open(f"/turnos/admin?token={ADMIN}", height=900)
+        admin = await screens.open(f"/turnos/admin#token={ADMIN}", height=900)
         kiosco = await screens.open("/turnos/kiosco", width=1080, height=1000)
 
         await operador.keyboard.press("n")

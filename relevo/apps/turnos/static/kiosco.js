@@ -1,11 +1,11 @@
 // The kiosk (/turnos/kiosco): choose a trámite, say whether priority is
 // needed, get a ticket with its number and how many people are ahead.
 // Touch first: every choice is one big button. Anonymous by default; with
-// [app.turnos] kiosk_role set it needs a token (?token=… once, kept for the tab).
+// [app.turnos] kiosk_role set it needs a token (#token=… once, kept for the tab).
 
 import * as relevo from "/relevo.js";
 import * as ui from "/static/ui/ui.js";
-import { api, clock, loadConfig, PRIORIDAD, reloadAtMidnight } from "./turnos.js";
+import { api, clock, loadConfig, PRIORIDAD, reloadAtMidnight, takeToken } from "./turnos.js";
 
 const $ = (id) => document.getElementById(id);
 const BACK_AFTER = 12; // seconds the ticket stays on screen
@@ -15,12 +15,8 @@ ui.hydrateIcons();
 clock($("clock"));
 reloadAtMidnight();
 
-const url = new URL(location.href);
-if (url.searchParams.get("token")) {
-  sessionStorage.setItem("turnos.token.kiosco", url.searchParams.get("token"));
-  url.searchParams.delete("token");
-  history.replaceState(null, "", url);
-}
+const given = takeToken();
+if (given) sessionStorage.setItem("turnos.token.kiosco", given);
 const token = sessionStorage.getItem("turnos.token.kiosco") || "";
 
 // The kiosk listens to turnos:config so a trámite opened or closed shows at once.

@@ -96,8 +96,27 @@ export const loadConfig = () => apiRetry("/api/turnos/config");
 // -- tokens -------------------------------------------------------------------------
 
 /**
+ * A token handed to this page in the URL fragment, `#token=…` (as the leads pages
+ * take theirs): a browser never sends the fragment to the server, so the token stays
+ * out of access logs, Referer headers and proxies. It leaves the address bar (and
+ * the tab's history) at once. A `?token=` is removed unused: the query string has
+ * already gone to the server by the time the page runs — hand tokens in the fragment.
+ */
+export function takeToken() {
+  const url = new URL(location.href);
+  const hash = new URLSearchParams(url.hash.slice(1));
+  const given = hash.get("token");
+  if (!given && !url.searchParams.has("token")) return null;
+  hash.delete("token");
+  url.searchParams.delete("token");
+  url.hash = hash.toString();
+  history.replaceState(null, "", url);
+  return given;
+}
+
+/**
  * The token a staff screen (rol "operador" or "admin") connects with, first found:
- *   1. `?token=…` in the page URL (kept for the tab, then removed from the address bar);
+ *   1. `#token=…` in the page URL (see takeToken; kept for the tab);
  *   2. one kept earlier in this tab (sessionStorage);
  *   3. `token_url` of [app.turnos]: your backend answers {"token": …} for the signed-in user;
  *   4. on a demo server (`relevo demo`), a development token (POST /api/turnos/demo/token).
@@ -107,13 +126,8 @@ const DEMO_USER = { operador: "operador", admin: "supervisor" };
 
 export async function staffToken(rol, config) {
   const key = `turnos.token.${rol}`;
-  const url = new URL(location.href);
-  const given = url.searchParams.get("token");
-  if (given) {
-    sessionStorage.setItem(key, given);
-    url.searchParams.delete("token");
-    history.replaceState(null, "", url);
-  }
+  const given = takeToken();
+  if (given) sessionStorage.setItem(key, given);
   const fetchNew = async () => {
     if (config.token_url) {
       const res = await fetch(config.token_url, { credentials: "include", cache: "no-store" });
