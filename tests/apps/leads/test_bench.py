@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from relevo.apps.leads.bench import run_leads_bench
+from relevo.bench.leads import run_leads_bench
 
 
 async def test_bench_smoke() -> None:

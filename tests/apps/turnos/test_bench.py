@@ -1,9 +1,9 @@
 """The benchmark runs end to end at a tiny size (the full run is
-``python -m relevo.apps.turnos.bench``; figures in docs/benchmarks.md)."""
+``python -m relevo.bench.turnos``; figures in docs/benchmarks.md)."""
 
 from __future__ import annotations
 
-from relevo.apps.turnos.bench import run_turnos_bench
+from relevo.bench.turnos import run_turnos_bench
 
 
 async def test_the_benchmark_runs_and_loses_nothing() -> None:

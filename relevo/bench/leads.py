@@ -13,8 +13,8 @@ to that lead's ``CLIENT_REASSIGNED`` frame arriving on each socket, measured
 with the ``websockets`` library. Bounded: ``duration`` seconds of load, then
 at most ``drain`` seconds for the last frames (missing ones are counted).
 
-    python -m relevo.apps.leads.bench            # full size
-    python -m relevo.apps.leads.bench --quick    # a few seconds
+    python -m relevo.bench.leads            # full size
+    python -m relevo.bench.leads --quick    # a few seconds
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from typing import Any
 import httpx
 
 from relevo.apps.base import AppContext
+from relevo.apps.leads import extension, kinds, namespaces
+from relevo.apps.leads.kind import LEAD, USER
 from relevo.broker.memory import MemoryBroker
 from relevo.hub.auth import mint_token
 from relevo.hub.hub import Hub
@@ -38,9 +40,6 @@ from relevo.records import SYSTEM, Records
 from relevo.records.extension import records_extension
 from relevo.server.app import RelevoServer
 from relevo.settings import AuthSettings, ServerSettings, Settings
-
-from . import extension, kinds, namespaces
-from .kind import LEAD, USER
 
 __all__ = ["TARGET_P99_MS", "run_leads_bench"]
 
@@ -256,7 +255,7 @@ async def run_leads_bench(
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m relevo.apps.leads.bench")
+    p = argparse.ArgumentParser(prog="python -m relevo.bench.leads")
     p.add_argument("--leads", type=int, default=5000)
     p.add_argument("--rate", type=float, default=50.0)
     p.add_argument("--duration", type=float, default=20.0)

@@ -176,7 +176,7 @@ async def _transitions(
         await records.wait_published()
         per = max(1, transitions // concurrency)
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "relevo.records.bench", "--client",
+            sys.executable, "-m", "relevo.bench.records", "--client",
             str(server.port), str(per), *ids, stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
         out, _ = await asyncio.wait_for(proc.communicate(), 300)
@@ -277,7 +277,7 @@ async def run_records_bench(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m relevo.records.bench`` runs the benchmark on uvloop."""
+    """``python -m relevo.bench.records`` runs the benchmark on uvloop."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         import uvloop

@@ -21,7 +21,7 @@ ticket reaching the operator panels, and any delivery that never arrived.
 Target: p99 operator action → monitor update under 100 ms.
 
 Run it: ``relevo bench turnos [--duration 30] [--speedup 20] [--preload 18000]``
-(or ``python -m relevo.apps.turnos.bench``).
+(or ``python -m relevo.bench.turnos``).
 """
 
 from __future__ import annotations
@@ -37,9 +37,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from relevo.bench._turnos_io import Http, Listener, free_port, server_process
 from relevo.hub.auth import mint_token
-
-from ._bench_io import Http, Listener, free_port, server_process
 
 __all__ = ["run_turnos_bench"]
 
@@ -78,15 +77,14 @@ def _config(mesas: int) -> dict[str, Any]:
 async def _preload(db: str, mesas: int, count: int) -> None:
     """``count`` tickets already finished today, as at the end of a long day
     (the statistics and the queries then work on a full table)."""
+    from relevo.apps.turnos import kinds
+    from relevo.apps.turnos.config import apply_config
+    from relevo.apps.turnos.options import parse_options
     from relevo.broker.memory import MemoryBroker
     from relevo.hub.hub import Hub
     from relevo.records import Actor, Records
     from relevo.records import schema as s
     from relevo.settings import Settings
-
-    from . import kinds
-    from .config import apply_config
-    from .options import parse_options
 
     hub = Hub(Settings(), MemoryBroker())
     await hub.start()
@@ -279,7 +277,7 @@ def _latencies(
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m relevo.apps.turnos.bench")
+    p = argparse.ArgumentParser(prog="python -m relevo.bench.turnos")
     p.add_argument("--mesas", type=int, default=20)
     p.add_argument("--monitors", type=int, default=30)
     p.add_argument("--tickets-per-hour", dest="tickets_per_hour", type=float, default=2000.0)
