@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import resource
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -231,10 +232,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _low_fd_limit() -> None:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
-
-
 async def _healthz(port: int) -> int:
     try:
         head, _ = await ask(port, get(port, "/healthz"))
@@ -243,10 +240,12 @@ async def _healthz(port: int) -> int:
     return int(head.split()[1])
 
 
-async def test_more_silent_connections_than_file_descriptors(tmp_path: Path) -> None:
-    """A server limited to 256 open files, 400 connections that say nothing:
-    the accept loop survives, /healthz answers while they are held, existing
-    clients keep getting publications, and new clients get in once they go."""
+@contextlib.asynccontextmanager
+async def serve_with_fd_limit(
+    tmp_path: Path, soft: int, hard: int
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, int]]:
+    """``relevo serve`` in a child whose open-file limit is (soft, hard); yields
+    once /healthz answers."""
     port = _free_port()
     (tmp_path / "relevo.toml").write_text(
         "[server]\n"
@@ -260,45 +259,17 @@ async def test_more_silent_connections_than_file_descriptors(tmp_path: Path) -> 
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)},
-        preexec_fn=_low_fd_limit,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)),
     )
     loop = asyncio.get_running_loop()
-    silent: list[asyncio.StreamWriter] = []
     try:
         deadline = loop.time() + timeout(30)
         while await _healthz(port) != 200:
             assert proc.returncode is None, "the server did not start"
             assert loop.time() < deadline, "the server did not start"
             await asyncio.sleep(0.05)
-        subscriber = await RawWS.connect(port)
-        assert "ok" in await subscriber.request({"id": 1, "op": "sub", "ch": "demo:a"})
-        publisher = await RawWS.connect(port)
-
-        for _ in range(400):
-            silent.append((await open_from(port))[1])
-
-        deadline = loop.time() + timeout(30)
-        while await _healthz(port) != 200:
-            assert proc.returncode is None, "the server died"
-            assert loop.time() < deadline, "/healthz did not answer under fd pressure"
-            await asyncio.sleep(0.1)
-        reply = await publisher.request(
-            {"id": 2, "op": "pub", "ch": "demo:a", "ev": "still", "data": 1}, wait=10
-        )
-        assert "ok" in reply, reply
-        assert (await subscriber.recv(wait=10))["ev"] == "still"
-
-        for writer in silent:
-            writer.close()
-        silent.clear()
-        late = await until_admitted(port, "127.0.0.1")
-        await late.close()
-        await subscriber.close()
-        await publisher.close()
-        assert proc.returncode is None
+        yield proc, port
     finally:
-        for writer in silent:
-            writer.close()
         if proc.returncode is None:
             proc.terminate()
         try:
@@ -306,3 +277,53 @@ async def test_more_silent_connections_than_file_descriptors(tmp_path: Path) -> 
         except TimeoutError:
             proc.kill()
             await proc.communicate()
+
+
+async def test_serve_raises_the_open_file_limit_and_sizes_the_node_cap_from_it(
+    tmp_path: Path,
+) -> None:
+    async with serve_with_fd_limit(tmp_path, 256, 1024) as (proc, _):
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(proc.stdout.readline(), timeout(10))
+    assert b"serving on" in line, line
+    # 1024 open files, a tenth kept for the database, the broker, /healthz.
+    assert b"up to 922 connections" in line, line
+
+
+async def test_more_silent_connections_than_file_descriptors(tmp_path: Path) -> None:
+    """A server limited to 256 open files, 400 connections that say nothing:
+    the accept loop survives, /healthz answers while they are held, existing
+    clients keep getting publications, and new clients get in once they go."""
+    silent: list[asyncio.StreamWriter] = []
+    async with serve_with_fd_limit(tmp_path, 256, 256) as (proc, port):
+        try:
+            subscriber = await RawWS.connect(port)
+            assert "ok" in await subscriber.request({"id": 1, "op": "sub", "ch": "demo:a"})
+            publisher = await RawWS.connect(port)
+
+            for _ in range(400):
+                silent.append((await open_from(port))[1])
+
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout(30)
+            while await _healthz(port) != 200:
+                assert proc.returncode is None, "the server died"
+                assert loop.time() < deadline, "/healthz did not answer under fd pressure"
+                await asyncio.sleep(0.1)
+            reply = await publisher.request(
+                {"id": 2, "op": "pub", "ch": "demo:a", "ev": "still", "data": 1}, wait=10
+            )
+            assert "ok" in reply, reply
+            assert (await subscriber.recv(wait=10))["ev"] == "still"
+
+            for writer in silent:
+                writer.close()
+            silent.clear()
+            late = await until_admitted(port, "127.0.0.1")
+            await late.close()
+            await subscriber.close()
+            await publisher.close()
+            assert proc.returncode is None
+        finally:
+            for writer in silent:
+                writer.close()
