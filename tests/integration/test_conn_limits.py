@@ -12,6 +12,7 @@ import base64
 import contextlib
 import json
 import os
+import random
 import resource
 import socket
 import sys
@@ -30,12 +31,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def open_from(
-    port: int, source: str = "127.0.0.1"
+    port: int, source: str = "127.0.0.1", host: str = "127.0.0.1"
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind((source, 0))
     sock.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    await asyncio.get_running_loop().sock_connect(sock, (host, port))
     return await asyncio.open_connection(sock=sock)
 
 
@@ -47,10 +48,11 @@ def upgrade_request(port: int, path: str = "/ws") -> bytes:
     ).encode()
 
 
-async def ask(port: int, request: bytes, source: str = "127.0.0.1") -> tuple[bytes, bytes]:
-    """Send one request on a fresh connection; the reply's head and whatever
-    body follows until the server closes or the declared length is read."""
-    reader, writer = await open_from(port, source)
+async def ask(
+    port: int, request: bytes, source: str = "127.0.0.1", host: str = "127.0.0.1"
+) -> tuple[bytes, bytes]:
+    """Send one request on a fresh connection; the reply's head and its body."""
+    reader, writer = await open_from(port, source, host)
     try:
         writer.write(request)
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout(10))
@@ -68,8 +70,8 @@ def get(port: int, path: str) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
 
 
-async def ws_from(port: int, source: str, path: str = "/ws") -> RawWS:
-    reader, writer = await open_from(port, source)
+async def ws_from(port: int, source: str, path: str = "/ws", host: str = "127.0.0.1") -> RawWS:
+    reader, writer = await open_from(port, source, host)
     writer.write(upgrade_request(port, path))
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout(10))
     if not head.startswith(b"HTTP/1.1 101"):
@@ -78,12 +80,12 @@ async def ws_from(port: int, source: str, path: str = "/ws") -> RawWS:
     return RawWS(reader, writer)
 
 
-async def until_admitted(port: int, source: str) -> RawWS:
+async def until_admitted(port: int, source: str, host: str = "127.0.0.1") -> RawWS:
     """The server frees a slot when it sees the close; retry until it has."""
     deadline = asyncio.get_running_loop().time() + timeout(10)
     while True:
         try:
-            return await ws_from(port, source)
+            return await ws_from(port, source, host=host)
         except ConnectionRefusedError:
             if asyncio.get_running_loop().time() > deadline:
                 raise
@@ -226,15 +228,24 @@ async def test_the_node_cap_refuses_new_connections_but_answers_healthz(
 # -- running out of file descriptors ---------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _own_address() -> tuple[str, int]:
+    """A loopback address and a port free on it. Other test runs on the machine
+    listen on 127.0.0.1: between choosing a port and the child binding it, one
+    of them could take it, and the test would talk to their server."""
+    for _ in range(20):
+        host = "127." + ".".join(str(random.randrange(1, 255)) for _ in range(3))
+        with socket.socket() as s:
+            try:
+                s.bind((host, 0))
+            except OSError:
+                continue
+            return host, int(s.getsockname()[1])
+    raise RuntimeError("no free loopback address")
 
 
-async def _healthz(port: int) -> int:
+async def _healthz(host: str, port: int) -> int:
     try:
-        head, _ = await ask(port, get(port, "/healthz"))
+        head, _ = await ask(port, get(port, "/healthz"), host=host)
     except (OSError, asyncio.IncompleteReadError, TimeoutError):
         return 0
     return int(head.split()[1])
@@ -243,13 +254,13 @@ async def _healthz(port: int) -> int:
 @contextlib.asynccontextmanager
 async def serve_with_fd_limit(
     tmp_path: Path, soft: int, hard: int
-) -> AsyncIterator[tuple[asyncio.subprocess.Process, int]]:
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, str, int]]:
     """``relevo serve`` in a child whose open-file limit is (soft, hard); yields
     once /healthz answers."""
-    port = _free_port()
+    host, port = _own_address()
     (tmp_path / "relevo.toml").write_text(
         "[server]\n"
-        f'host = "127.0.0.1"\nport = {port}\nlog_level = "warning"\n'
+        f'host = "{host}"\nport = {port}\nlog_level = "warning"\n'
         "[limits]\nhandshake_timeout = 120\n"
         '[namespaces.demo]\nsubscribe = ["anonymous"]\npublish = ["anonymous"]\n'
     )
@@ -264,11 +275,11 @@ async def serve_with_fd_limit(
     loop = asyncio.get_running_loop()
     try:
         deadline = loop.time() + timeout(30)
-        while await _healthz(port) != 200:
+        while await _healthz(host, port) != 200:
             assert proc.returncode is None, "the server did not start"
             assert loop.time() < deadline, "the server did not start"
             await asyncio.sleep(0.05)
-        yield proc, port
+        yield proc, host, port
     finally:
         if proc.returncode is None:
             proc.terminate()
@@ -282,7 +293,7 @@ async def serve_with_fd_limit(
 async def test_serve_raises_the_open_file_limit_and_sizes_the_node_cap_from_it(
     tmp_path: Path,
 ) -> None:
-    async with serve_with_fd_limit(tmp_path, 256, 1024) as (proc, _):
+    async with serve_with_fd_limit(tmp_path, 256, 1024) as (proc, _, _):
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), timeout(10))
     assert b"serving on" in line, line
@@ -295,18 +306,18 @@ async def test_more_silent_connections_than_file_descriptors(tmp_path: Path) -> 
     the accept loop survives, /healthz answers while they are held, existing
     clients keep getting publications, and new clients get in once they go."""
     silent: list[asyncio.StreamWriter] = []
-    async with serve_with_fd_limit(tmp_path, 256, 256) as (proc, port):
+    async with serve_with_fd_limit(tmp_path, 256, 256) as (proc, host, port):
         try:
-            subscriber = await RawWS.connect(port)
+            subscriber = await ws_from(port, "127.0.0.1", host=host)
             assert "ok" in await subscriber.request({"id": 1, "op": "sub", "ch": "demo:a"})
-            publisher = await RawWS.connect(port)
+            publisher = await ws_from(port, "127.0.0.1", host=host)
 
             for _ in range(400):
-                silent.append((await open_from(port))[1])
+                silent.append((await open_from(port, host=host))[1])
 
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout(30)
-            while await _healthz(port) != 200:
+            while await _healthz(host, port) != 200:
                 assert proc.returncode is None, "the server died"
                 assert loop.time() < deadline, "/healthz did not answer under fd pressure"
                 await asyncio.sleep(0.1)
@@ -319,7 +330,7 @@ async def test_more_silent_connections_than_file_descriptors(tmp_path: Path) -> 
             for writer in silent:
                 writer.close()
             silent.clear()
-            late = await until_admitted(port, "127.0.0.1")
+            late = await until_admitted(port, "127.0.0.1", host)
             await late.close()
             await subscriber.close()
             await publisher.close()
