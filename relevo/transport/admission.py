@@ -140,7 +140,12 @@ class ConnectionGate:
 
 def peer_host(transport: asyncio.BaseTransport) -> str:
     peer = transport.get_extra_info("peername")
-    return str(peer[0]) if isinstance(peer, tuple) and peer else ""
+    if not isinstance(peer, tuple) or not peer:
+        return ""  # a Unix socket: no address to count
+    host = str(peer[0])
+    # On a dual-stack socket IPv4 peers appear as ::ffff:a.b.c.d; count (and
+    # match trusted_proxies against) the address people write.
+    return host[7:] if host.startswith("::ffff:") and "." in host else host
 
 
 def _response(status: int, reason: str, body: bytes, extra: str = "") -> bytes:
