@@ -82,7 +82,17 @@ class LimitSettings:
     max_outbound_bytes: int = 1_048_576
     """Unsent bytes a connection may queue before it is a slow consumer."""
     max_connections: int = 0
-    """Connections per node; 0 means no limit."""
+    """Open connections per node (of any kind, counted when accepted, before a
+    byte is read); 0 derives it from the process's open-file limit, keeping a
+    tenth of it (at least 32) for the database, the broker and health checks."""
+    max_connections_per_ip: int = 1024
+    """Open connections from one client address; 0 means no limit. Sized for an
+    office behind one NAT address (a person holds one to three); addresses in
+    ``server.trusted_proxies`` are exempt, since a proxy carries many clients."""
+    handshake_timeout: float = 10.0
+    """Seconds a connection has to send a complete request head (HTTP request or
+    WebSocket upgrade), from when it is accepted or starts its next request;
+    later it is closed, with a 408 if it sent anything."""
     max_publish_bytes: int = 65536
     """Largest ``data`` a publication may carry."""
 

@@ -25,7 +25,6 @@ from starlette.responses import (
 )
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from relevo import __version__
 from relevo.broker.base import Broker
@@ -197,7 +196,9 @@ class RelevoServer:
             "port": settings.server.port,
             "ws": ws_protocol,
             # WebSocket connections skip uvicorn's HTTP parsing entirely.
-            "http": front_door(ws_protocol, HttpToolsProtocol, ws_protocol.path),
+            "http": front_door(
+                ws_protocol, ws_protocol.path, settings.limits, settings.server.trusted_proxies
+            ),
             "lifespan": "on",
             "log_level": settings.server.log_level,
             "access_log": settings.server.log_level == "debug",

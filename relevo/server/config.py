@@ -180,6 +180,11 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"limits.{name}: must be positive")
     if s.limits.commands_per_second <= 0:
         raise ConfigError("limits.commands_per_second: must be positive")
+    if s.limits.handshake_timeout <= 0:
+        raise ConfigError("limits.handshake_timeout: must be positive")
+    for name in ("max_connections", "max_connections_per_ip"):
+        if getattr(s.limits, name) < 0:
+            raise ConfigError(f"limits.{name}: must be 0 (see the docs) or more")
     for name in ("ping_interval", "pong_timeout", "presence_ttl"):
         if getattr(s.liveness, name) <= 0:
             raise ConfigError(f"liveness.{name}: must be positive")

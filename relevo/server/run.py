@@ -30,6 +30,7 @@ __all__ = [
     "build_records",
     "build_server",
     "migrate",
+    "raise_open_file_limit",
     "run_server",
     "with_app_namespaces",
 ]
@@ -134,13 +135,18 @@ def run_server(settings: Settings) -> None:
         from relevo.server.workers import check_broker
 
         check_broker(settings)  # an unreachable Redis is one clear line, not a traceback
+    raise_open_file_limit()
     server = build_server(settings)
     freeze_startup_objects()
     host, port = settings.server.host, settings.server.port
     broker = _safe_url(settings.broker.url)
+    from relevo.transport.admission import connection_budget
+
+    budget = connection_budget(settings.limits)
     print(
         f"relevo: serving on http://{host}:{port} "
-        f"(WebSocket ws://{host}:{port}/ws, broker {broker})",
+        f"(WebSocket ws://{host}:{port}/ws, broker {broker}"
+        + (f", up to {budget} connections)" if budget else ")"),
         file=sys.stderr,
     )
     try:
@@ -149,6 +155,25 @@ def run_server(settings: Settings) -> None:
         uvloop.run(server.serve())
     except ImportError:
         asyncio.run(server.serve())
+
+
+def raise_open_file_limit() -> None:
+    """Every connection holds a file descriptor, and the soft limit is often
+    1,024 where the hard one allows far more: take what the hard limit allows,
+    as Go's runtime does at start. The node's default connection cap
+    (``limits.max_connections = 0``) is sized from the result."""
+    try:
+        import resource
+    except ImportError:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # An unlimited hard limit still stops at the kernel's nr_open (2**20 by default).
+    target = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("could not raise the open-file limit from %d to %d: %s", soft, target, exc)
 
 
 def freeze_startup_objects() -> None:

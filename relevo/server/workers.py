@@ -124,8 +124,9 @@ def _worker_main(settings: Settings, index: int, parent: int) -> None:
         format=f"%(asctime)s %(levelname)s [worker {index}] %(name)s: %(message)s",
     )
     threading.Thread(target=_orphan_watch, args=(parent,), daemon=True).start()
-    from relevo.server.run import build_server, freeze_startup_objects
+    from relevo.server.run import build_server, freeze_startup_objects, raise_open_file_limit
 
+    raise_open_file_limit()
     single = dataclasses.replace(settings, server=dataclasses.replace(settings.server, workers=1))
     sock = _listen_socket(settings.server.host, settings.server.port)
     server = build_server(single, sock=sock)

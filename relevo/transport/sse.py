@@ -6,6 +6,12 @@ channel of the stream (``a=epoch:offset;b=epoch:offset``), so the browser's
 automatic ``Last-Event-ID`` on reconnect resumes all channels without loss.
 Control frames (errors, recovery results, presence pushes, disconnect) travel
 as ``event: relevo`` with the same JSON the WebSocket would carry.
+
+The browser never answers a ping on this transport, so liveness follows what
+the kernel says: a stream is alive while its peer acknowledges what it is
+sent (``relevo.transport._tcp``). One that stops acknowledging (a peer gone
+without a FIN, or one that stopped reading) is closed after
+``ping_interval + pong_timeout``, as a WebSocket without pongs is.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -22,6 +29,9 @@ from relevo.hub.session import Session
 from relevo.protocol import frames
 from relevo.protocol.errors import DisconnectCode, ProtocolError, RelevoError
 from relevo.protocol.types import Publication, StreamPosition
+from relevo.transport._tcp import AckWatch
+from relevo.transport.frontdoor import TRANSPORT_EXTENSION
+from relevo.transport.websocket import origin_allowed
 
 __all__ = ["SSEConnection", "format_positions", "parse_positions", "sse_endpoint"]
 
@@ -48,9 +58,15 @@ class SSEConnection:
 
     kind = "sse"
 
-    def __init__(self, hub: Hub, remote: str) -> None:
+    def __init__(self, hub: Hub, remote: str, transport: asyncio.Transport | None = None) -> None:
         self.hub = hub
         self.remote = remote
+        #: The socket's transport, when the server exposes it (relevo's front
+        #: door does): liveness then follows the peer's acknowledgements.
+        self.transport = transport
+        self.acks = AckWatch(transport) if transport is not None else None
+        self.stalled = False
+        self.finished = False
         self.positions: dict[str, StreamPosition] = {}
         self.queue: deque[bytes] = deque()
         self.queued_bytes = 0
@@ -102,13 +118,28 @@ class SSEConnection:
 
     def ping(self) -> None:
         self._push(b": ping\n\n")
-        if self.session is not None:
+        self.stalled = self.acks is not None and not self.acks.keeping_up()
+        if self.session is not None and not self.stalled:
             self.session.last_seen = self.hub.now()
 
     def close(self, code: str, reconnect: bool, message: str = "") -> None:
         self.send(frames.encode_disconnect(code, reconnect, message))
         self.closed = True
         self.wakeup.set()
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if self.stalled:
+            transport.abort()  # nothing gets through, the disconnect event neither
+        else:
+            # The stream may be stuck writing to a peer that stopped reading
+            # since the last ping: it gets one pong_timeout to flush.
+            grace = self.hub.settings.liveness.pong_timeout
+            asyncio.get_running_loop().call_later(grace, self._abort_unless_finished)
+
+    def _abort_unless_finished(self) -> None:
+        if not self.finished and self.transport is not None:
+            self.transport.abort()
 
     async def stream(self, request: Request) -> AsyncIterator[bytes]:
         yield b"retry: 1000\n\n"
@@ -128,12 +159,17 @@ class SSEConnection:
                         return
         finally:
             self.closed = True
+            self.finished = True
             if self.session is not None:
                 self.hub.close_session(self.session)
 
 
 async def sse_endpoint(request: Request) -> Response:
     hub: Hub = request.app.state.hub
+    origin = request.headers.get("origin")
+    if not origin_allowed(origin, request.headers.get("host"), hub.settings.server.allowed_origins):
+        message = f"origin {origin} is not allowed"
+        return JSONResponse({"code": "forbidden", "message": message}, 403)
     channels = request.query_params.getlist("ch")
     if not channels:
         return JSONResponse({"code": "bad_request", "message": "at least one ch is required"}, 400)
@@ -143,7 +179,10 @@ async def sse_endpoint(request: Request) -> Response:
         token = auth[7:].strip()
     last_id = request.headers.get("last-event-id") or request.query_params.get("last_event_id", "")
     client = request.client
-    conn = SSEConnection(hub, f"{client.host}:{client.port}" if client else "")
+    extensions: dict[str, Any] = request.scope.get("extensions") or {}
+    conn = SSEConnection(
+        hub, f"{client.host}:{client.port}" if client else "", extensions.get(TRANSPORT_EXTENSION)
+    )
     session = hub.open_session(conn)
     conn.session = session
     current: str | None = None

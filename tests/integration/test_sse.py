@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,7 +12,7 @@ import httpx
 
 from relevo.server.app import RelevoServer
 from relevo.transport.sse import format_positions, parse_positions
-from tests.conftest import API_KEY, token
+from tests.conftest import API_KEY, make_settings, token
 from tests.helpers import timeout
 
 
@@ -86,3 +87,96 @@ async def test_sse_errors(server: RelevoServer) -> None:
         assert forged.json()["code"] == "unauthorized"
         bad_id = await http.get("/sse", params={"ch": "demo:a"}, headers={"Last-Event-ID": "zzz"})
         assert bad_id.json()["code"] == "bad_request"
+
+
+async def test_sse_applies_the_origin_allow_list(server_factory: Any) -> None:
+    srv: RelevoServer = await server_factory(
+        make_settings(server={"allowed_origins": ["https://app.example"]})
+    )
+    params = {"ch": "gtr", "token": token("g", ("gtr",))}
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{srv.port}", timeout=timeout(10)
+    ) as http:
+        denied = await http.get("/sse", params=params, headers={"Origin": "https://evil.example"})
+        assert denied.status_code == 403
+        assert denied.json()["code"] == "forbidden"
+        assert "origin" in denied.json()["message"]
+        assert not srv.hub.sessions
+        for headers in ({"Origin": "https://app.example"}, {}):
+            async with http.stream("GET", "/sse", params=params, headers=headers) as resp:
+                assert resp.status_code == 200
+                events = await read_events(resp.aiter_lines(), 1)
+                assert json.loads(events[0]["data"])["ok"]["ch"] == "gtr"
+
+
+async def _sse_socket(port: int, channel: str, rcvbuf: int = 0) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(sock, ("127.0.0.1", port))
+    request = f"GET /sse?ch={channel} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+    await loop.sock_sendall(sock, request.encode())
+    return sock
+
+
+async def _until(condition: Any, what: str, seconds: float = 15) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout(seconds)
+    while not condition():
+        assert loop.time() < deadline, what
+        await asyncio.sleep(0.02)
+
+
+async def test_an_sse_peer_that_takes_nothing_is_closed(server_factory: Any) -> None:
+    """A peer that stops reading (as one gone without a FIN looks to the
+    server: nothing it is sent is acknowledged) is disconnected within the
+    liveness deadline, and its socket closed; a peer that reads stays."""
+    # A pong_timeout well above any stall of a busy test machine's event loop:
+    # the hub declares dead whoever it has not heard of for that long.
+    srv: RelevoServer = await server_factory(
+        make_settings(liveness={"ping_interval": 0.2, "pong_timeout": 2.0})
+    )
+    loop = asyncio.get_running_loop()
+    stalled = await _sse_socket(srv.port, "demo:a", rcvbuf=4096)
+    # Room for all that is published even if the loop is too busy to read it
+    # for a while: this peer must look alive to the kernel whatever the load.
+    healthy = await _sse_socket(srv.port, "demo:a", rcvbuf=1 << 20)
+    received = bytearray()
+
+    async def keep_reading() -> None:
+        while chunk := await loop.sock_recv(healthy, 65536):
+            received.extend(chunk)
+
+    reader = asyncio.create_task(keep_reading())
+    try:
+        await _until(lambda: len(srv.hub.sessions) == 2, "both SSE streams open")
+        auth = {"Authorization": f"apikey {API_KEY}"}
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{srv.port}", timeout=timeout(10)
+        ) as http:
+            for i in range(40):
+                body = {"channel": "demo:a", "event": f"e{i}", "data": "x" * 2000}
+                assert (await http.post("/api/publish", json=body, headers=auth)).is_success
+        await _until(lambda: len(srv.hub.sessions) == 1, "the stalled stream was not closed")
+        assert [e["code"] for e in srv.hub.recent_errors] == ["disconnect:no_pong"]
+        port = stalled.getsockname()[1]
+        await _until(
+            lambda: (
+                not any(
+                    getattr(c, "client", None) == ("127.0.0.1", port)
+                    for c in srv.server.server_state.connections
+                )
+            ),
+            "the stalled stream's socket is still open",
+        )
+        await _until(lambda: b'"e39"' in received, "the reading peer got everything")
+        # A liveness deadline later, the reading peer is still there.
+        pings = received.count(b": ping")
+        await _until(lambda: received.count(b": ping") >= pings + 12, "pings keep coming")
+        assert len(srv.hub.sessions) == 1
+    finally:
+        reader.cancel()
+        stalled.close()
+        healthy.close()
