@@ -97,6 +97,10 @@ class Hub:
         self.node = secrets.token_hex(3)
         self._ids = itertools.count(1)
         self._channels: dict[str, _Channel] = {}
+        #: Broker unsubscribes in flight, by channel: a new subscribe to the
+        #: channel waits for its one, or the old unsubscribe would land after
+        #: the new subscribe and leave the new subscribers deaf.
+        self._unsubscribing: dict[str, asyncio.Task[None]] = {}
         self._dirty: list[_Channel] = []  # channels with an outbox to flush
         self._sessions: set[Session] = set()
         self._users: dict[str, set[Session]] = {}
@@ -419,6 +423,9 @@ class Hub:
             self.metrics.channels.set(len(self._channels))
             ready = chan.ready
             try:
+                leaving = self._unsubscribing.get(channel)
+                if leaving is not None:
+                    await asyncio.wait([leaving])  # its errors are its own (logged)
                 await self.broker.subscribe(channel)
             except BaseException:
                 chan.failed = True
@@ -463,7 +470,14 @@ class Hub:
         if chan is not None and chan.empty() and chan.ready is None:
             del self._channels[channel]
             self.metrics.channels.set(len(self._channels))
-            self._spawn(self.broker.unsubscribe(channel))
+            task = self._spawn(self.broker.unsubscribe(channel))
+            self._unsubscribing[channel] = task
+
+            def forget(t: asyncio.Task[None]) -> None:
+                if self._unsubscribing.get(channel) is t:
+                    del self._unsubscribing[channel]
+
+            task.add_done_callback(forget)
 
     # -- presence -----------------------------------------------------------------
 
@@ -649,7 +663,7 @@ class Hub:
         if failed:
             log.warning("presence refresh failed for %d entries: broker unavailable", failed)
 
-    def _spawn(self, aw: Awaitable[Any]) -> None:
+    def _spawn(self, aw: Awaitable[Any]) -> asyncio.Task[None]:
         async def run() -> None:
             try:
                 await aw
@@ -665,6 +679,7 @@ class Hub:
                 aw.close()  # cancelled before it ever ran
 
         task.add_done_callback(done)
+        return task
 
 
 def _since(since: frames.Since | None) -> StreamPosition | None:

@@ -1,0 +1,80 @@
+"""A subscribe storm against a broker that, like Redis, keeps one feed per
+channel per node and takes its time to subscribe and unsubscribe it.
+
+"Subscribed means live": every ok reply must be followed by every later
+publication — never a deaf subscriber whose feed an older unsubscribe tore
+down behind its back."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from relevo.broker.base import BrokerHandler
+from relevo.broker.memory import MemoryBroker
+from relevo.hub.hub import Hub
+from relevo.protocol.types import Publication
+from tests.conftest import make_settings
+from tests.hub.test_subscribe import FakeTransport
+
+
+class FeedPerChannelBroker(MemoryBroker):
+    """Delivers a channel's publications only while it is subscribed; subscribe
+    and unsubscribe take a few loop passes, as a network round trip would."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        self.feeds: set[str] = set()
+        self.rng = random.Random(seed)
+
+    async def start(self, handler: BrokerHandler) -> None:
+        broker = self
+
+        class Filtered:
+            def on_publication(self, pub: Publication) -> None:
+                if pub.channel in broker.feeds:
+                    handler.on_publication(pub)
+
+            def on_push(self, channel: str, event: str, data: bytes) -> None:
+                if channel in broker.feeds:
+                    handler.on_push(channel, event, data)
+
+            def on_gap(self, channel: str) -> None:
+                handler.on_gap(channel)
+
+        await super().start(Filtered())  # type: ignore[arg-type]
+
+    async def _round_trip(self) -> None:
+        for _ in range(self.rng.randint(0, 3)):
+            await asyncio.sleep(0)
+
+    async def subscribe(self, channel: str) -> None:
+        await self._round_trip()
+        self.feeds.add(channel)
+
+    async def unsubscribe(self, channel: str) -> None:
+        await self._round_trip()
+        self.feeds.discard(channel)
+
+
+async def test_a_resubscribe_racing_an_unsubscribe_is_never_deaf() -> None:
+    for seed in range(40):
+        broker = FeedPerChannelBroker(seed)
+        hub = Hub(make_settings(), broker)
+        await hub.start()
+        try:
+            first = hub.open_session(FakeTransport())
+            await hub.subscribe(first, "demo:storm", None)
+            hub.unsubscribe(first, "demo:storm")  # its broker unsubscribe is now in flight
+            second_transport = FakeTransport()
+            second = hub.open_session(second_transport)
+            await hub.subscribe(second, "demo:storm", None)
+            for _ in range(5):  # let every round trip in flight finish
+                await asyncio.sleep(0)
+            await hub.publish("demo:storm", "after", b"1")
+            for _ in range(5):
+                await asyncio.sleep(0)
+            delivered = [e for e in second_transport.events if e[0] == "pub"]
+            assert delivered == [("pub", 1)], (seed, second_transport.events)
+        finally:
+            await hub.close()
