@@ -63,7 +63,17 @@ UserListener = Callable[[str], Awaitable[None] | None]
 
 
 class _Channel:
-    __slots__ = ("failed", "name", "others", "outbox", "ready", "recovering", "writers")
+    __slots__ = (
+        "catching",
+        "failed",
+        "fed",
+        "name",
+        "others",
+        "outbox",
+        "ready",
+        "recovering",
+        "writers",
+    )
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -73,11 +83,17 @@ class _Channel:
         self.outbox: list[bytes] = []
         self.others: dict[Session, Transport] = {}
         self.recovering: dict[Session, list[Publication]] = {}
+        #: Subscribed sessions whose reply (history or position) ran ahead of
+        #: this node's feed: each waits, with the offset it has seen, for the
+        #: feed to pass it, so the feed's late copies are never repeated.
+        self.catching: dict[Session, StreamPosition] = {}
+        #: The last publication the feed delivered here.
+        self.fed: StreamPosition | None = None
         self.ready: asyncio.Event | None = asyncio.Event()
         self.failed = False
 
     def empty(self) -> bool:
-        return not (self.writers or self.others or self.recovering)
+        return not (self.writers or self.others or self.recovering or self.catching)
 
 
 class Hub:
@@ -405,13 +421,14 @@ class Hub:
         # ``position`` (or in ``buffered``): they are not for this session.
         self._flush_channel(chan)
         session.transport.subscribed(frame_id, channel, position, recovered, missed)
+        seen = position
         for pub in merge_buffered(position.offset, buffered):
             session.transport.deliver(pub, frames.publication_json(pub))
-        writer = session.transport.raw_writer()
-        if writer is not None:
-            chan.writers[session] = writer
+            seen = StreamPosition(position.epoch, pub.offset)
+        if _passed(chan.fed, seen):
+            self._go_live(chan, session)
         else:
-            chan.others[session] = session.transport
+            chan.catching[session] = seen
         self.metrics.subscriptions.inc()
         if self.permissions.join_leave(channel) and session.identity.user:
             await self._join(session, channel)
@@ -443,6 +460,26 @@ class Hub:
                 raise Unavailable(f"could not subscribe to {channel}")
         return chan
 
+    def _go_live(self, chan: _Channel, session: Session) -> None:
+        writer = session.transport.raw_writer()
+        if writer is not None:
+            chan.writers[session] = writer
+        else:
+            chan.others[session] = session.transport
+
+    def _catch_up(self, chan: _Channel, pub: Publication) -> None:
+        """Sessions whose reply ran ahead of the feed join it once the feed
+        passes what they have seen; until then its copies are repeats."""
+        for session, seen in list(chan.catching.items()):
+            if pub.epoch and seen.epoch and pub.epoch != seen.epoch:
+                # The stream was reset under them: only a resubscribe tells them.
+                del chan.catching[session]
+                self.disconnect(session, DisconnectCode.RESUBSCRIBE, "the channel's stream reset")
+            elif pub.offset > seen.offset:
+                del chan.catching[session]
+                self._flush_channel(chan)  # what is queued is at or before ``seen``
+                self._go_live(chan, session)
+
     def unsubscribe(self, session: Session, channel: str) -> None:
         if channel not in session.subs:
             raise ProtocolError(f"not subscribed to {channel}")
@@ -458,6 +495,7 @@ class Hub:
             return
         was_live = chan.writers.pop(session, None) is not None
         was_live = chan.others.pop(session, None) is not None or was_live
+        was_live = chan.catching.pop(session, None) is not None or was_live
         chan.recovering.pop(session, None)
         if was_live:
             self.metrics.subscriptions.dec()
@@ -549,6 +587,9 @@ class Hub:
             return
         for buffered in chan.recovering.values():
             buffered.append(pub)
+        if chan.catching:
+            self._catch_up(chan, pub)
+        chan.fed = pub.position
         payload = frames.publication_json(pub)
         writers = chan.writers
         if writers:
@@ -570,6 +611,8 @@ class Hub:
             self._queue(chan, text_frame(payload))
         for transport in chan.others.values():
             transport.send(payload)
+        for session in chan.catching:  # a push has no offset to repeat: theirs at once
+            session.transport.send(payload)
 
     def _queue(self, chan: _Channel, frame: bytes) -> None:
         if not chan.outbox:
@@ -680,6 +723,15 @@ class Hub:
 
         task.add_done_callback(done)
         return task
+
+
+def _passed(fed: StreamPosition | None, seen: StreamPosition) -> bool:
+    """Has the feed already delivered everything up to ``seen``?"""
+    if fed is None:
+        return False
+    if fed.epoch and seen.epoch and fed.epoch != seen.epoch:
+        return False
+    return fed.offset >= seen.offset
 
 
 def _since(since: frames.Since | None) -> StreamPosition | None:

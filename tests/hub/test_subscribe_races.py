@@ -78,3 +78,54 @@ async def test_a_resubscribe_racing_an_unsubscribe_is_never_deaf() -> None:
             assert delivered == [("pub", 1)], (seed, second_transport.events)
         finally:
             await hub.close()
+
+
+class LaggingFeedBroker(MemoryBroker):
+    """History has a publication at once; its copy on the feed (Redis pub/sub)
+    reaches the node a few loop passes later."""
+
+    async def start(self, handler: BrokerHandler) -> None:
+        loop = asyncio.get_running_loop()
+
+        class Lagging:
+            def on_publication(self, pub: Publication) -> None:
+                loop.call_later(0.01, handler.on_publication, pub)
+
+            def on_push(self, channel: str, event: str, data: bytes) -> None:
+                handler.on_push(channel, event, data)
+
+            def on_gap(self, channel: str) -> None:
+                handler.on_gap(channel)
+
+        await super().start(Lagging())  # type: ignore[arg-type]
+
+
+async def _settle() -> None:
+    await asyncio.sleep(0.05)
+
+
+async def test_the_feed_never_repeats_what_the_reply_carried() -> None:
+    from relevo.protocol.types import StreamPosition
+
+    broker = LaggingFeedBroker()
+    hub = Hub(make_settings(), broker)
+    await hub.start()
+    try:
+        watcher = hub.open_session(FakeTransport())
+        await hub.subscribe(watcher, "demo:lag", None)  # the node has the channel's feed
+        for i in range(3):
+            await hub.publish("demo:lag", "e", str(i).encode())
+        epoch = (await broker.position("demo:lag", hub.permissions.history_options("x"))).epoch
+        # Recovered: the reply carries 1..3; their late copies on the feed are repeats.
+        recovering = FakeTransport()
+        await hub.subscribe(hub.open_session(recovering), "demo:lag", StreamPosition(epoch, 0))
+        # Not recovered (another epoch): the reply stands at 3; a late 3 is a repeat.
+        lost = FakeTransport()
+        await hub.subscribe(hub.open_session(lost), "demo:lag", StreamPosition("old", 7))
+        await _settle()
+        await hub.publish("demo:lag", "e", b"4")
+        await _settle()
+        assert recovering.events == [("sub", 3, True, [1, 2, 3]), ("pub", 4)]
+        assert lost.events == [("sub", 3, False, []), ("pub", 4)]
+    finally:
+        await hub.close()
