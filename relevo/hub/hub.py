@@ -449,11 +449,19 @@ class Hub:
     # -- publishing (server API and client pub) ---------------------------------
 
     async def publish(
-        self, channel: str, event: str, data: bytes, source: str = "api"
+        self,
+        channel: str,
+        event: str,
+        data: bytes,
+        source: str = "api",
+        *,
+        idempotency_key: str | None = None,
     ) -> Publication:
         frames.validate_channel(channel)
         options = self.permissions.history_options(channel)
-        pub = await self.broker.publish(channel, event, data, options)
+        pub = await self.broker.publish(
+            channel, event, data, options, idempotency_key=idempotency_key
+        )
         self.metrics.child(self.metrics.published, source).inc()
         return pub
 
