@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from relevo.server.app import RelevoServer
-from tests.conftest import API_KEY
+from relevo.server.cli import main
+from tests.conftest import API_KEY, SECRET
 from tests.helpers import RawWS
 
 AUTH = {"Authorization": f"apikey {API_KEY}"}
@@ -68,3 +72,24 @@ async def test_unusable_key_is_a_bad_request(http: httpx.AsyncClient) -> None:
         assert "idempotency_key" in resp.json()["message"]
     hist = (await http.get("/api/history/demo:x", headers=AUTH)).json()
     assert hist["publications"] == []
+
+
+async def test_cli_publish_with_a_key_twice_is_one_publication(
+    server: RelevoServer,
+    http: httpx.AsyncClient,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = tmp_path / "relevo.toml"
+    config.write_text(f'[auth]\nsecret = "{SECRET}"\napi_key = "{API_KEY}"\n')
+    argv = [
+        "publish", "--config", str(config), "--url", f"http://127.0.0.1:{server.port}",
+        "--idempotency-key", "cron-2024-06-01", "demo:cli", "daily", '{"n": 1}',
+    ]  # fmt: skip
+    # In this process (a thread: the CLI blocks), so it runs this tree's code.
+    codes = [await asyncio.to_thread(main, argv) for _ in range(2)]
+    assert codes == [0, 0]
+    first, again = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert again == first
+    hist = (await http.get("/api/history/demo:cli", headers=AUTH)).json()
+    assert len(hist["publications"]) == 1
