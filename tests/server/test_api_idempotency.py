@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from relevo.server.app import RelevoServer
 from relevo.server.cli import main
-from tests.conftest import API_KEY, SECRET
-from tests.helpers import RawWS
+from relevo.server.config import ConfigError
+from tests.conftest import API_KEY, SECRET, make_settings
+from tests.helpers import RawWS, timeout
 
 AUTH = {"Authorization": f"apikey {API_KEY}"}
 
@@ -93,3 +95,21 @@ async def test_cli_publish_with_a_key_twice_is_one_publication(
     assert again == first
     hist = (await http.get("/api/history/demo:cli", headers=AUTH)).json()
     assert len(hist["publications"]) == 1
+
+
+async def test_window_is_a_broker_setting(server_factory: Callable[..., Any]) -> None:
+    with pytest.raises(ConfigError, match="broker.idempotency_window"):
+        make_settings(broker={"idempotency_window": 0})
+    srv = await server_factory(make_settings(broker={"idempotency_window": 0.3}))
+    body = {"channel": "demo:w", "event": "e", "idempotency_key": "k"}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{srv.port}") as http:
+        first = (await http.post("/api/publish", json=body, headers=AUTH)).json()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout(5)
+        while True:
+            again = (await http.post("/api/publish", json=body, headers=AUTH)).json()
+            if again != first:
+                break
+            assert loop.time() < deadline, "the key outlived its window"
+            await asyncio.sleep(0.05)  # real time must pass: nothing to await
+    assert again["offset"] == 2
