@@ -253,8 +253,9 @@ class MemoryBroker:
             if channel in subscribed:
                 stream.trim(stream.options, now)
             elif now - stream.touched >= min(stream.options.ttl, stream.options.meta_ttl):
-                # Every publication has expired (or the epoch has): a client
-                # coming back could not recover from this entry anyway.
+                # Every publication has expired (or the epoch has): keeping
+                # the entry would only spare a client that saw the very last
+                # offset a snapshot reload; bounded memory is worth more.
                 stale.append(channel)
         for channel in stale:
             del self._streams[channel]

@@ -11,6 +11,9 @@
 * **Fan-out** between nodes is Redis pub/sub, through the feed in
   ``_redis_feed.py``, which also makes pub/sub's losses (reconnects) visible
   and refills them from the stream.
+* **Idempotency**: a publication's key is checked and set (``SET ... PX
+  window``) inside the publish script, so two nodes publishing one key at once
+  make one publication, and a repeat answers the first offset.
 * **Presence** is a hash per channel with a deadline per entry, refreshed by
   the node that holds the connection; entries of a dead node expire.
 
