@@ -18,7 +18,6 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import NamedTuple
 
 from relevo.broker.base import (
     DEFAULT_IDEMPOTENCY_WINDOW,
@@ -52,15 +51,6 @@ class _Stream:
             pubs.popleft()
 
 
-class _Seen(NamedTuple):
-    """What a repeat of an idempotency key is answered with, until ``deadline``."""
-
-    offset: int
-    epoch: str
-    ts: int
-    deadline: float
-
-
 class MemoryBroker:
     def __init__(
         self,
@@ -75,9 +65,10 @@ class MemoryBroker:
         self._streams: dict[str, _Stream] = {}
         self._subscribers: dict[str, int] = {}
         self._presence: dict[str, dict[str, tuple[ClientInfo, float]]] = {}
-        # Insertion order is deadline order (one window for all), so expired
-        # keys are always at the front.
-        self._seen: dict[tuple[str, str], _Seen] = {}
+        # "<channel>\0<key>" -> (offset, epoch, ts in ms) of the first
+        # publication with that key: ~250 bytes each, for the window. The
+        # window is one for all, so insertion order is expiry order.
+        self._seen: dict[str, tuple[int, str, int]] = {}
         self._handler: BrokerHandler | None = None
         self._closed = False
         self._next_sweep = clock() + sweep_interval
@@ -132,12 +123,15 @@ class MemoryBroker:
         idempotency_key: str | None = None,
     ) -> Publication:
         now = self._check_open()
+        seen_key = None
         if idempotency_key is not None:
             check_idempotency_key(idempotency_key)
             self._forget_keys(now)
-            seen = self._seen.get((channel, idempotency_key))
-            if seen is not None:
-                return Publication(channel, seen.offset, event, data, seen.ts, seen.epoch)
+            seen_key = f"{channel}\0{idempotency_key}"
+            seen = self._seen.get(seen_key)
+            if seen is not None and not self._expired(seen, now):
+                offset, epoch, ts = seen
+                return Publication(channel, offset, event, data, ts, epoch)
         stream = self._stream(channel, options, now)
         stream.offset += 1
         stream.touched = now
@@ -146,10 +140,9 @@ class MemoryBroker:
         if options.size > 0:
             stream.pubs.append(pub)
             stream.trim(options, now)
-        if idempotency_key is not None:
-            self._seen[channel, idempotency_key] = _Seen(
-                pub.offset, pub.epoch, pub.ts, now + self._window
-            )
+        if seen_key is not None:
+            self._seen.pop(seen_key, None)  # an expired one goes to the back
+            self._seen[seen_key] = (pub.offset, pub.epoch, pub.ts)
         if self._handler is not None:
             self._handler.on_publication(pub)
         return pub
@@ -235,11 +228,14 @@ class MemoryBroker:
 
     # -- bounds --------------------------------------------------------------------------
 
+    def _expired(self, seen: tuple[int, str, int], now: float) -> bool:
+        return seen[2] / 1000 + self._window <= now
+
     def _forget_keys(self, now: float) -> None:
         seen = self._seen
         while seen:
             key = next(iter(seen))
-            if seen[key].deadline > now:
+            if not self._expired(seen[key], now):
                 return
             del seen[key]
 
