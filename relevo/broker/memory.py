@@ -9,7 +9,8 @@ channel has subscribers; without them it lives until its history has expired
 (``HistoryOptions.ttl`` after its last publication) and goes at the next
 sweep; an entry that never held a publication goes as soon as its last
 subscriber does. Sweeps run by the injected clock, at most once every
-``sweep_interval`` seconds, on the back of ordinary calls.
+``sweep_interval`` seconds, on the back of ordinary calls. Idempotency keys
+live for ``idempotency_window`` and are forgotten oldest first.
 """
 
 from __future__ import annotations
