@@ -144,6 +144,9 @@ class NamespaceSettings:
 class BrokerSettings:
     url: str = "memory://"
     """``memory://`` (one process) or ``redis://host:port/db``."""
+    idempotency_window: float = 300.0
+    """Seconds a publish's ``idempotency_key`` is remembered per channel: a
+    repeat within it publishes nothing and answers the first offset."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ one Redis Cluster slot::
     {<prefix>.ch.<channel>}.s    stream: id "<offset>-0", fields t = ts (ms), p = message
     {<prefix>.ch.<channel>}.pr   hash: client -> packed ClientInfo   (presence)
     {<prefix>.ch.<channel>}.px   zset: client -> deadline (ms)        (presence expiry)
+    {<prefix>.ch.<channel>}.i.<key>  string "offset:epoch:ts" of the publication that
+                                 used idempotency key <key> (expires after the window)
     {<prefix>.ch.<channel>}.p    pub/sub channel of the relevo channel
     <prefix>.nodes               pub/sub channel every node listens to ("$" channels)
 
@@ -87,6 +89,10 @@ class Keys:
 
     def presence_deadlines(self, channel: str) -> str:
         return self._tag(channel) + ".px"
+
+    def idempotency(self, channel: str, key: str) -> str:
+        # After the hash tag, so braces in ``key`` cannot move the slot.
+        return f"{self._tag(channel)}.i.{key}"
 
     def pubsub(self, channel: str) -> bytes:
         """Where ``channel``'s messages travel between nodes."""

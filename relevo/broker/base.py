@@ -4,6 +4,12 @@ A broker stores each channel's recent publications (epoch + gapless offsets),
 delivers every publication to every node that has subscribers for its channel,
 and keeps presence. The hub above it never knows which implementation it has;
 ``memory.py`` (one process) and ``redis.py`` (many) pass the same contract suite.
+
+A publish may carry an **idempotency key**: the broker accepts a key once per
+channel within its window (``idempotency_window``, 5 minutes by default); a
+repeat stores and delivers nothing and answers the first publication's
+position. That turns an at-least-once sender (the outbox relay, a client that
+retries after a lost reply) into one event with one offset.
 """
 
 from __future__ import annotations
@@ -11,9 +17,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from relevo.protocol.errors import ProtocolError
 from relevo.protocol.types import ClientInfo, Publication, StreamPosition
 
-__all__ = ["Broker", "BrokerHandler", "HistoryOptions", "HistoryResult"]
+__all__ = [
+    "DEFAULT_IDEMPOTENCY_WINDOW",
+    "MAX_IDEMPOTENCY_KEY",
+    "Broker",
+    "BrokerHandler",
+    "HistoryOptions",
+    "HistoryResult",
+    "check_idempotency_key",
+]
+
+DEFAULT_IDEMPOTENCY_WINDOW = 300.0
+"""Seconds a broker remembers an idempotency key."""
+MAX_IDEMPOTENCY_KEY = 256
+"""Characters an idempotency key may have at most."""
+
+
+def check_idempotency_key(key: str) -> None:
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise ProtocolError(
+            f"idempotency_key must have 1 to {MAX_IDEMPOTENCY_KEY} characters, got {len(key)}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +79,18 @@ class Broker(Protocol):
     async def close(self) -> None: ...
 
     async def publish(
-        self, channel: str, event: str, data: bytes, options: HistoryOptions
+        self,
+        channel: str,
+        event: str,
+        data: bytes,
+        options: HistoryOptions,
+        *,
+        idempotency_key: str | None = None,
     ) -> Publication:
         """Append to the channel's history and deliver to every node; the returned
-        publication carries its offset and epoch."""
+        publication carries its offset and epoch. With an ``idempotency_key``
+        already used on ``channel`` within the window, store and deliver
+        nothing and return the first publication's offset, epoch and ts."""
 
     async def publish_push(self, channel: str, event: str, data: bytes) -> None:
         """Deliver without history (presence joins/leaves)."""

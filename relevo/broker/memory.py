@@ -2,6 +2,15 @@
 
 History is lost on restart; every stream then starts in a fresh epoch, so a
 client that recovers across the restart is told ``recovered: false``.
+
+Memory is bounded by what is in use, never by what was once asked for. A
+channel's entry (epoch, offset, retained publications) lives while the
+channel has subscribers; without them it lives until its history has expired
+(``HistoryOptions.ttl`` after its last publication) and goes at the next
+sweep; an entry that never held a publication goes as soon as its last
+subscriber does. Sweeps run by the injected clock, at most once every
+``sweep_interval`` seconds, on the back of ordinary calls. Idempotency keys
+live for ``idempotency_window`` and are forgotten oldest first.
 """
 
 from __future__ import annotations
@@ -11,7 +20,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from relevo.broker.base import BrokerHandler, HistoryOptions, HistoryResult
+from relevo.broker.base import (
+    DEFAULT_IDEMPOTENCY_WINDOW,
+    BrokerHandler,
+    HistoryOptions,
+    HistoryResult,
+    check_idempotency_key,
+)
 from relevo.protocol.errors import Unavailable
 from relevo.protocol.types import ClientInfo, Publication, StreamPosition
 
@@ -19,23 +34,58 @@ __all__ = ["MemoryBroker"]
 
 
 class _Stream:
-    __slots__ = ("epoch", "offset", "pubs", "touched")
+    __slots__ = ("epoch", "offset", "options", "pubs", "touched")
 
-    def __init__(self, now: float) -> None:
+    def __init__(self, now: float, options: HistoryOptions) -> None:
         self.epoch = secrets.token_hex(4)
         self.offset = 0
         self.pubs: deque[Publication] = deque()
-        self.touched = now
+        self.touched = now  # created, or last published to
+        self.options = options  # as of the last publish
+
+    def trim(self, options: HistoryOptions, now: float) -> None:
+        pubs = self.pubs
+        while len(pubs) > options.size:
+            pubs.popleft()
+        horizon = (now - options.ttl) * 1000
+        while pubs and pubs[0].ts < horizon:
+            pubs.popleft()
 
 
 class MemoryBroker:
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        *,
+        idempotency_window: float = DEFAULT_IDEMPOTENCY_WINDOW,
+        sweep_interval: float = 5.0,
+    ) -> None:
         self._clock = clock
+        self._window = idempotency_window
+        self._sweep_interval = sweep_interval
         self._streams: dict[str, _Stream] = {}
+        self._subscribers: dict[str, int] = {}
         self._presence: dict[str, dict[str, tuple[ClientInfo, float]]] = {}
+        # "<channel>\0<key>" -> (offset, epoch, ts in ms) of the first
+        # publication with that key: ~250 bytes each, for the window. The
+        # window is one for all, so insertion order is expiry order.
+        self._seen: dict[str, tuple[int, str, int]] = {}
         self._handler: BrokerHandler | None = None
         self._closed = False
-        self._sweeps = 0
+        self._next_sweep = clock() + sweep_interval
+
+    @property
+    def channel_count(self) -> int:
+        """Channels this broker keeps an entry for (epoch, offset, history)."""
+        return len(self._streams)
+
+    @property
+    def presence_channel_count(self) -> int:
+        return len(self._presence)
+
+    @property
+    def idempotency_key_count(self) -> int:
+        return len(self._seen)
 
     async def start(self, handler: BrokerHandler) -> None:
         self._handler = handler
@@ -45,40 +95,55 @@ class MemoryBroker:
         self._closed = True
         self._handler = None
 
-    def _stream(self, channel: str, options: HistoryOptions) -> _Stream:
+    def _check_open(self) -> float:
+        if self._closed:
+            raise Unavailable("broker is closed")
         now = self._clock()
+        if now >= self._next_sweep:
+            self._sweep(now)
+        return now
+
+    def _stream(self, channel: str, options: HistoryOptions, now: float) -> _Stream:
         stream = self._streams.get(channel)
         if stream is None or now - stream.touched > options.meta_ttl:
             lost = stream is not None and stream.offset > 0
-            stream = self._streams[channel] = _Stream(now)
+            stream = self._streams[channel] = _Stream(now, options)
             if lost and self._handler is not None:
                 # Offsets restart at 1 in a new epoch: live subscribers would
                 # drop them as duplicates. Make them recover instead.
                 self._handler.on_gap(channel)
         return stream
 
-    def _trim(self, stream: _Stream, options: HistoryOptions, now: float) -> None:
-        pubs = stream.pubs
-        while len(pubs) > options.size:
-            pubs.popleft()
-        horizon = (now - options.ttl) * 1000
-        while pubs and pubs[0].ts < horizon:
-            pubs.popleft()
-
     async def publish(
-        self, channel: str, event: str, data: bytes, options: HistoryOptions
+        self,
+        channel: str,
+        event: str,
+        data: bytes,
+        options: HistoryOptions,
+        *,
+        idempotency_key: str | None = None,
     ) -> Publication:
-        if self._closed:
-            raise Unavailable("broker is closed")
-        now = self._clock()
-        stream = self._stream(channel, options)
+        now = self._check_open()
+        seen_key = None
+        if idempotency_key is not None:
+            check_idempotency_key(idempotency_key)
+            self._forget_keys(now)
+            seen_key = f"{channel}\0{idempotency_key}"
+            seen = self._seen.get(seen_key)
+            if seen is not None and not self._expired(seen, now):
+                offset, epoch, ts = seen
+                return Publication(channel, offset, event, data, ts, epoch)
+        stream = self._stream(channel, options, now)
         stream.offset += 1
         stream.touched = now
+        stream.options = options
         pub = Publication(channel, stream.offset, event, data, int(now * 1000), stream.epoch)
         if options.size > 0:
             stream.pubs.append(pub)
-            self._trim(stream, options, now)
-        self._maybe_sweep(now)
+            stream.trim(options, now)
+        if seen_key is not None:
+            self._seen.pop(seen_key, None)  # an expired one goes to the back
+            self._seen[seen_key] = (pub.offset, pub.epoch, pub.ts)
         if self._handler is not None:
             self._handler.on_publication(pub)
         return pub
@@ -88,11 +153,20 @@ class MemoryBroker:
             self._handler.on_push(channel, event, data)
 
     async def subscribe(self, channel: str) -> None:
-        if self._closed:
-            raise Unavailable("broker is closed")
+        self._check_open()
+        self._subscribers[channel] = self._subscribers.get(channel, 0) + 1
 
     async def unsubscribe(self, channel: str) -> None:
-        return None
+        count = self._subscribers.get(channel, 0) - 1
+        if count > 0:
+            self._subscribers[channel] = count
+            return
+        self._subscribers.pop(channel, None)
+        stream = self._streams.get(channel)
+        if stream is not None and stream.offset == 0:
+            # Only a position was ever read (a subscribe, a snapshot): nothing
+            # a client could miss, so nothing worth keeping for one more.
+            del self._streams[channel]
 
     async def history(
         self,
@@ -101,11 +175,9 @@ class MemoryBroker:
         limit: int,
         options: HistoryOptions,
     ) -> HistoryResult:
-        if self._closed:
-            raise Unavailable("broker is closed")
-        now = self._clock()
-        stream = self._stream(channel, options)
-        self._trim(stream, options, now)
+        now = self._check_open()
+        stream = self._stream(channel, options, now)
+        stream.trim(options, now)
         position = StreamPosition(stream.epoch, stream.offset)
         pubs = stream.pubs
         if since is None:
@@ -117,9 +189,8 @@ class MemoryBroker:
         return HistoryResult(selected, position)
 
     async def position(self, channel: str, options: HistoryOptions) -> StreamPosition:
-        if self._closed:
-            raise Unavailable("broker is closed")
-        stream = self._stream(channel, options)
+        now = self._check_open()
+        stream = self._stream(channel, options, now)
         return StreamPosition(stream.epoch, stream.offset)
 
     async def remove_history(self, channel: str) -> None:
@@ -140,23 +211,51 @@ class MemoryBroker:
         members = self._presence.get(channel)
         if not members:
             return []
-        now = self._clock()
+        self._expire_presence(channel, members, self._clock())
+        return [info for info, _ in members.values()]
+
+    def _expire_presence(
+        self, channel: str, members: dict[str, tuple[ClientInfo, float]], now: float
+    ) -> None:
         expired = [c for c, (_, deadline) in members.items() if deadline < now]
         for client in expired:
             del members[client]
-        return [info for info, _ in members.values()]
+        if not members:
+            self._presence.pop(channel, None)
 
     async def ping(self) -> None:
         if self._closed:
             raise Unavailable("broker is closed")
 
-    def _maybe_sweep(self, now: float) -> None:
-        # Forget streams idle for a day, amortised over publishes, so a server
-        # that sees many short-lived channels does not grow without bound.
-        self._sweeps += 1
-        if self._sweeps < 10_000:
-            return
-        self._sweeps = 0
-        stale = [ch for ch, s in self._streams.items() if now - s.touched > 86400.0]
-        for ch in stale:
-            del self._streams[ch]
+    # -- bounds --------------------------------------------------------------------------
+
+    def _expired(self, seen: tuple[int, str, int], now: float) -> bool:
+        return seen[2] / 1000 + self._window <= now
+
+    def _forget_keys(self, now: float) -> None:
+        seen = self._seen
+        while seen:
+            key = next(iter(seen))
+            if not self._expired(seen[key], now):
+                return
+            del seen[key]
+
+    def _sweep(self, now: float) -> None:
+        """Drop what no one can still use: unsubscribed channels whose history
+        has expired, expired publications, presence and idempotency keys."""
+        self._next_sweep = now + self._sweep_interval
+        subscribed = self._subscribers
+        stale = []
+        for channel, stream in self._streams.items():
+            if channel in subscribed:
+                stream.trim(stream.options, now)
+            elif now - stream.touched >= min(stream.options.ttl, stream.options.meta_ttl):
+                # Every publication has expired (or the epoch has): keeping
+                # the entry would only spare a client that saw the very last
+                # offset a snapshot reload; bounded memory is worth more.
+                stale.append(channel)
+        for channel in stale:
+            del self._streams[channel]
+        for channel, members in list(self._presence.items()):
+            self._expire_presence(channel, members, now)
+        self._forget_keys(now)

@@ -11,6 +11,9 @@
 * **Fan-out** between nodes is Redis pub/sub, through the feed in
   ``_redis_feed.py``, which also makes pub/sub's losses (reconnects) visible
   and refills them from the stream.
+* **Idempotency**: a publication's key is checked and set (``SET ... PX
+  window``) inside the publish script, so two nodes publishing one key at once
+  make one publication, and a repeat answers the first offset.
 * **Presence** is a hash per channel with a deadline per entry, refreshed by
   the node that holds the connection; entries of a dead node expire.
 
@@ -49,7 +52,13 @@ from relevo.broker._redis_wire import (
     push_message,
     translate,
 )
-from relevo.broker.base import BrokerHandler, HistoryOptions, HistoryResult
+from relevo.broker.base import (
+    DEFAULT_IDEMPOTENCY_WINDOW,
+    BrokerHandler,
+    HistoryOptions,
+    HistoryResult,
+    check_idempotency_key,
+)
 from relevo.protocol.errors import RelevoError, Unavailable
 from relevo.protocol.types import ClientInfo, Publication, StreamPosition
 
@@ -102,9 +111,11 @@ class RedisBroker:
         prefix: str | None = None,
         socket_timeout: float = 2.0,
         health_interval: float = 1.0,
+        idempotency_window: float = DEFAULT_IDEMPOTENCY_WINDOW,
     ) -> None:
         self._redis_url, url_prefix, self.url = split_url(url)
         self.keys = Keys(prefix or url_prefix)
+        self._window_ms = _ms(idempotency_window)
         self._socket_timeout = socket_timeout
         self._health_interval = health_interval
         self._client: aioredis.Redis | None = None
@@ -184,13 +195,23 @@ class RedisBroker:
     # -- publishing ----------------------------------------------------------------------
 
     async def publish(
-        self, channel: str, event: str, data: bytes, options: HistoryOptions
+        self,
+        channel: str,
+        event: str,
+        data: bytes,
+        options: HistoryOptions,
+        *,
+        idempotency_key: str | None = None,
     ) -> Publication:
         head, tail = publication_parts(channel, event, data)
         keys = self.keys
+        names = [keys.meta(channel), keys.stream(channel)]
+        if idempotency_key is not None:
+            check_idempotency_key(idempotency_key)
+            names.append(keys.idempotency(channel, idempotency_key))
         offset, epoch, ts = await self._call(
             "publish",
-            [keys.meta(channel), keys.stream(channel)],
+            names,
             [
                 keys.pubsub(channel),
                 head,
@@ -199,6 +220,7 @@ class RedisBroker:
                 _ms(options.ttl),
                 _ms(options.meta_ttl),
                 _new_epoch(),
+                self._window_ms,
             ],
         )
         return Publication(channel, int(offset), event, data, int(ts), epoch.decode())

@@ -541,7 +541,13 @@ class Hub:
     # -- publishing (server API and client pub) ---------------------------------
 
     async def publish(
-        self, channel: str, event: str, data: bytes, source: str = "api"
+        self,
+        channel: str,
+        event: str,
+        data: bytes,
+        source: str = "api",
+        *,
+        idempotency_key: str | None = None,
     ) -> Publication:
         """Publish on ``channel``. ``source`` names the publisher for the
         metrics; all but the records relay must name a configured namespace."""
@@ -550,7 +556,9 @@ class Hub:
         else:
             self.check_publishable(channel)
         options = self.permissions.history_options(channel)
-        pub = await self.broker.publish(channel, event, data, options)
+        pub = await self.broker.publish(
+            channel, event, data, options, idempotency_key=idempotency_key
+        )
         self.metrics.child(self.metrics.published, source).inc()
         return pub
 

@@ -151,19 +151,20 @@ class WritePath:
         return after
 
     async def _outbox(self, channels: list[str], event: str, data: bytes) -> None:
+        created_at = time.time()  # real time, not the injectable clock: relay grace
         res = await self.conn.execute(
             _sql.INSERT_OUTBOX,
             {
                 "channels": _json.encode(channels).decode(),
                 "event": event,
                 "data": data.decode(),
-                "created_at": time.time(),  # real time, not the injectable clock: relay grace
+                "created_at": created_at,
             },
         )
         # Kept in memory so the relay publishes right after commit, unread.
         key = res.inserted_primary_key
         assert key is not None
-        self.outbox.append(OutboxRow(int(key[0]), channels, event, data))
+        self.outbox.append(OutboxRow(int(key[0]), channels, event, data, created_at))
 
     async def _sequence_past(self, kind: str, rid: str) -> None:
         """Move ``kind``'s id sequence past a numeric id chosen by its writer,

@@ -11,9 +11,13 @@ Each node runs one, with two paths:
   write transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL and MySQL, the
   single writer on SQLite), so relays on several nodes split that work.
 
-A row is marked sent only after the broker accepted it: delivery is at least
-once. A crash between publish and mark republishes, and clients drop the
-duplicate by record version.
+A row is marked sent only after the broker accepted it, so the relay itself
+is at least once: a crash between publish and mark, or a node slower than
+``grace`` whose rows another node takes over, publishes a row twice. Every
+publish therefore carries the row's idempotency key (:func:`idempotency_key`),
+and the broker turns the repeat into nothing: one event, one offset, as long
+as the repeat comes within the broker's window (5 minutes by default, far
+beyond ``grace``).
 """
 
 from __future__ import annotations
@@ -29,9 +33,10 @@ import sqlalchemy as sa
 
 from relevo.protocol.types import Publication
 from relevo.records import schema as s
+from relevo.records._faults import fault
 from relevo.records.store import DbConn, Store
 
-__all__ = ["OutboxRelay", "OutboxRow", "Publisher"]
+__all__ = ["OutboxRelay", "OutboxRow", "Publisher", "idempotency_key"]
 
 log = logging.getLogger("relevo.records.relay")
 
@@ -42,7 +47,13 @@ class Publisher(Protocol):
     """What the relay publishes to: the hub (``Hub.publish``)."""
 
     async def publish(
-        self, channel: str, event: str, data: bytes, source: str = ...
+        self,
+        channel: str,
+        event: str,
+        data: bytes,
+        source: str = ...,
+        *,
+        idempotency_key: str | None = None,
     ) -> Publication: ...
 
 
@@ -52,6 +63,14 @@ class OutboxRow:
     channels: list[str]
     event: str
     data: bytes
+    created_at: float
+
+
+def idempotency_key(row: OutboxRow) -> str:
+    """The same for every node that publishes ``row``. The commit time keeps
+    it unique when a restored or recreated database hands out a ``seq``
+    again within the broker's window."""
+    return f"outbox:{row.seq}:{row.created_at!r}"
 
 
 class OutboxRelay:
@@ -158,6 +177,7 @@ class OutboxRelay:
                 except BaseException:
                     self._queue[:0] = rows[i:]  # keep the order; retry from here
                     raise
+                fault("after_publish")
                 if not self._unmarked:
                     self._marks_since = time.monotonic()
                 self._unmarked.append(row.seq)
@@ -166,8 +186,11 @@ class OutboxRelay:
             await asyncio.sleep(0)  # let commits that raced us join this burst
 
     async def _publish(self, row: OutboxRow) -> None:
+        key = idempotency_key(row)
         for ch in row.channels:
-            await self.publisher.publish(ch, row.event, row.data, source="records")
+            await self.publisher.publish(
+                ch, row.event, row.data, source="records", idempotency_key=key
+            )
         self.published += 1
 
     async def _flush_marks(self) -> None:
@@ -186,7 +209,7 @@ class OutboxRelay:
         # since it started (at start) or within ``grace`` (later).
         o = s.outbox.c
         horizon = self._started_at if all_pending else time.time() - self.grace
-        stmt = sa.select(o.seq, o.channels, o.event, o.data).where(
+        stmt = sa.select(o.seq, o.channels, o.event, o.data, o.created_at).where(
             o.sent_at.is_(None), o.created_at < horizon
         )
         in_flight = [r.seq for r in self._queue] + self._unmarked
@@ -202,15 +225,15 @@ class OutboxRelay:
             stmt = self.store.locked(self._pending(all_pending), skip=True)
             rows = (await conn.execute(stmt)).all()
             done: list[int] = []
-            for seq, channels, event, data in rows:
+            for seq, channels, event, data, created_at in rows:
                 payload = data.encode() if isinstance(data, str) else bytes(data)
+                row = OutboxRow(int(seq), _channels.decode(channels), event, payload, created_at)
                 try:
-                    await self._publish(
-                        OutboxRow(int(seq), _channels.decode(channels), event, payload)
-                    )
+                    await self._publish(row)
                 except Exception as exc:
                     error = exc
                     break
+                fault("after_publish")
                 done.append(int(seq))
             await self._mark(conn, done)
         if error is not None:

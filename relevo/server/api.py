@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from relevo.broker.base import check_idempotency_key
 from relevo.hub.hub import Hub
 from relevo.protocol import frames
 from relevo.protocol.errors import ErrorCode, ProtocolError, RelevoError
@@ -42,12 +43,14 @@ class PublishBody(msgspec.Struct, forbid_unknown_fields=True):
     channel: str
     event: str
     data: msgspec.Raw = msgspec.Raw(b"null")
+    idempotency_key: str | None = None
 
 
 class BroadcastBody(msgspec.Struct, forbid_unknown_fields=True):
     channels: list[str]
     event: str
     data: msgspec.Raw = msgspec.Raw(b"null")
+    idempotency_key: str | None = None  # the same key on every channel
 
 
 class DisconnectBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -78,7 +81,10 @@ async def publish(request: Request) -> Response:
     hub = _hub(request)
     if not body.event:
         raise ProtocolError("event is required")
-    pub = await hub.publish(body.channel, body.event, _check_data(hub, body.data))
+    if body.idempotency_key is not None:
+        check_idempotency_key(body.idempotency_key)
+    data = _check_data(hub, body.data)
+    pub = await hub.publish(body.channel, body.event, data, idempotency_key=body.idempotency_key)
     return json_response({"channel": pub.channel, "epoch": pub.epoch, "offset": pub.offset})
 
 
@@ -90,10 +96,12 @@ async def broadcast(request: Request) -> Response:
         raise ProtocolError("channels must not be empty")
     for ch in body.channels:
         hub.check_publishable(ch)  # all of them before publishing to any
+    if body.idempotency_key is not None:
+        check_idempotency_key(body.idempotency_key)
     data = _check_data(hub, body.data)
     results = []
     for ch in body.channels:
-        pub = await hub.publish(ch, body.event, data)
+        pub = await hub.publish(ch, body.event, data, idempotency_key=body.idempotency_key)
         results.append({"channel": ch, "epoch": pub.epoch, "offset": pub.offset})
     return json_response({"results": results})
 

@@ -52,12 +52,12 @@ def create_broker(settings: Settings) -> Broker:
     if url.startswith("memory://"):
         from relevo.broker.memory import MemoryBroker
 
-        return MemoryBroker()
+        return MemoryBroker(idempotency_window=settings.broker.idempotency_window)
     try:
         from relevo.broker.redis import RedisBroker
     except ImportError:
         raise RelevoError("the redis broker is not available in this build") from None
-    broker: Broker = RedisBroker(url)
+    broker: Broker = RedisBroker(url, idempotency_window=settings.broker.idempotency_window)
     return broker
 
 

@@ -139,7 +139,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
     try:
         with RelevoClient(url, settings.auth.api_key) as client:
-            result = client.publish(args.channel, args.event, data)
+            result = client.publish(
+                args.channel, args.event, data, idempotency_key=args.idempotency_key
+            )
     except RelevoHTTPError as exc:
         print(f"relevo publish: {exc.code}: {exc.message}", file=sys.stderr)
         return 1
@@ -211,6 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("channel")
     p.add_argument("event")
     p.add_argument("data", nargs="?", default="null", help="JSON")
+    p.add_argument(
+        "--idempotency-key",
+        help="publish once per key and channel within the broker's window (default 5 min); "
+        "a repeat answers the first publication's offset",
+    )
     sub.add_parser("bench", help="run the benchmarks (relevo bench --help)", add_help=False)
     p = sub.add_parser("migrate", help="apply the records store's schema migrations")
     p.add_argument("--config")

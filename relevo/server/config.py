@@ -192,6 +192,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(
             f"broker.url: use memory:// or redis://host:port/db, got {s.broker.url!r}"
         )
+    if s.broker.idempotency_window <= 0:
+        raise ConfigError("broker.idempotency_window: must be positive")
     for ns in s.namespaces:
         if not ns.name or ":" in ns.name:
             raise ConfigError(f"namespaces.{ns.name}: a namespace name has no ':'")

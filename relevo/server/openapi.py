@@ -46,6 +46,14 @@ _PUBLICATION = {
     },
 }
 
+_IDEMPOTENCY_KEY = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 256,
+    "description": "A repeat within the broker's window (5 min by default) publishes "
+    "nothing and answers the first publication's position; broadcast applies it per channel",
+}
+
 
 def openapi_document(version: str, extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
     """The document; ``extra_paths``: the extensions' routes (records, apps)."""
@@ -54,7 +62,12 @@ def openapi_document(version: str, extra_paths: dict[str, Any] | None = None) ->
             "post": {
                 "summary": "Publish one event to one channel",
                 "requestBody": _body(
-                    {"channel": {"type": "string"}, "event": {"type": "string"}, "data": {}},
+                    {
+                        "channel": {"type": "string"},
+                        "event": {"type": "string"},
+                        "data": {},
+                        "idempotency_key": _IDEMPOTENCY_KEY,
+                    },
                     ["channel", "event"],
                 ),
                 "responses": _resp("the publication's position", _POSITION),
@@ -68,6 +81,7 @@ def openapi_document(version: str, extra_paths: dict[str, Any] | None = None) ->
                         "channels": {"type": "array", "items": {"type": "string"}},
                         "event": {"type": "string"},
                         "data": {},
+                        "idempotency_key": _IDEMPOTENCY_KEY,
                     },
                     ["channels", "event"],
                 ),

@@ -69,6 +69,9 @@ class BrokerEnv:
     handler: Recorder
     advance: Callable[[float], Awaitable[None]]
     """Let ``seconds`` pass: virtual for memory, real (short) for Redis."""
+    make: Callable[..., Awaitable[Broker]]
+    """``make(handler, **options)``: another started broker of the same kind,
+    closed at teardown (same virtual clock; same Redis prefix)."""
 
 
 def redis_url(prefix: str) -> str:

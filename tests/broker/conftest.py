@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -34,25 +35,36 @@ def prefix() -> str:
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 async def env(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[BrokerEnv]:
-    handler = Recorder()
-    broker: Broker
+    started: list[Broker] = []
+    clock = FakeClock()
+
+    async def make(handler: Recorder, **kwargs: Any) -> Broker:
+        """Another broker of the same kind (same clock, same Redis prefix)."""
+        broker: Broker
+        if request.param == "memory":
+            broker = MemoryBroker(clock=clock, **kwargs)
+        else:
+            broker = RedisBroker(redis_url(prefix), **kwargs)
+        await broker.start(handler)
+        started.append(broker)
+        return broker
+
     if request.param == "memory":
-        clock = FakeClock()
-        broker = MemoryBroker(clock=clock)
 
         async def advance(seconds: float) -> None:
             clock.now += seconds
     else:
-        broker = RedisBroker(redis_url(prefix))
 
         async def advance(seconds: float) -> None:
             await asyncio.sleep(seconds)  # Redis keeps real time: TTLs are short
 
-    await broker.start(handler)
+    handler = Recorder()
+    broker = await make(handler)
     try:
-        yield BrokerEnv(request.param, broker, handler, advance)
+        yield BrokerEnv(request.param, broker, handler, advance, make)
     finally:
-        await broker.close()
+        for b in started:
+            await b.close()
         if request.param == "redis":
             await delete_prefix(prefix)
 

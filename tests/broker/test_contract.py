@@ -15,7 +15,7 @@ from relevo.broker.base import HistoryOptions
 from relevo.protocol.errors import Unavailable
 from relevo.protocol.recovery import is_recovered
 from relevo.protocol.types import ClientInfo, StreamPosition
-from tests.broker.broker_fixtures import BrokerEnv
+from tests.broker.broker_fixtures import TIMEOUT, BrokerEnv, Recorder
 
 OPTS = HistoryOptions(size=100, ttl=300.0, meta_ttl=3600.0)
 
@@ -51,6 +51,66 @@ async def test_publication_keeps_event_and_data_bytes(env: BrokerEnv) -> None:
     [stored] = (await env.broker.history("c", None, 10, OPTS)).publications
     assert stored == pub
     assert (stored.channel, stored.event, stored.data) == ("c", "CLIENT_IN_GESTION", data)
+
+
+# -- idempotency ---------------------------------------------------------------------------
+
+
+async def test_same_idempotency_key_publishes_once_with_the_first_offset(env: BrokerEnv) -> None:
+    await env.broker.subscribe("c")
+    first = await env.broker.publish("c", "e", b"1", OPTS, idempotency_key="k1")
+    again = await env.broker.publish("c", "e", b"1", OPTS, idempotency_key="k1")
+    assert again.position == first.position == StreamPosition(first.epoch, 1)
+    other = await env.broker.publish("c", "e", b"2", OPTS, idempotency_key="k2")
+    plain = await env.broker.publish("c", "e", b"3", OPTS)
+    assert (other.offset, plain.offset) == (2, 3)
+    got = await env.handler.take(3, "c")
+    assert [(p.offset, p.data) for p in got] == [(1, b"1"), (2, b"2"), (3, b"3")]
+    res = await env.broker.history("c", None, 100, OPTS)
+    assert [p.data for p in res.publications] == [b"1", b"2", b"3"]
+    assert res.position.offset == 3
+
+
+async def test_concurrent_publishes_with_one_key_store_one(env: BrokerEnv) -> None:
+    pubs = await asyncio.gather(
+        *(env.broker.publish("c", "e", b"%d" % i, OPTS, idempotency_key="k") for i in range(20))
+    )
+    assert {p.position for p in pubs} == {pubs[0].position}
+    res = await env.broker.history("c", None, 100, OPTS)
+    assert len(res.publications) == 1
+    assert res.position.offset == 1
+
+
+async def test_idempotency_keys_are_per_channel(env: BrokerEnv) -> None:
+    a = await env.broker.publish("a", "e", b"1", OPTS, idempotency_key="outbox:7")
+    b = await env.broker.publish("b", "e", b"1", OPTS, idempotency_key="outbox:7")
+    assert (a.offset, b.offset) == (1, 1)
+    assert (await env.broker.position("a", OPTS)).offset == 1
+    assert (await env.broker.position("b", OPTS)).offset == 1
+
+
+async def test_idempotency_key_is_forgotten_after_the_window(env: BrokerEnv) -> None:
+    broker = await env.make(Recorder(), idempotency_window=1.0)
+    first = await broker.publish("w", "e", b"1", OPTS, idempotency_key="k")
+    assert (await broker.publish("w", "e", b"1", OPTS, idempotency_key="k")).offset == 1
+    if env.kind == "memory":
+        await env.advance(0.9)
+        assert (await broker.publish("w", "e", b"1", OPTS, idempotency_key="k")).offset == 1
+        await env.advance(0.2)
+        later = await broker.publish("w", "e", b"1", OPTS, idempotency_key="k")
+    else:
+        # Real time: poll until Redis has expired the key (never sooner than the window).
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TIMEOUT
+        while True:
+            later = await broker.publish("w", "e", b"1", OPTS, idempotency_key="k")
+            if later.offset != 1:
+                break
+            assert loop.time() < deadline, "the key never expired"
+            await asyncio.sleep(0.05)
+        assert later.ts - first.ts >= 1000
+    assert later.position == StreamPosition(first.epoch, 2)
+    assert (await broker.publish("w", "e", b"1", OPTS, idempotency_key="k")).offset == 2
 
 
 # -- delivery -----------------------------------------------------------------------------

@@ -10,11 +10,15 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from relevo.records import schema as s
 
 from .conftest import Db, NodeFactory
+from .shared_broker import SharedNodes, shared_nodes
+
+__all__ = ["shared_nodes"]  # a fixture used here
 
 CHILD = Path(__file__).with_name("crash_child.py")
 
@@ -57,6 +61,37 @@ async def test_killed_between_commit_and_publish_is_published_after_restart(
     assert data["version"] == 2
     assert data["to"] == "derivado"
     assert await _pending(restarted.records) == 0
+
+
+@pytest.mark.redis
+async def test_killed_between_publish_and_mark_is_still_published_once(
+    db: Db, shared_nodes: SharedNodes
+) -> None:
+    first = await shared_nodes.node()
+    lead = await first.records.create("lead", {"nombre": "Ana"}, by="system")
+    await first.records.wait_published()
+    await first.records.close()
+
+    env = {**os.environ, "RELEVO_RECORDS_FAULT": "after_publish"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(CHILD), db.url, db.schema or "", lead.id, shared_nodes.url,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == -signal.SIGKILL, (out, err)
+    assert b"survived" not in out
+
+    # Published, not marked sent: whoever relays next publishes it again.
+    restarted = await shared_nodes.node(start=False)
+    assert await _pending(restarted.records) == 1
+    before, _ = await restarted.hub.history("gtr", None, 10)
+    assert [p.event for p in before][-1] == "CLIENT_REASSIGNED"
+
+    await restarted.records.start()  # the relay drains what was pending at start
+    await restarted.records.wait_published()
+    assert await _pending(restarted.records) == 0
+    after, _ = await restarted.hub.history("gtr", None, 10)
+    assert after == before  # the repeat stored nothing: one event, one offset
 
 
 async def test_custom_events_go_through_the_outbox(make_node: NodeFactory) -> None:

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+from collections.abc import Callable
 
+import pytest
 import sqlalchemy as sa
 
-from relevo.records import Actor, MockClock
+from relevo.protocol.types import Publication
+from relevo.records import Actor, MockClock, Records
 from relevo.records import schema as s
+from tests.helpers import timeout
 
 from .conftest import Node, NodeFactory, wait_for
+from .shared_broker import SharedNodes, cpu_hog, shared_nodes
+
+__all__ = ["cpu_hog", "shared_nodes"]  # fixtures used here
 
 GTR = Actor("g1", frozenset({"gtr"}))
 
@@ -101,9 +109,12 @@ async def test_timers_due_while_down_fire_at_start(make_node: NodeFactory) -> No
     await wait_for(lambda: _is(second, id, "no_gestionado"))
 
 
-async def test_two_nodes_fire_each_timer_exactly_once(make_node: NodeFactory) -> None:
-    a = await make_node(node="node-a")
-    b = await make_node(node="node-b")
+@pytest.mark.redis
+async def test_two_nodes_fire_each_timer_exactly_once(shared_nodes: SharedNodes) -> None:
+    # One broker for both nodes, as in production: a row both relays publish
+    # (one node slower than relay_grace) is still one publication.
+    a = await shared_nodes.node(node="node-a")
+    b = await shared_nodes.node(node="node-b")
     created = {}
     for i in range(40):
         writer = a if i % 2 else b
@@ -130,7 +141,76 @@ async def test_two_nodes_fire_each_timer_exactly_once(make_node: NodeFactory) ->
     assert a.records.timers.fired + b.records.timers.fired >= 40
     await a.records.wait_published()
     await b.records.wait_published()
-    pa, _ = await a.hub.history("pings", None, 200)
-    pb, _ = await b.hub.history("pings", None, 200)
-    fired_pubs = [p for p in [*pa, *pb] if p.event == "PING_FIRED"]
-    assert len(fired_pubs) == 40
+    pubs, _ = await a.hub.history("pings", None, 200)
+    assert sorted(_fired(pubs)) == sorted(created)
+
+
+# -- exactly once under load, on one shared broker --------------------------------------------
+
+# The issue asks for 10,000; on a 2-core machine shared with other test runs
+# (load average 8-14 while this was written) one timer transition costs
+# 20-100 ms, so the default keeps the test near a minute. A quiet machine can
+# run the full figure: RELEVO_TEST_LOAD_TIMERS=10000.
+LOAD_TIMERS = int(os.environ.get("RELEVO_TEST_LOAD_TIMERS", "300"))
+
+
+async def _settled(records: Records) -> bool:
+    """Every timer fired and every outbox row marked sent: nobody will publish more."""
+    async with records.store.read() as conn:
+        timers = (await conn.execute(sa.select(sa.func.count()).select_from(s.timers))).scalar()
+        pending = (
+            await conn.execute(
+                sa.select(sa.func.count()).select_from(s.outbox).where(s.outbox.c.sent_at.is_(None))
+            )
+        ).scalar()
+    return timers == 0 and pending == 0
+
+
+def _fired(pubs: list[Publication]) -> list[str]:
+    return [json.loads(p.data)["id"] for p in pubs if p.event == "PING_FIRED"]
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.parametrize(
+    "db", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_two_nodes_under_cpu_load_publish_each_timer_once(
+    shared_nodes: SharedNodes, cpu_hog: Callable[[], None]
+) -> None:
+    # A node slowed past relay_grace has its rows republished by the other
+    # node's relay (here nearly every row is published by both): the broker
+    # must turn each repeat into nothing.
+    clock = MockClock()
+    a = await shared_nodes.node(node="node-a", clock=clock)
+    b = await shared_nodes.node(node="node-b", clock=clock)
+    screen = await shared_nodes.screen("pings")
+    ids: set[str] = set()
+    chunk = 250
+    for start in range(0, LOAD_TIMERS, chunk):
+        writer = a if (start // chunk) % 2 else b
+        async with writer.records.transaction() as tx:
+            for i in range(start, min(start + chunk, LOAD_TIMERS)):
+                ids.add((await tx.create("ping", {"n": i}, by="system")).id)
+    cpu_hog()
+    clock.advance(1.0)  # every timer falls due at once
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout(100)
+    while not await _settled(a.records):
+        assert loop.time() < deadline, "timers not fired and published in time"
+        await asyncio.sleep(0.1)  # another node's work: nothing here to await
+    assert a.records.timers.fired + b.records.timers.fired == LOAD_TIMERS
+    # Per-channel order on pub/sub: once this marker arrives, everything
+    # published before it has.
+    marker = await a.hub.publish("pings", "MARKER", b"{}")
+    seen: list[Publication] = []
+    while (pub := await screen.next("pings")).offset != marker.offset:
+        seen.append(pub)
+    assert len(_fired(seen)) == LOAD_TIMERS
+    assert set(_fired(seen)) == ids
+    assert [p.offset for p in seen] == list(range(1, marker.offset))
+    history, _ = await b.hub.history("pings", None, 50_000)
+    assert len(_fired(history)) == LOAD_TIMERS
+    assert set(_fired(history)) == ids
+    assert len(history) == marker.offset == 2 * LOAD_TIMERS + 1  # creations, firings, marker

@@ -2,10 +2,21 @@
 -- every node sees offsets in the order they were given and none is skipped.
 --
 -- KEYS[1] meta hash (e = epoch, o = last offset)   KEYS[2] stream
+-- KEYS[3] idempotency key (absent: the publication has none)
 -- ARGV[1] pub/sub channel   ARGV[2] message head   ARGV[3] message tail
 -- ARGV[4] history size   ARGV[5] history ttl (ms)   ARGV[6] meta ttl (ms)
 -- ARGV[7] epoch to start if the channel has none
--- Returns {offset, epoch, ts}.
+-- ARGV[8] idempotency window (ms)
+-- Returns {offset, epoch, ts}: of this publication, or of the first one that
+-- carried the same idempotency key within the window (then nothing is stored
+-- or published).
+if KEYS[3] then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then
+    local offset, epoch, ts = string.match(seen, '^(%d+):([^:]*):(%d+)$')
+    return {tonumber(offset), epoch, tonumber(ts)}
+  end
+end
 local epoch = redis.call('HGET', KEYS[1], 'e')
 if not epoch then
   -- A new channel, or one whose meta was lost (expired, flushed, evicted):
@@ -27,5 +38,8 @@ else
   redis.call('DEL', KEYS[2])
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
+if KEYS[3] then
+  redis.call('SET', KEYS[3], offset .. ':' .. epoch .. ':' .. ts, 'PX', ARGV[8])
+end
 redis.call('PUBLISH', ARGV[1], msg)
 return {offset, epoch, ts}

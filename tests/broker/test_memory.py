@@ -1,0 +1,99 @@
+"""What only the memory broker must show: its memory follows what is in use.
+
+An anonymous client may subscribe to any number of distinct names, and a
+publisher may touch any number of channels; once they leave, or their history
+expires, the broker's entries must go too (issue 11, finding 8).
+"""
+
+from __future__ import annotations
+
+from relevo.broker.base import HistoryOptions
+from relevo.broker.memory import MemoryBroker
+from relevo.protocol.types import ClientInfo, StreamPosition
+from tests.broker.broker_fixtures import FakeClock, Recorder
+
+OPTS = HistoryOptions(size=100, ttl=60.0, meta_ttl=86400.0)
+
+
+async def _broker(clock: FakeClock, **kwargs: float) -> MemoryBroker:
+    broker = MemoryBroker(clock=clock, **kwargs)
+    await broker.start(Recorder())
+    return broker
+
+
+async def test_forty_thousand_channels_subscribed_then_left_leave_nothing() -> None:
+    broker = await _broker(FakeClock())
+    baseline = broker.channel_count
+    for i in range(40_000):
+        ch = f"demo:{i}"
+        # What the hub does for a subscribe with join/leave, then the leave.
+        await broker.subscribe(ch)
+        await broker.position(ch, OPTS)
+        await broker.add_presence(ch, ClientInfo(f"c{i}", ""), 60.0)
+        await broker.remove_presence(ch, f"c{i}")
+        await broker.unsubscribe(ch)
+    assert broker.channel_count == baseline
+
+
+async def test_a_subscribed_channel_keeps_its_position_after_history_expires() -> None:
+    clock = FakeClock()
+    broker = await _broker(clock, sweep_interval=1.0)
+    await broker.subscribe("gtr")
+    first = await broker.position("gtr", OPTS)
+    await broker.publish("gtr", "e", b"1", OPTS)
+    clock.now += 3600
+    await broker.position("other", OPTS)  # any call lets the sweep run
+    res = await broker.history("gtr", None, 100, OPTS)
+    assert res.publications == []
+    assert res.position == StreamPosition(first.epoch, 1)
+
+
+async def test_history_past_its_ttl_is_dropped_when_the_clock_advances() -> None:
+    clock = FakeClock()
+    broker = await _broker(clock, sweep_interval=1.0)
+    for i in range(5_000):
+        await broker.publish(f"demo:{i}", "e", b"x", OPTS)
+    await broker.publish("long", "e", b"x", HistoryOptions(size=10, ttl=600.0))
+    assert broker.channel_count == 5_001
+    clock.now += 30
+    await broker.position("probe", OPTS)
+    assert broker.channel_count == 5_002  # nothing expired yet
+    clock.now += 31
+    await broker.position("probe", OPTS)
+    assert broker.channel_count == 2  # "long" (within its TTL) and "probe"
+    # A channel dropped by the sweep starts afresh, as after a restart.
+    pos = await broker.position("demo:1", OPTS)
+    assert pos.offset == 0
+
+
+async def test_unsubscribed_channel_keeps_its_history_until_it_expires() -> None:
+    clock = FakeClock()
+    broker = await _broker(clock, sweep_interval=1.0)
+    await broker.subscribe("room")
+    pub = await broker.publish("room", "e", b"1", OPTS)
+    await broker.unsubscribe("room")
+    clock.now += 30
+    await broker.subscribe("room")  # a client coming back within the TTL recovers
+    res = await broker.history("room", StreamPosition(pub.epoch, 0), 100, OPTS)
+    assert [p.offset for p in res.publications] == [1]
+
+
+async def test_idempotency_keys_are_forgotten_after_the_window() -> None:
+    clock = FakeClock()
+    broker = await _broker(clock, idempotency_window=300.0)
+    for i in range(10_000):
+        await broker.publish("gtr", "e", b"x", OPTS, idempotency_key=f"outbox:{i}")
+    assert broker.idempotency_key_count == 10_000
+    clock.now += 301
+    await broker.publish("gtr", "e", b"x", OPTS, idempotency_key="late")
+    assert broker.idempotency_key_count == 1
+
+
+async def test_expired_presence_of_a_dead_node_is_swept() -> None:
+    clock = FakeClock()
+    broker = await _broker(clock, sweep_interval=1.0)
+    for i in range(1_000):
+        await broker.add_presence(f"room:{i}", ClientInfo("gone", "4"), 10.0)
+    clock.now += 11
+    await broker.position("probe", OPTS)
+    assert broker.presence_channel_count == 0
