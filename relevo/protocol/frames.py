@@ -132,7 +132,8 @@ def parse_command(text: str | bytes) -> Command:
     try:
         cmd: Command = _decoder.decode(text)
     except msgspec.DecodeError as exc:
-        raise _refused(_describe(text, exc), _salvage_id(text)) from None
+        obj = _loosely(text)
+        raise _refused(_describe(obj, exc), _salvage_id(obj)) from None
     except RecursionError:  # unreachable past the depth check; kept as a backstop
         raise _refused(f"frame nested deeper than {MAX_DEPTH} levels", None) from None
     if isinstance(cmd, _CHANNEL_OPS):
@@ -154,22 +155,22 @@ def _refused(message: str, frame_id: FrameId) -> ProtocolError:
     return err
 
 
-def _loose_object(text: bytes) -> dict[str, Any] | None:
-    """The frame as a plain JSON object, or None if it is not one."""
+_NOT_JSON = object()
+
+
+def _loosely(text: bytes) -> Any:
+    """The frame as plain JSON values (or ``_NOT_JSON``), to say what is wrong
+    with it and to find its id; only on the error path."""
     try:
-        obj = _loose.decode(text)
+        return _loose.decode(text)
     except (msgspec.DecodeError, RecursionError):
-        return None
-    return obj if isinstance(obj, dict) else None
+        return _NOT_JSON
 
 
-def _describe(text: bytes, exc: msgspec.DecodeError) -> str:
-    obj = _loose_object(text)
-    if obj is None:
-        try:
-            _loose.decode(text)
-        except (msgspec.DecodeError, RecursionError):
-            return "frame is not valid JSON"
+def _describe(obj: Any, exc: msgspec.DecodeError) -> str:
+    if obj is _NOT_JSON:
+        return "frame is not valid JSON"
+    if not isinstance(obj, dict):
         return "frame must be a JSON object"
     if "op" not in obj:
         return "missing field op"
@@ -184,9 +185,8 @@ def _describe(text: bytes, exc: msgspec.DecodeError) -> str:
 _OPS = frozenset({"connect", "sub", "unsub", "pub", "history", "presence", "refresh", "ping"})
 
 
-def _salvage_id(text: bytes) -> FrameId:
-    obj = _loose_object(text)
-    fid = None if obj is None else obj.get("id")
+def _salvage_id(obj: Any) -> FrameId:
+    fid = obj.get("id") if isinstance(obj, dict) else None
     if isinstance(fid, str):
         return fid
     if isinstance(fid, int) and not isinstance(fid, bool) and _INT64_MIN <= fid <= _INT64_MAX:
