@@ -301,7 +301,7 @@ class Hub:
 
     async def _dispatch(self, session: Session, cmd: frames.Command) -> None:
         if isinstance(cmd, frames.Ping):
-            session.transport.send(frames.PONG)
+            session.transport.send(frames.encode_pong(cmd.id))
         elif isinstance(cmd, frames.Sub):
             await self.subscribe(session, cmd.ch, _since(cmd.since), cmd.id)
         elif isinstance(cmd, frames.Unsub):

@@ -7,15 +7,17 @@ one frame into a typed command or raises :class:`ProtocolError`; the
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
+from relevo.protocol._depth import nests_deeper_than
 from relevo.protocol.errors import ErrorCode, ProtocolError, RelevoError
 from relevo.protocol.types import ClientInfo, Publication, StreamPosition
 
 __all__ = [
     "CHANNEL_MAX",
+    "MAX_DEPTH",
     "Command",
     "Connect",
     "History",
@@ -28,6 +30,7 @@ __all__ = [
     "encode_disconnect",
     "encode_error",
     "encode_ok",
+    "encode_pong",
     "encode_publication",
     "encode_push",
     "parse_command",
@@ -38,16 +41,25 @@ __all__ = [
 CHANNEL_MAX = 255
 _CHANNEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-:.@$")
 
+#: How deeply a frame may nest arrays and objects, the frame itself included.
+MAX_DEPTH = 32
+
+# Integers travel through Redis and SQL as signed 64-bit values; a larger one
+# is a bad frame, not an overflow deep inside a backend.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+Int64 = Annotated[int, msgspec.Meta(ge=_INT64_MIN, le=_INT64_MAX)]
+Offset = Annotated[int, msgspec.Meta(ge=0, le=_INT64_MAX)]
+
 FrameId = int | str | None
 
 
 class Since(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     epoch: str
-    offset: int
+    offset: Offset
 
 
 class _Base(msgspec.Struct, frozen=True, tag_field="op", forbid_unknown_fields=True):
-    id: int | str | None = None
+    id: Int64 | str | None = None
 
 
 class Connect(_Base, tag="connect", frozen=True):
@@ -79,8 +91,8 @@ class Presence(_Base, tag="presence", frozen=True):
     ch: str = ""
 
 
-class Refresh(_Base, tag="refresh", frozen=True):
-    token: str = ""
+class Refresh(_Base, tag="refresh", frozen=True, kw_only=True):
+    token: str
 
 
 class Ping(_Base, tag="ping", frozen=True):
@@ -107,14 +119,23 @@ def validate_channel(ch: str) -> str:
 
 
 def parse_command(text: str | bytes) -> Command:
-    """Parse one client frame. On failure the raised error carries the frame's
-    ``id`` (when one could be read) in ``frame_id`` so the reply can echo it."""
+    """Parse one client frame. Every failure is a :class:`ProtocolError`
+    (``bad_request``) carrying the frame's ``id``, when one could be read and is
+    itself valid, in ``frame_id`` so the reply can echo it."""
+    if isinstance(text, str):
+        try:
+            text = text.encode()
+        except UnicodeEncodeError:  # lone surrogates: no UTF-8 text has them
+            raise _refused("frame is not valid UTF-8", None) from None
+    if nests_deeper_than(text, MAX_DEPTH):
+        raise _refused(f"frame nested deeper than {MAX_DEPTH} levels", None)
     try:
         cmd: Command = _decoder.decode(text)
     except msgspec.DecodeError as exc:
-        err = ProtocolError(_describe(text, exc))
-        err.frame_id = _salvage_id(text)  # type: ignore[attr-defined]
-        raise err from None
+        obj = _loosely(text)
+        raise _refused(_describe(obj, exc), _salvage_id(obj)) from None
+    except RecursionError:  # unreachable past the depth check; kept as a backstop
+        raise _refused(f"frame nested deeper than {MAX_DEPTH} levels", None) from None
     if isinstance(cmd, _CHANNEL_OPS):
         try:
             validate_channel(cmd.ch)
@@ -122,43 +143,54 @@ def parse_command(text: str | bytes) -> Command:
             exc.frame_id = cmd.id  # type: ignore[attr-defined]
             raise
     if isinstance(cmd, History) and not 0 <= cmd.limit <= 10_000:
-        err = ProtocolError("limit must be between 0 and 10000")
-        err.frame_id = cmd.id  # type: ignore[attr-defined]
-        raise err
+        raise _refused("limit must be between 0 and 10000", cmd.id)
     if isinstance(cmd, Pub) and not cmd.ev:
-        err = ProtocolError("ev (event name) is required")
-        err.frame_id = cmd.id  # type: ignore[attr-defined]
-        raise err
+        raise _refused("ev (event name) is required", cmd.id)
     return cmd
 
 
-def _describe(text: str | bytes, exc: msgspec.DecodeError) -> str:
+def _refused(message: str, frame_id: FrameId) -> ProtocolError:
+    err = ProtocolError(message)
+    err.frame_id = frame_id  # type: ignore[attr-defined]
+    return err
+
+
+_NOT_JSON = object()
+
+
+def _loosely(text: bytes) -> Any:
+    """The frame as plain JSON values (or ``_NOT_JSON``), to say what is wrong
+    with it and to find its id; only on the error path."""
     try:
-        obj = _loose.decode(text)
-    except msgspec.DecodeError:
+        return _loose.decode(text)
+    except (msgspec.DecodeError, RecursionError):
+        return _NOT_JSON
+
+
+def _describe(obj: Any, exc: msgspec.DecodeError) -> str:
+    if obj is _NOT_JSON:
         return "frame is not valid JSON"
     if not isinstance(obj, dict):
         return "frame must be a JSON object"
-    op = obj.get("op")
-    if op is None:
+    if "op" not in obj:
         return "missing field op"
+    op = obj["op"]
+    if not isinstance(op, str):
+        return "op must be a string"
     if op not in _OPS:
-        return f"unknown op {op!r}" if isinstance(op, str) else "op must be a string"
+        return f"unknown op {op!r}"
     return f"invalid {op} frame: {exc}"
 
 
 _OPS = frozenset({"connect", "sub", "unsub", "pub", "history", "presence", "refresh", "ping"})
 
 
-def _salvage_id(text: str | bytes) -> FrameId:
-    try:
-        obj = _loose.decode(text)
-    except msgspec.DecodeError:
-        return None
-    if isinstance(obj, dict):
-        fid = obj.get("id")
-        if isinstance(fid, int | str) and not isinstance(fid, bool):
-            return fid
+def _salvage_id(obj: Any) -> FrameId:
+    fid = obj.get("id") if isinstance(obj, dict) else None
+    if isinstance(fid, str):
+        return fid
+    if isinstance(fid, int) and not isinstance(fid, bool) and _INT64_MIN <= fid <= _INT64_MAX:
+        return fid
     return None
 
 
@@ -249,6 +281,18 @@ def encode_disconnect(code: str, reconnect: bool, message: str = "") -> bytes:
 
 
 PONG = b'{"op":"pong"}'
+
+
+class _Pong(msgspec.Struct):
+    id: FrameId
+    op: Literal["pong"] = "pong"
+
+
+def encode_pong(frame_id: FrameId) -> bytes:
+    """The answer to a ``ping``, echoing its id like every other reply."""
+    if frame_id is None:
+        return PONG
+    return _encoder.encode(_Pong(frame_id))
 
 
 def sub_result(

@@ -138,6 +138,8 @@ def parse_filter(k: Kind, params: Any) -> tuple[dict[str, Any], int | None, str 
             if not 0 < limit <= 10_000:
                 raise ProtocolError("limit must be between 1 and 10000")
             continue
+        if "\x00" in text:  # PostgreSQL cannot hold one in text; nowhere is it meaningful
+            raise ProtocolError(f"filter {name} must not contain NUL characters")
         parts = text.split(",") if "," in text else [text]
         if name in ("id", "state"):
             values: list[Any] = parts

@@ -12,11 +12,12 @@ on) raise :class:`KindError` at import time, not in front of an operator.
 
 from __future__ import annotations
 
+import math
 import string
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from relevo.records.model import Actor, Record
@@ -93,16 +94,21 @@ class Field:
         return value
 
     def parse(self, name: str, text: str) -> Any:
-        """A value from a query string (``asesor_id=4``); empty means null."""
+        """A value from a query string (``asesor_id=4``); empty means null.
+        Numbers the databases cannot compare (past signed 64 bits, NaN,
+        infinities) are refused here, naming the field, not deep in a driver."""
         if text == "" or text == "null":
             return None
-        try:
-            if self.type is int:
-                return int(text)
-            if self.type is float:
-                return float(text)
-        except ValueError:
-            raise ValueError(f"field {name} must be {self.type.__name__}, got {text!r}") from None
+        if self.type is int:
+            number = _convert(int, name, text)
+            if not _INT64_MIN <= number <= _INT64_MAX:
+                raise ValueError(f"field {name} is outside the signed 64-bit integer range")
+            return number
+        if self.type is float:
+            real = _convert(float, name, text)
+            if not math.isfinite(real):
+                raise ValueError(f"field {name} must be a finite number")
+            return real
         if self.type is bool:
             if text.lower() in ("true", "1"):
                 return True
@@ -112,6 +118,18 @@ class Field:
         if self.type is str:
             return text
         raise ValueError(f"field {name} cannot be filtered on")
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_Number = TypeVar("_Number", int, float)
+
+
+def _convert(tp: type[_Number], name: str, text: str) -> _Number:
+    try:
+        return tp(text)
+    except ValueError:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise ValueError(f"field {name} must be {tp.__name__}, got {shown!r}") from None
 
 
 @dataclass(frozen=True, slots=True)

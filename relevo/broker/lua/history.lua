@@ -57,8 +57,10 @@ if since < 0 then
   for i = #entries, 1, -1 do
     out[#out + 1] = entries[i][2][4]
   end
-elseif ARGV[2] == epoch or ARGV[7] == '1' then
-  local entries = redis.call('XRANGE', KEYS[2], (since + 1) .. '-0', '+', 'COUNT', limit)
+elseif (ARGV[2] == epoch or ARGV[7] == '1') and since < out[2] then
+  -- A since past the end has nothing after it. %d: Lua's tostring turns
+  -- 1e14 and up into '1e+14', which is no stream id.
+  local entries = redis.call('XRANGE', KEYS[2], string.format('%d-0', since + 1), '+', 'COUNT', limit)
   for _, entry in ipairs(entries) do
     out[#out + 1] = entry[2][4]
   end
