@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import sqlalchemy as sa
 
-from relevo.protocol.errors import Conflict
+from relevo.protocol.errors import Conflict, ProtocolError
 from relevo.records import _sql
 from relevo.records import schema as s
 from relevo.records.kinds import LEASE_TIMER, Kind, Timer
@@ -85,6 +85,11 @@ class WritePath:
             lease=lease_v,
             fence=fence if fence is not None else (before.fence if before is not None else 0),
         )
+        if op != "delete":
+            try:
+                k.check_channels(after)
+            except ValueError as exc:
+                raise ProtocolError(str(exc)) from None
         row: dict[str, Any] = {
             "version": after.version,
             "state": after.state,

@@ -19,6 +19,9 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from relevo.protocol.errors import ProtocolError
+from relevo.protocol.frames import validate_channel
+
 if TYPE_CHECKING:
     from relevo.records.model import Actor, Record
 
@@ -89,6 +92,13 @@ class Field:
             value, ok = float(value), True
         if not ok:
             raise ValueError(f"field {name} must be {tp.__name__}, got {type(value).__name__}")
+        # What no database column holds, refused here rather than deep in a driver.
+        if tp is int and not _INT64_MIN <= value <= _INT64_MAX:
+            raise ValueError(f"field {name} is outside the signed 64-bit integer range")
+        if tp is float and not math.isfinite(value):
+            raise ValueError(f"field {name} must be a finite number")
+        if tp is str and "\x00" in value:
+            raise ValueError(f"field {name} must not contain NUL characters")
         if self.choices is not None and value not in self.choices:
             raise ValueError(f"field {name} must be one of {sorted(map(str, self.choices))}")
         return value
@@ -358,6 +368,23 @@ class Kind:
             else:
                 out.extend(c for c in spec(record) if c not in out)
         return out
+
+    def check_channels(self, record: Record) -> None:
+        """Refuse values that render an invalid channel name (``cargue:{vendedor_id}``
+        with a space in the id): such a change could never be published, and
+        its outbox row would hold up every row behind it."""
+        values: dict[str, Any] = {**record.data, "id": record.id, "state": record.state}
+        for spec in self.channels:
+            if not isinstance(spec, str):
+                continue
+            ch = _format(spec, values)
+            if ch is None:
+                continue
+            try:
+                validate_channel(ch)
+            except ProtocolError as exc:
+                names = ", ".join(_fmt_fields(spec))
+                raise ValueError(f"field {names} gives an invalid channel name: {exc}") from None
 
     def live_channel(self, filters: Mapping[str, Any]) -> tuple[str, str]:
         """The channel a filter's rows are announced on, and the key it matched.

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import msgspec
 import sqlalchemy as sa
 
+from relevo.protocol.errors import NotFound, PermissionDenied, ProtocolError
 from relevo.protocol.types import Publication
 from relevo.records import schema as s
 from relevo.records._faults import fault
@@ -96,6 +97,7 @@ class OutboxRelay:
         self.batch = batch
         self.retention = retention
         self.published = 0
+        self.dropped = 0  # rows no retry could publish (logged as errors)
         self._queue: list[OutboxRow] = []
         self._unmarked: list[int] = []
         self._wake = asyncio.Event()
@@ -174,6 +176,16 @@ class OutboxRelay:
             for i, row in enumerate(rows):
                 try:
                     await self._publish(row)
+                except (ProtocolError, PermissionDenied, NotFound) as exc:
+                    # No retry can ever publish it (an impossible channel name):
+                    # waiting on it would hold up every row behind it forever.
+                    self.dropped += 1
+                    log.error(
+                        "outbox row %s (%s on %s) can never be published, dropped: %s",
+                        row.seq, row.event, row.channels, exc.message,
+                    )  # fmt: skip
+                    self._unmarked.append(row.seq)  # marked like a published one: never again
+                    continue
                 except BaseException:
                     self._queue[:0] = rows[i:]  # keep the order; retry from here
                     raise

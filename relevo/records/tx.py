@@ -22,6 +22,7 @@ import msgspec
 import sqlalchemy as sa
 
 from relevo.protocol.errors import Conflict, Locked, NotFound, PermissionDenied, ProtocolError
+from relevo.protocol.frames import validate_channel
 from relevo.records import _sql
 from relevo.records import leases as _leases
 from relevo.records import schema as s
@@ -243,7 +244,7 @@ class Transaction(WritePath):
     async def emit(self, channels: Iterable[str], event: str, data: Any) -> None:
         """Publish an app event (``message:new``, ``stats_actualizadas``) after
         commit, through the same outbox: it goes out only if this commits."""
-        chans = list(dict.fromkeys(channels))
+        chans = [validate_channel(ch) for ch in dict.fromkeys(channels)]
         if chans:
             await self._outbox(chans, event, _json.encode(data))
 

@@ -91,3 +91,27 @@ def test_numeric_filters_within_range_parse() -> None:
     assert Field(float).parse("x", "1e300") == 1e300
     with pytest.raises(ValueError, match="n"):
         Field(int).parse("n", str(-(2**63) - 1))
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "field"),
+    [
+        ("lead", {"nombre": "Ana", "asesor_id": int(HUGE)}, "asesor_id"),
+        ("lead", {"nombre": "Ana", "asesor_id": -int(HUGE)}, "asesor_id"),
+        ("lead", {"nombre": "Ana\x00"}, "nombre"),
+        ("ping", {"n": INT64_MAX + 1}, "n"),
+        # A value that would render an invalid channel name (cargue:{vendedor_id}).
+        ("check", {"vendedor_id": "a b", "producto": "x"}, "vendedor_id"),
+        ("check", {"vendedor_id": "v" * 300, "producto": "x"}, "vendedor_id"),
+    ],
+)
+async def test_written_values_a_database_or_a_channel_cannot_hold_are_refused(
+    http: httpx.AsyncClient, kind: str, data: dict[str, object], field: str
+) -> None:
+    res = await http.post(f"/api/records/{kind}", json={"data": data}, headers=API)
+    assert res.status_code == 400, res.text
+    assert res.json()["code"] == "bad_request"
+    assert field in res.json()["message"]
+    # Nothing was written, and the relay is not stuck behind it.
+    ok = await http.post("/api/records/ping", json={"data": {"n": 1}}, headers=API)
+    assert ok.status_code == 201, ok.text

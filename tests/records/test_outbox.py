@@ -121,3 +121,30 @@ async def test_relay_publishes_rows_committed_by_another_node(make_node: NodeFac
     while not await published():
         assert asyncio.get_running_loop().time() < deadline, "not published by the slow poll"
         await asyncio.sleep(0.05)
+
+
+async def test_an_event_for_an_invalid_channel_is_refused_at_emit(make_node: NodeFactory) -> None:
+    from relevo.protocol.errors import ProtocolError
+
+    node = await make_node()
+    with pytest.raises(ProtocolError):
+        async with node.records.transaction() as tx:
+            await tx.emit(["no such channel!"], "x", {})
+
+
+async def test_a_row_that_can_never_be_published_does_not_hold_up_the_rest(
+    make_node: NodeFactory,
+) -> None:
+    """A kind whose channel function renders an impossible channel name: its
+    row is dropped with an error logged, and the rows behind it go out."""
+    from relevo.records.kinds import Field, Kind
+
+    poison = Kind("poison", fields={"x": Field(str)}, channels=[lambda rec: ["bad channel!"]])
+    node = await make_node(start=False)
+    node.records.register(poison)
+    await node.records.start()
+    await node.records.create("poison", {"x": "1"}, by="system")
+    await node.records.create("check", {"vendedor_id": "1", "producto": "pan"}, by="system")
+    await asyncio.wait_for(node.records.wait_published(), 10)
+    pubs, _ = await node.hub.history("cargue:1", None, 10)
+    assert len(pubs) == 1
