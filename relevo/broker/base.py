@@ -1,9 +1,14 @@
-"""The Broker interface: history, cross-node fan-out and presence.
+"""The interfaces below the hub: ``Broker`` (history and cross-node fan-out)
+and ``PresenceStore`` (who is subscribed where, across nodes).
 
-A broker stores each channel's recent publications (epoch + gapless offsets),
-delivers every publication to every node that has subscribers for its channel,
-and keeps presence. The hub above it never knows which implementation it has;
-``memory.py`` (one process) and ``redis.py`` (many) pass the same contract suite.
+A broker stores each channel's recent publications (epoch + gapless offsets)
+and delivers every publication to every node that has subscribers for its
+channel. A presence store keeps, per channel, the connections subscribed to
+it, each entry alive for a TTL its node refreshes. The hub above them never
+knows which implementations it has; ``memory.py`` (one process) and
+``redis.py`` (many) pass the same contract suites. One object may implement
+both (``RedisBroker`` does: they share its connection), but the hub takes them
+separately.
 
 A publish may carry an **idempotency key**: the broker accepts a key once per
 channel within its window (``idempotency_window``, 5 minutes by default); a
@@ -15,7 +20,7 @@ retries after a lost reply) into one event with one offset.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from relevo.protocol.errors import ProtocolError
 from relevo.protocol.types import ClientInfo, Publication, StreamPosition
@@ -27,6 +32,7 @@ __all__ = [
     "BrokerHandler",
     "HistoryOptions",
     "HistoryResult",
+    "PresenceStore",
     "check_idempotency_key",
 ]
 
@@ -118,11 +124,21 @@ class Broker(Protocol):
 
     async def remove_history(self, channel: str) -> None: ...
 
-    async def add_presence(self, channel: str, info: ClientInfo, ttl: float) -> None: ...
-
-    async def remove_presence(self, channel: str, client: str) -> None: ...
-
-    async def presence(self, channel: str) -> list[ClientInfo]: ...
-
     async def ping(self) -> None:
         """Raise :class:`relevo.protocol.errors.Unavailable` when the broker is unreachable."""
+
+
+@runtime_checkable
+class PresenceStore(Protocol):
+    """Who is subscribed to a channel, on every node. An entry lives ``ttl``
+    seconds unless added again (its node refreshes it), so the entries of a
+    node that died go by themselves."""
+
+    async def add_presence(self, channel: str, info: ClientInfo, ttl: float) -> None:
+        """Add ``info`` (keyed by ``info.client``), or refresh it: one entry per client."""
+
+    async def remove_presence(self, channel: str, client: str) -> None:
+        """Remove the entry of ``client``; nothing happens if it has none."""
+
+    async def presence(self, channel: str) -> list[ClientInfo]:
+        """The live entries of ``channel``, in no particular order."""

@@ -1,4 +1,5 @@
-"""In-process broker: the embedded default. One node, history in memory.
+"""In-process broker and presence store: the embedded default. One node,
+history and presence in memory.
 
 History is lost on restart; every stream then starts in a fresh epoch, so a
 client that recovers across the restart is told ``recovered: false``.
@@ -10,7 +11,9 @@ channel has subscribers; without them it lives until its history has expired
 sweep; an entry that never held a publication goes as soon as its last
 subscriber does. Sweeps run by the injected clock, at most once every
 ``sweep_interval`` seconds, on the back of ordinary calls. Idempotency keys
-live for ``idempotency_window`` and are forgotten oldest first.
+live for ``idempotency_window`` and are forgotten oldest first. Presence
+entries go when removed, when read past their deadline, or at the presence
+store's own sweep (again at most once every ``sweep_interval``).
 """
 
 from __future__ import annotations
@@ -22,15 +25,17 @@ from collections.abc import Callable
 
 from relevo.broker.base import (
     DEFAULT_IDEMPOTENCY_WINDOW,
+    Broker,
     BrokerHandler,
     HistoryOptions,
     HistoryResult,
+    PresenceStore,
     check_idempotency_key,
 )
 from relevo.protocol.errors import Unavailable
 from relevo.protocol.types import ClientInfo, Publication, StreamPosition
 
-__all__ = ["MemoryBroker"]
+__all__ = ["MemoryBroker", "MemoryPresence", "presence_for"]
 
 
 class _Stream:
@@ -65,7 +70,6 @@ class MemoryBroker:
         self._sweep_interval = sweep_interval
         self._streams: dict[str, _Stream] = {}
         self._subscribers: dict[str, int] = {}
-        self._presence: dict[str, dict[str, tuple[ClientInfo, float]]] = {}
         # "<channel>\0<key>" -> (offset, epoch, ts in ms) of the first
         # publication with that key: ~250 bytes each, for the window. The
         # window is one for all, so insertion order is expiry order.
@@ -78,10 +82,6 @@ class MemoryBroker:
     def channel_count(self) -> int:
         """Channels this broker keeps an entry for (epoch, offset, history)."""
         return len(self._streams)
-
-    @property
-    def presence_channel_count(self) -> int:
-        return len(self._presence)
 
     @property
     def idempotency_key_count(self) -> int:
@@ -197,32 +197,6 @@ class MemoryBroker:
         if self._streams.pop(channel, None) is not None and self._handler is not None:
             self._handler.on_gap(channel)
 
-    async def add_presence(self, channel: str, info: ClientInfo, ttl: float) -> None:
-        self._presence.setdefault(channel, {})[info.client] = (info, self._clock() + ttl)
-
-    async def remove_presence(self, channel: str, client: str) -> None:
-        members = self._presence.get(channel)
-        if members is not None:
-            members.pop(client, None)
-            if not members:
-                del self._presence[channel]
-
-    async def presence(self, channel: str) -> list[ClientInfo]:
-        members = self._presence.get(channel)
-        if not members:
-            return []
-        self._expire_presence(channel, members, self._clock())
-        return [info for info, _ in members.values()]
-
-    def _expire_presence(
-        self, channel: str, members: dict[str, tuple[ClientInfo, float]], now: float
-    ) -> None:
-        expired = [c for c, (_, deadline) in members.items() if deadline < now]
-        for client in expired:
-            del members[client]
-        if not members:
-            self._presence.pop(channel, None)
-
     async def ping(self) -> None:
         if self._closed:
             raise Unavailable("broker is closed")
@@ -242,7 +216,7 @@ class MemoryBroker:
 
     def _sweep(self, now: float) -> None:
         """Drop what no one can still use: unsubscribed channels whose history
-        has expired, expired publications, presence and idempotency keys."""
+        has expired, expired publications and idempotency keys."""
         self._next_sweep = now + self._sweep_interval
         subscribed = self._subscribers
         stale = []
@@ -256,6 +230,65 @@ class MemoryBroker:
                 stale.append(channel)
         for channel in stale:
             del self._streams[channel]
-        for channel, members in list(self._presence.items()):
-            self._expire_presence(channel, members, now)
         self._forget_keys(now)
+
+
+class MemoryPresence:
+    """Presence of one process: a dict of entries with deadlines."""
+
+    def __init__(self, clock: Callable[[], float] = time.time, *, sweep_interval: float = 5.0):
+        self._clock = clock
+        self._sweep_interval = sweep_interval
+        self._next_sweep = clock() + sweep_interval
+        self._channels: dict[str, dict[str, tuple[ClientInfo, float]]] = {}
+
+    @property
+    def channel_count(self) -> int:
+        """Channels with at least one entry (expired ones until the next sweep)."""
+        return len(self._channels)
+
+    def _now(self) -> float:
+        now = self._clock()
+        if now >= self._next_sweep:
+            # A node that died leaves entries nobody removes: without a sweep,
+            # channels nobody reads again would keep them for good.
+            self._next_sweep = now + self._sweep_interval
+            for channel, members in list(self._channels.items()):
+                self._expire(channel, members, now)
+        return now
+
+    async def add_presence(self, channel: str, info: ClientInfo, ttl: float) -> None:
+        now = self._now()
+        self._channels.setdefault(channel, {})[info.client] = (info, now + ttl)
+
+    async def remove_presence(self, channel: str, client: str) -> None:
+        self._now()
+        members = self._channels.get(channel)
+        if members is not None:
+            members.pop(client, None)
+            if not members:
+                del self._channels[channel]
+
+    async def presence(self, channel: str) -> list[ClientInfo]:
+        now = self._now()
+        members = self._channels.get(channel)
+        if not members:
+            return []
+        self._expire(channel, members, now)
+        return [info for info, _ in members.values()]
+
+    def _expire(
+        self, channel: str, members: dict[str, tuple[ClientInfo, float]], now: float
+    ) -> None:
+        expired = [c for c, (_, deadline) in members.items() if deadline < now]
+        for client in expired:
+            del members[client]
+        if not members:
+            self._channels.pop(channel, None)
+
+
+def presence_for(broker: Broker) -> PresenceStore:
+    """The presence store that goes with ``broker``: its own when it keeps one
+    (Redis: shared by every node through the broker's connection), else this
+    process's (with an in-process broker, this process is every node)."""
+    return broker if isinstance(broker, PresenceStore) else MemoryPresence()

@@ -27,7 +27,8 @@ from typing import Any
 
 import msgspec
 
-from relevo.broker.base import Broker
+from relevo.broker.base import Broker, PresenceStore
+from relevo.broker.memory import presence_for
 from relevo.hub.auth import Identity, TokenVerifier
 from relevo.hub.metrics import HubMetrics
 from relevo.hub.permissions import Permissions, namespace_of
@@ -102,10 +103,12 @@ class Hub:
         settings: Settings,
         broker: Broker,
         *,
+        presence: PresenceStore | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.broker = broker
+        self.presence_store = presence if presence is not None else presence_for(broker)
         self.now = clock
         self.permissions = Permissions(settings.namespaces)
         self.verifier = TokenVerifier(settings.auth)
@@ -526,17 +529,17 @@ class Hub:
 
     async def _join(self, session: Session, channel: str) -> None:
         info = self._client_info(session)
-        await self.broker.add_presence(channel, info, self.settings.liveness.presence_ttl)
+        await self.presence_store.add_presence(channel, info, self.settings.liveness.presence_ttl)
         data = self._json.encode({"user": info.user, "client": info.client})
         await self.broker.publish_push(channel, "$join", data)
 
     async def _leave(self, session: Session, channel: str) -> None:
-        await self.broker.remove_presence(channel, session.client)
+        await self.presence_store.remove_presence(channel, session.client)
         data = self._json.encode({"user": session.identity.user, "client": session.client})
         await self.broker.publish_push(channel, "$leave", data)
 
     async def presence(self, channel: str) -> list[ClientInfo]:
-        return await self.broker.presence(channel)
+        return await self.presence_store.presence(channel)
 
     # -- publishing (server API and client pub) ---------------------------------
 
@@ -708,7 +711,7 @@ class Hub:
         failed = 0
         for ch, info in refresh:
             try:
-                await self.broker.add_presence(ch, info, live.presence_ttl)
+                await self.presence_store.add_presence(ch, info, live.presence_ttl)
             except Unavailable:
                 failed += 1
         if failed:

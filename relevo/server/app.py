@@ -28,6 +28,7 @@ from starlette.staticfiles import StaticFiles
 
 from relevo import __version__
 from relevo.broker.base import Broker
+from relevo.broker.memory import presence_for
 from relevo.hub.hub import Hub
 from relevo.protocol.errors import RelevoError
 from relevo.server.admin import admin_routes
@@ -186,7 +187,9 @@ class RelevoServer:
     ) -> None:
         self.settings = settings
         if hub is None:
-            hub = Hub(settings, broker if broker is not None else create_broker(settings))
+            if broker is None:
+                broker = create_broker(settings)
+            hub = Hub(settings, broker, presence=presence_for(broker))
         self.hub = hub
         self.app = create_app(self.hub, extensions)
         self.sock = sock

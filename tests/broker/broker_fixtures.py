@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from relevo.broker.base import Broker
+from relevo.broker.base import Broker, PresenceStore
 from relevo.protocol.types import Publication
 from tests.helpers import timeout
 
@@ -72,6 +72,15 @@ class BrokerEnv:
     make: Callable[..., Awaitable[Broker]]
     """``make(handler, **options)``: another started broker of the same kind,
     closed at teardown (same virtual clock; same Redis prefix)."""
+
+
+@dataclass
+class PresenceEnv:
+    kind: str
+    store: PresenceStore
+    other: PresenceStore
+    """Another node's store over the same state (the same store in one process)."""
+    advance: Callable[[float], Awaitable[None]]
 
 
 def redis_url(prefix: str) -> str:

@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 
 from relevo.broker.base import Broker
-from relevo.broker.memory import MemoryBroker
+from relevo.broker.memory import MemoryBroker, MemoryPresence
 from relevo.broker.redis import RedisBroker
 from tests.broker.broker_fixtures import (
     BrokerEnv,
     FakeClock,
+    PresenceEnv,
     PrivateRedis,
     Recorder,
     delete_prefix,
@@ -67,6 +68,34 @@ async def env(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[Brok
             await b.close()
         if request.param == "redis":
             await delete_prefix(prefix)
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def presence_env(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[PresenceEnv]:
+    """A presence store of each kind, and a second one sharing its state where
+    the kind has state to share (two Redis nodes; one process has one store)."""
+    if request.param == "memory":
+        clock = FakeClock()
+        store = MemoryPresence(clock=clock)
+
+        async def advance(seconds: float) -> None:
+            clock.now += seconds
+
+        yield PresenceEnv(request.param, store, store, advance)
+        return
+    nodes = [RedisBroker(redis_url(prefix)), RedisBroker(redis_url(prefix))]
+    for node in nodes:
+        await node.start(Recorder())
+
+    async def sleep(seconds: float) -> None:
+        await asyncio.sleep(seconds)  # Redis keeps real time: TTLs are short
+
+    try:
+        yield PresenceEnv(request.param, nodes[0], nodes[1], sleep)
+    finally:
+        for node in nodes:
+            await node.close()
+        await delete_prefix(prefix)
 
 
 Nodes = Callable[[], Awaitable[tuple[RedisBroker, Recorder]]]

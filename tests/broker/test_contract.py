@@ -14,7 +14,7 @@ import pytest
 from relevo.broker.base import HistoryOptions
 from relevo.protocol.errors import Unavailable
 from relevo.protocol.recovery import is_recovered
-from relevo.protocol.types import ClientInfo, StreamPosition
+from relevo.protocol.types import StreamPosition
 from tests.broker.broker_fixtures import TIMEOUT, BrokerEnv, Recorder
 
 OPTS = HistoryOptions(size=100, ttl=300.0, meta_ttl=3600.0)
@@ -292,37 +292,6 @@ async def test_channel_in_use_keeps_its_epoch(env: BrokerEnv) -> None:
     for _ in range(3):
         await env.advance(0.3)
         assert (await env.broker.publish("c", "e", b"x", brief)).epoch == epoch
-
-
-# -- presence -----------------------------------------------------------------------------------
-
-
-def _clients(infos: list[ClientInfo]) -> set[tuple[str, str]]:
-    return {(i.client, i.user) for i in infos}
-
-
-async def test_presence_add_list_remove(env: BrokerEnv) -> None:
-    a = ClientInfo("c1", "4", {"transport": "ws"})
-    b = ClientInfo("c2", "7", {"transport": "sse"})
-    await env.broker.add_presence("room", a, 60.0)
-    await env.broker.add_presence("room", b, 60.0)
-    await env.broker.add_presence("room", a, 60.0)  # a refresh, not a second entry
-    infos = await env.broker.presence("room")
-    assert sorted(infos, key=lambda i: i.client) == [a, b]
-    await env.broker.remove_presence("room", "c1")
-    await env.broker.remove_presence("room", "nobody")
-    assert await env.broker.presence("room") == [b]
-    assert await env.broker.presence("empty") == []
-
-
-async def test_presence_entries_expire_unless_refreshed(env: BrokerEnv) -> None:
-    await env.broker.add_presence("room", ClientInfo("dead", "1"), 0.5)
-    await env.broker.add_presence("room", ClientInfo("kept", "2"), 0.5)
-    await env.broker.add_presence("room", ClientInfo("long", "3"), 60.0)
-    await env.advance(0.3)
-    await env.broker.add_presence("room", ClientInfo("kept", "2"), 0.5)
-    await env.advance(0.35)
-    assert _clients(await env.broker.presence("room")) == {("kept", "2"), ("long", "3")}
 
 
 # -- failure --------------------------------------------------------------------------------------

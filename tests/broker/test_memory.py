@@ -8,7 +8,7 @@ expires, the broker's entries must go too (issue 11, finding 8).
 from __future__ import annotations
 
 from relevo.broker.base import HistoryOptions
-from relevo.broker.memory import MemoryBroker
+from relevo.broker.memory import MemoryBroker, MemoryPresence
 from relevo.protocol.types import ClientInfo, StreamPosition
 from tests.broker.broker_fixtures import FakeClock, Recorder
 
@@ -29,8 +29,6 @@ async def test_forty_thousand_channels_subscribed_then_left_leave_nothing() -> N
         # What the hub does for a subscribe with join/leave, then the leave.
         await broker.subscribe(ch)
         await broker.position(ch, OPTS)
-        await broker.add_presence(ch, ClientInfo(f"c{i}", ""), 60.0)
-        await broker.remove_presence(ch, f"c{i}")
         await broker.unsubscribe(ch)
     assert broker.channel_count == baseline
 
@@ -89,11 +87,19 @@ async def test_idempotency_keys_are_forgotten_after_the_window() -> None:
     assert broker.idempotency_key_count == 1
 
 
+async def test_forty_thousand_presence_channels_joined_then_left_leave_nothing() -> None:
+    presence = MemoryPresence(clock=FakeClock())
+    for i in range(40_000):
+        await presence.add_presence(f"demo:{i}", ClientInfo(f"c{i}", ""), 60.0)
+        await presence.remove_presence(f"demo:{i}", f"c{i}")
+    assert presence.channel_count == 0
+
+
 async def test_expired_presence_of_a_dead_node_is_swept() -> None:
     clock = FakeClock()
-    broker = await _broker(clock, sweep_interval=1.0)
+    presence = MemoryPresence(clock=clock, sweep_interval=1.0)
     for i in range(1_000):
-        await broker.add_presence(f"room:{i}", ClientInfo("gone", "4"), 10.0)
+        await presence.add_presence(f"room:{i}", ClientInfo("gone", "4"), 10.0)
     clock.now += 11
-    await broker.position("probe", OPTS)
-    assert broker.presence_channel_count == 0
+    assert await presence.presence("probe") == []
+    assert presence.channel_count == 0

@@ -14,7 +14,6 @@ from relevo.broker._redis_wire import publication_parts
 from relevo.broker.base import HistoryOptions
 from relevo.broker.redis import RedisBroker
 from relevo.protocol.errors import Unavailable
-from relevo.protocol.types import ClientInfo
 from tests.broker.broker_fixtures import REDIS_URL, TIMEOUT, PrivateRedis, Recorder, free_port
 
 pytestmark = pytest.mark.redis
@@ -32,15 +31,6 @@ async def test_publication_on_one_node_reaches_the_other(node_factory: Nodes) ->
     assert await seen.next("gtr") == sent
     await a.publish_push("gtr", "$join", b'{"user":"4"}')
     assert await seen.next_push() == ("gtr", "$join", b'{"user":"4"}')
-
-
-async def test_presence_is_shared_by_nodes(node_factory: Nodes) -> None:
-    a, _ = await node_factory()
-    b, _ = await node_factory()
-    await a.add_presence("room", ClientInfo("a-1", "4"), 60.0)
-    await b.add_presence("room", ClientInfo("b-1", "7"), 60.0)
-    assert {i.client for i in await a.presence("room")} == {"a-1", "b-1"}
-    assert {i.client for i in await b.presence("room")} == {"a-1", "b-1"}
 
 
 async def test_unsubscribed_node_stops_receiving(node_factory: Nodes) -> None:
