@@ -159,7 +159,9 @@ class Hub:
 
     def subscriber_count(self, channel: str) -> int:
         chan = self._channels.get(channel)
-        return 0 if chan is None else len(chan.writers) + len(chan.others)
+        if chan is None:
+            return 0
+        return len(chan.writers) + len(chan.others) + len(chan.catching)
 
     def add_leave_listener(self, listener: UserListener) -> None:
         """Call ``listener(user)`` when a user's last connection on this node goes."""
@@ -668,7 +670,7 @@ class Hub:
         chan = self._channels.get(channel)
         if chan is None:
             return
-        for session in [*chan.writers, *chan.others, *chan.recovering]:
+        for session in [*chan.writers, *chan.others, *chan.catching, *chan.recovering]:
             self.disconnect(
                 session, DisconnectCode.RESUBSCRIBE, f"feed of {channel} was interrupted"
             )

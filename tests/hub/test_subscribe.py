@@ -107,3 +107,20 @@ async def test_first_and_last_connection_of_a_user_call_the_listeners() -> None:
         assert not hub.user_online("4")
     finally:
         await hub.close()
+
+
+async def test_a_subscriber_waiting_for_the_feed_counts_and_recovers_from_a_gap() -> None:
+    """A subscriber whose reply ran ahead of the feed (here: a channel nothing
+    was published on yet) is subscribed: it counts, and a feed gap makes it
+    recover like every other subscriber, or it would go live past the gap."""
+    hub = Hub(make_settings(), MemoryBroker())
+    await hub.start()
+    try:
+        transport = FakeTransport()
+        await hub.subscribe(hub.open_session(transport), "demo:quiet", None)
+        assert hub.subscriber_count("demo:quiet") == 1
+        hub.on_gap("demo:quiet")
+        assert ("close", "resubscribe") in transport.events
+        assert hub.subscriber_count("demo:quiet") == 0
+    finally:
+        await hub.close()
