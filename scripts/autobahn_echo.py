@@ -19,9 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from relevo.hub.hub import Hub  # noqa: E402
 from relevo.hub.session import Session  # noqa: E402
 from relevo.protocol import ws  # noqa: E402
-from relevo.server.app import RelevoServer  # noqa: E402
+from relevo.server.app import RelevoServer, create_broker  # noqa: E402
 from relevo.server.config import settings_from_mapping  # noqa: E402
 from relevo.transport.websocket import WebSocketConnection  # noqa: E402
 
@@ -39,8 +40,9 @@ SETTINGS = {
 }
 
 
-async def echo(session: Session, text: bytes) -> None:
-    session.transport.send(text)
+class EchoHub(Hub):
+    async def handle_frame(self, session: Session, text: bytes) -> None:
+        session.send(text)
 
 
 def echo_binary(self: WebSocketConnection, data: bytes) -> None:
@@ -50,8 +52,8 @@ def echo_binary(self: WebSocketConnection, data: bytes) -> None:
 
 async def main() -> None:
     WebSocketConnection.binary_received = echo_binary  # type: ignore[method-assign]
-    server = RelevoServer(settings_from_mapping(SETTINGS))
-    server.hub.handle_frame = echo  # type: ignore[method-assign]
+    settings = settings_from_mapping(SETTINGS)
+    server = RelevoServer(settings, hub=EchoHub(settings, create_broker(settings)))
     await server.start()
     print(f"listening on {server.port}", flush=True)
     stop = asyncio.Event()

@@ -1,7 +1,12 @@
-"""Sessions, channel index, fan-out, permissions, presence, limits."""
+"""Sessions, channel index, fan-out, permissions, presence, liveness.
+
+``Hub`` (hub.py) is the facade; ``fanout``, ``subscriptions`` and
+``liveness`` hold its parts; ``Transport`` is what it needs of a connection.
+"""
 
 from relevo.hub.auth import Identity, TokenVerifier, mint_token
 from relevo.hub.hub import Hub
-from relevo.hub.session import Session, Transport
+from relevo.hub.session import Session
+from relevo.hub.transport import Transport
 
 __all__ = ["Hub", "Identity", "Session", "TokenVerifier", "Transport", "mint_token"]

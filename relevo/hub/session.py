@@ -1,55 +1,22 @@
 """One client connection as the hub sees it: identity, subscriptions, limits,
-and the ordered queue of its commands. Transport-agnostic."""
+and the ordered queue of its commands. Transport-agnostic; it knows of the
+hub only the :class:`SessionContext` it was opened with."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Protocol
 
 from relevo.hub.auth import ANONYMOUS, Identity
+from relevo.hub.transport import Transport
 from relevo.protocol.errors import RelevoError
-from relevo.protocol.types import Publication, StreamPosition
+from relevo.protocol.types import ClientInfo
+from relevo.settings import LimitSettings
 
-if TYPE_CHECKING:
-    from relevo.hub.hub import Hub
-
-__all__ = ["InvalidState", "Session", "SessionState", "Transport"]
-
-
-class Transport(Protocol):
-    """What the hub needs from a connection's transport (WebSocket, SSE)."""
-
-    kind: str
-    remote: str
-
-    def send(self, payload: bytes) -> None:
-        """Write one JSON server frame."""
-
-    def raw_writer(self) -> Callable[[bytes], None] | None:
-        """A function writing pre-framed bytes (the fan-out fast path), if the
-        transport has one; ``None`` makes the hub call :meth:`deliver` instead."""
-
-    def deliver(self, pub: Publication, payload: bytes) -> None:
-        """Write one publication (``payload`` is its JSON)."""
-
-    def subscribed(
-        self,
-        frame_id: int | str | None,
-        channel: str,
-        position: StreamPosition,
-        recovered: bool | None,
-        missed: list[Publication],
-    ) -> None:
-        """Write the reply to a subscribe (and its missed publications)."""
-
-    def ping(self) -> None:
-        """Send a keep-alive."""
-
-    def close(self, code: str, reconnect: bool, message: str = "") -> None:
-        """Say why, then close."""
+__all__ = ["InvalidState", "Session", "SessionContext", "SessionState"]
 
 
 class SessionState(Enum):
@@ -69,12 +36,24 @@ _TRANSITIONS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class SessionContext:
+    """What a session needs from the hub that opened it (one for all its sessions)."""
+
+    limits: LimitSettings
+    clock: Callable[[], float]
+    run: Callable[[Session, bytes], Awaitable[None]]
+    """Run one command frame of the session, reply included."""
+    flooded: Callable[[Session], None]
+    """The session queued more commands than it may: disconnect it."""
+
+
 class Session:
     __slots__ = (
         "__weakref__",
         "client",
+        "context",
         "expire_handle",
-        "hub",
         "identity",
         "last_ping",
         "last_seen",
@@ -89,14 +68,16 @@ class Session:
         "transport",
     )
 
-    def __init__(self, hub: Hub, transport: Transport, client: str, now: float) -> None:
-        self.hub = hub
+    def __init__(
+        self, context: SessionContext, transport: Transport, client: str, now: float
+    ) -> None:
+        self.context = context
         self.transport = transport
         self.client = client
         self.identity: Identity = ANONYMOUS
         self.state = SessionState.OPEN
         self.subs: set[str] = set()
-        self.tokens = float(hub.settings.limits.command_burst)
+        self.tokens = float(context.limits.command_burst)
         self.tokens_at = now
         self.strikes = 0
         self.last_seen = now
@@ -118,9 +99,20 @@ class Session:
             raise InvalidState(f"session cannot go from {self.state.value} to {new.value}")
         self.state = new
 
+    def send(self, payload: bytes) -> None:
+        """Write one JSON frame outside any channel's stream (a reply, an
+        error); a closed session's transport is written no more."""
+        if not self.closed:
+            transport = self.transport
+            transport.write(transport.framing.frame(payload))
+
+    def info(self) -> ClientInfo:
+        """This connection as presence lists it."""
+        return ClientInfo(self.client, self.identity.user, {"transport": self.transport.kind})
+
     def take_token(self, now: float) -> bool:
         """Token bucket: may this connection run one more command now?"""
-        limits = self.hub.settings.limits
+        limits = self.context.limits
         self.tokens = min(
             float(limits.command_burst),
             self.tokens + (now - self.tokens_at) * limits.commands_per_second,
@@ -134,12 +126,12 @@ class Session:
     def receive(self, text: bytes) -> None:
         """A complete text frame from the client. Commands run one after the
         other, in arrival order; an idle session holds no task."""
-        self.last_seen = self.hub.now()
+        self.last_seen = self.context.clock()
         if self.pending is None:
             self.pending = deque()
         self.pending.append(text)
-        if len(self.pending) > max(64, 2 * self.hub.settings.limits.command_burst):
-            self.hub.flooded(self)
+        if len(self.pending) > max(64, 2 * self.context.limits.command_burst):
+            self.context.flooded(self)
             return
         if self.runner is None:
             self.runner = asyncio.get_running_loop().create_task(self._run())
@@ -147,7 +139,7 @@ class Session:
     async def _run(self) -> None:
         try:
             while self.pending and not self.closed:
-                await self.hub.handle_frame(self, self.pending.popleft())
+                await self.context.run(self, self.pending.popleft())
         finally:
             self.runner = None
             self.pending = None

@@ -19,11 +19,13 @@ a disconnect says whether the client should reconnect.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
     "AuthError",
     "Conflict",
+    "Disconnect",
     "DisconnectCode",
     "ErrorCode",
     "LimitExceeded",
@@ -99,6 +101,21 @@ RECONNECT = {
     DisconnectCode.RATE_LIMITED: True,
     DisconnectCode.RESUBSCRIBE: True,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    """Why the server ends a connection, and whether the client should come back.
+    ``code`` is a :class:`DisconnectCode`, or an :class:`ErrorCode` for a
+    connection refused before it had a session (a bad token in the URL)."""
+
+    code: str
+    reconnect: bool
+    message: str = ""
+
+    @classmethod
+    def of(cls, code: DisconnectCode, message: str = "") -> Disconnect:
+        return cls(str(code), RECONNECT[code], message)
 
 
 class RelevoError(Exception):

@@ -16,7 +16,8 @@ from starlette.routing import Route
 from relevo.broker.base import check_idempotency_key
 from relevo.hub.hub import Hub
 from relevo.protocol import frames
-from relevo.protocol.errors import ErrorCode, ProtocolError, RelevoError
+from relevo.protocol.errors import Disconnect, ErrorCode, ProtocolError, RelevoError
+from relevo.protocol.framing import BARE
 from relevo.protocol.types import StreamPosition
 from relevo.web import error_response, json_response, read_body, read_struct, require_api_key
 
@@ -161,27 +162,16 @@ class _Replies:
 
     kind = "http"
     remote = ""
+    framing = BARE  # the response body is the frame itself
 
     def __init__(self) -> None:
         self.frames: list[bytes] = []
 
-    def send(self, payload: bytes) -> None:
-        self.frames.append(payload)
+    def write(self, data: bytes) -> None:
+        self.frames.append(data)
 
-    def raw_writer(self) -> None:
-        return None
-
-    def deliver(self, pub: Any, payload: bytes) -> None:
-        pass
-
-    def subscribed(self, *args: Any) -> None:
-        pass
-
-    def ping(self) -> None:
-        pass
-
-    def close(self, code: str, reconnect: bool, message: str = "") -> None:
-        pass
+    def close(self, disconnect: Disconnect) -> None:
+        pass  # the response ends the exchange: nothing stays open to close
 
 
 _STATELESS_OPS = (frames.Pub, frames.History, frames.Presence, frames.Ping)

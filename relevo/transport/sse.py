@@ -1,24 +1,21 @@
 """Server-Sent Events transport, for clients where WebSocket is blocked.
 
 ``GET /sse?ch=a&ch=b`` (token in ``?token=`` or ``Authorization: Bearer``).
-Every publication is an SSE event whose ``id`` holds the position of *every*
-channel of the stream (``a=epoch:offset;b=epoch:offset``), so the browser's
-automatic ``Last-Event-ID`` on reconnect resumes all channels without loss.
-Control frames (errors, recovery results, presence pushes, disconnect) travel
-as ``event: relevo`` with the same JSON the WebSocket would carry.
+The events' format, and the ``Last-Event-ID`` that resumes every channel of
+the stream, are :mod:`relevo.protocol.sse`'s; this module pumps them out.
 
 The browser never answers a ping on this transport, so liveness follows what
 the kernel says: a stream is alive while its peer acknowledges what it is
-sent (``relevo.transport._tcp``). One that stops acknowledging (a peer gone
-without a FIN, or one that stopped reading) is closed after
-``ping_interval + pong_timeout``, as a WebSocket without pongs is.
+sent (``relevo.transport._tcp``), asked at each keep-alive. One that stops
+acknowledging (a peer gone without a FIN, or one that stopped reading) is
+closed after ``ping_interval + pong_timeout``, as a WebSocket without pongs is.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
@@ -27,34 +24,17 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from relevo.hub.hub import Hub
 from relevo.hub.session import Session
 from relevo.protocol import frames
-from relevo.protocol.errors import DisconnectCode, ProtocolError, RelevoError
-from relevo.protocol.types import Publication, StreamPosition
+from relevo.protocol.errors import Disconnect, DisconnectCode, RelevoError
+from relevo.protocol.sse import PING, RETRY, SSEFraming, parse_positions
 from relevo.transport._tcp import AckWatch
 from relevo.transport.frontdoor import TRANSPORT_EXTENSION
 from relevo.transport.websocket import origin_allowed
 
-__all__ = ["SSEConnection", "format_positions", "parse_positions", "sse_endpoint"]
-
-
-def format_positions(positions: dict[str, StreamPosition]) -> str:
-    return ";".join(f"{ch}={p.epoch}:{p.offset}" for ch, p in positions.items())
-
-
-def parse_positions(value: str) -> dict[str, StreamPosition]:
-    out: dict[str, StreamPosition] = {}
-    for part in value.split(";"):
-        if not part:
-            continue
-        ch, sep, pos = part.rpartition("=")
-        epoch, sep2, offset = pos.rpartition(":")
-        if not sep or not sep2 or not offset.isdigit():
-            raise ProtocolError(f"malformed Last-Event-ID part {part!r}")
-        out[ch] = StreamPosition(epoch, int(offset))
-    return out
+__all__ = ["SSEConnection", "sse_endpoint"]
 
 
 class SSEConnection:
-    """Implements the hub's Transport interface over a streaming response."""
+    """The hub's :class:`~relevo.hub.transport.Transport` over a streaming response."""
 
     kind = "sse"
 
@@ -67,7 +47,7 @@ class SSEConnection:
         self.acks = AckWatch(transport) if transport is not None else None
         self.stalled = False
         self.finished = False
-        self.positions: dict[str, StreamPosition] = {}
+        self.framing = SSEFraming()  # this stream's own: its ids carry its positions
         self.queue: deque[bytes] = deque()
         self.queued_bytes = 0
         self.wakeup = asyncio.Event()
@@ -89,41 +69,21 @@ class SSEConnection:
                 "not reading fast enough",
             )
 
-    def send(self, payload: bytes) -> None:
-        self._push(b"event: relevo\ndata: " + payload + b"\n\n")
+    def write(self, data: bytes) -> None:
+        self._push(data)
+        if data == PING:
+            self._check_peer()
 
-    def raw_writer(self) -> Callable[[bytes], None] | None:
-        return None
-
-    def deliver(self, pub: Publication, payload: bytes) -> None:
-        self.positions[pub.channel] = StreamPosition(pub.epoch, pub.offset)
-        event_id = format_positions(self.positions).encode()
-        self._push(b"id: " + event_id + b"\ndata: " + payload + b"\n\n")
-
-    def subscribed(
-        self,
-        frame_id: int | str | None,
-        channel: str,
-        position: StreamPosition,
-        recovered: bool | None,
-        missed: list[Publication],
-    ) -> None:
-        self.positions[channel] = position
-        result = frames.sub_result(position, recovered, [])
-        result["ch"] = channel
-        self.send(frames.encode_ok(frame_id, result))
-        for pub in missed:
-            self.deliver(pub, frames.publication_json(pub))
-        self.positions[channel] = position if not missed else missed[-1].position
-
-    def ping(self) -> None:
-        self._push(b": ping\n\n")
+    def _check_peer(self) -> None:
+        """A keep-alive is when to ask the kernel whether the peer takes what
+        it is sent: the browser never answers, so that is its sign of life."""
         self.stalled = self.acks is not None and not self.acks.keeping_up()
         if self.session is not None and not self.stalled:
             self.session.last_seen = self.hub.now()
 
-    def close(self, code: str, reconnect: bool, message: str = "") -> None:
-        self.send(frames.encode_disconnect(code, reconnect, message))
+    def close(self, disconnect: Disconnect) -> None:
+        code, reconnect, message = disconnect.code, disconnect.reconnect, disconnect.message
+        self._push(self.framing.frame(frames.encode_disconnect(code, reconnect, message)))
         self.closed = True
         self.wakeup.set()
         transport = self.transport
@@ -142,7 +102,7 @@ class SSEConnection:
             self.transport.abort()
 
     async def stream(self, request: Request) -> AsyncIterator[bytes]:
-        yield b"retry: 1000\n\n"
+        yield RETRY
         try:
             while True:
                 while self.queue:

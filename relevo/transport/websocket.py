@@ -18,8 +18,14 @@ from urllib.parse import parse_qs
 from relevo.hub.hub import Hub
 from relevo.hub.session import Session
 from relevo.protocol import frames, ws
-from relevo.protocol.errors import DisconnectCode, ErrorCode, ProtocolError, RelevoError
-from relevo.protocol.types import Publication, StreamPosition
+from relevo.protocol.errors import (
+    Disconnect,
+    DisconnectCode,
+    ErrorCode,
+    ProtocolError,
+    RelevoError,
+)
+from relevo.protocol.framing import WEBSOCKET, Framing
 
 __all__ = ["WebSocketConnection", "origin_allowed", "websocket_protocol"]
 
@@ -40,10 +46,18 @@ def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...
 
 
 class WebSocketConnection(asyncio.Protocol):
-    """One WebSocket connection: handshake, frames in, frames out."""
+    """One WebSocket connection: handshake, frames in, frames out. The hub's
+    :class:`~relevo.hub.transport.Transport`."""
 
     hub: Hub
     path = "/ws"
+    kind = "ws"
+    framing: Framing = WEBSOCKET
+    #: The socket's own ``write`` once connected: the fan-out calls it for
+    #: every delivery, so no Python frame of ours sits in between. The hub
+    #: writes only to open sessions, and a session is closed before the
+    #: Close frame goes out (:meth:`_close_transport`).
+    write: Callable[[bytes], None]
 
     def __init__(
         self,
@@ -58,7 +72,6 @@ class WebSocketConnection(asyncio.Protocol):
         self.parser = ws.FrameParser(max_size=self.hub.settings.limits.max_frame_bytes)
         self.handshake_buf = b""
         self.remote = ""
-        self.kind = "ws"
         self.ending = False  # no more input is read: a Close is on its way
         self.closing = False  # the Close frame is written: nothing more may be
 
@@ -67,6 +80,7 @@ class WebSocketConnection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
         self.transport = typing.cast(asyncio.Transport, transport)
+        self.write = self.transport.write
         peer = self.transport.get_extra_info("peername")
         self.remote = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else ""
         if self.server_state is not None:
@@ -168,46 +182,22 @@ class WebSocketConnection(asyncio.Protocol):
                 self.hub.authenticate(self.session, token)
             except RelevoError as exc:
                 self.hub.metrics.child(self.hub.metrics.errors, str(exc.code)).inc()
-                code = str(exc.code)
-                self.close(code, code == "token_expired", exc.message)
+                expired = exc.code is ErrorCode.TOKEN_EXPIRED
+                self.close(Disconnect(str(exc.code), expired, exc.message))
                 return
         if rest:
             self.data_received(rest)
 
     # -- hub Transport interface ------------------------------------------------------
 
-    def send(self, payload: bytes) -> None:
-        if not self.closing and self.transport is not None:
-            self.transport.write(ws.text_frame(payload))
-
-    def raw_writer(self) -> Callable[[bytes], None] | None:
-        assert self.transport is not None
-        return self.transport.write
-
-    def deliver(self, pub: Publication, payload: bytes) -> None:
-        self.send(payload)
-
-    def subscribed(
-        self,
-        frame_id: int | str | None,
-        channel: str,
-        position: StreamPosition,
-        recovered: bool | None,
-        missed: list[Publication],
-    ) -> None:
-        self.send(frames.encode_ok(frame_id, frames.sub_result(position, recovered, missed)))
-
-    def ping(self) -> None:
-        if not self.closing and self.transport is not None:
-            self.transport.write(ws.PING_FRAME)
-
-    def close(self, code: str, reconnect: bool, message: str = "") -> None:
+    def close(self, disconnect: Disconnect) -> None:
         """An application-level disconnect: a JSON ``disconnect`` frame says
         why, then a Close frame (1001 if the client should come back, 1008
         otherwise)."""
         if self.closing or self.transport is None:
             return
-        frame = ws.text_frame(frames.encode_disconnect(code, reconnect, message))
+        code, reconnect = disconnect.code, disconnect.reconnect
+        frame = ws.text_frame(frames.encode_disconnect(code, reconnect, disconnect.message))
         close_code = ws.CLOSE_GOING_AWAY if reconnect else ws.CLOSE_POLICY
         self._close_transport(frame + ws.close_frame(close_code, code))
 

@@ -36,10 +36,11 @@ def hub_state(hub: Hub) -> dict[str, int]:
     """Everything in the hub that grows with channels, connections or users."""
     return {
         "sessions": len(hub.sessions),
-        "channels": len(hub._channels),
+        "channels": len(hub.fanout.channels),
         "users": len(hub._users),
-        "dirty": len(hub._dirty),
-        "background": len(hub._background),
+        "dirty": len(hub.fanout.dirty),
+        "background": len(hub.background.tasks),
+        "unsubscribing": len(hub.subscriptions.unsubscribing),
         "subscriptions_gauge": int(hub.metrics.subscriptions._value.get()),
         "channels_gauge": int(hub.metrics.channels._value.get()),
     }
@@ -98,10 +99,10 @@ async def test_40000_channels_leave_nothing_behind(
             for c, ws in enumerate(clients)
         )
     )
-    assert len(hub._channels) >= per_conn * conns // 2
+    assert len(hub.fanout.channels) >= per_conn * conns // 2
     for ws in clients:
         await ws.close()
-    await eventually(lambda: not hub.sessions and not hub._background)
+    await eventually(lambda: not hub.sessions and not hub.background.tasks)
     assert hub_state(hub) == baseline
     assert len(hub.recent_errors) <= 200
     # Metric labels come from closed sets (ops, codes, transports), never names.
@@ -152,13 +153,13 @@ async def test_a_session_gone_during_its_subscribe_leaves_no_channel() -> None:
             asyncio.create_task(hub.subscribe(unsubbed, "demo:b", None)),
         ]
         await asyncio.sleep(0)  # both are now waiting on the broker
-        assert set(hub._channels) == {"demo:a", "demo:b"}
+        assert set(hub.fanout.channels) == {"demo:a", "demo:b"}
         hub.close_session(closed)
         hub.unsubscribe(unsubbed, "demo:b")
         broker.gate.set()
         await asyncio.gather(*tasks)
-        await eventually(lambda: not hub._background, wait=5)
-        assert hub._channels == {}
+        await eventually(lambda: not hub.background.tasks, wait=5)
+        assert hub.fanout.channels == {}
         assert sorted(broker.unsubscribed) == ["demo:a", "demo:b"]
     finally:
         await hub.close()

@@ -8,45 +8,32 @@ import asyncio
 import struct
 from collections.abc import AsyncIterator
 from typing import Any
+from unittest.mock import ANY
 
 import msgspec
 import pytest
 
 from relevo.broker.memory import MemoryBroker
 from relevo.hub.hub import Hub
-from relevo.protocol import ws
-from relevo.protocol.types import Publication
+from relevo.protocol.errors import Disconnect
+from relevo.protocol.framing import WEBSOCKET
 from tests.conftest import make_settings
 
 
 class WireTransport:
-    """Records every raw write, as a socket would see it."""
+    """Records every write, as a socket would see it."""
 
     kind = "fake"
     remote = ""
+    framing = WEBSOCKET
 
     def __init__(self) -> None:
         self.writes: list[bytes] = []
+        self.write = self.writes.append
+        self.closed: list[str] = []
 
-    def send(self, payload: bytes) -> None:
-        self.writes.append(ws.text_frame(payload))
-
-    def raw_writer(self) -> Any:
-        return self.writes.append
-
-    def deliver(self, pub: Publication, payload: bytes) -> None:
-        raise AssertionError("a raw writer gets publications through raw_writer")
-
-    def subscribed(
-        self, frame_id: Any, channel: str, position: Any, recovered: Any, missed: Any
-    ) -> None:
-        self.writes.append(ws.text_frame(b'{"sub":%d}' % position.offset))
-
-    def ping(self) -> None:
-        pass
-
-    def close(self, code: str, reconnect: bool, message: str = "") -> None:
-        pass
+    def close(self, disconnect: Disconnect) -> None:
+        self.closed.append(disconnect.code)
 
     def messages(self) -> list[dict[str, Any]]:
         """The server's (unmasked, unfragmented) text frames, decoded."""
@@ -104,7 +91,7 @@ async def test_a_subscriber_joining_mid_pass_gets_only_what_follows_its_position
     await publish_burst(hub, "demo:r", 2)
     await asyncio.sleep(0)
     assert offsets(early) == [1, 2, 3, 4, 5]
-    assert late.messages()[0] == {"sub": 3}
+    assert late.messages()[0] == {"ok": {"epoch": ANY, "offset": 3}}
     assert offsets(late) == [4, 5]
 
 
@@ -123,7 +110,7 @@ async def test_pushes_keep_their_place_among_publications(hub: Hub) -> None:
     t = WireTransport()
     await hub.subscribe(hub.open_session(t), "demo:r", None)
     await hub.publish("demo:r", "m", b"1")
-    hub.on_push("demo:r", "typing", b"{}")
+    hub.fanout.on_push("demo:r", "typing", b"{}")
     await hub.publish("demo:r", "m", b"2")
     await asyncio.sleep(0)
     kinds = [m.get("off", m.get("ev")) for m in t.messages()[1:]]
@@ -136,18 +123,16 @@ async def test_a_write_that_raises_costs_only_its_own_session(hub: Hub) -> None:
     await hub.subscribe(hub.open_session(good), "demo:r", None)
     await hub.subscribe(broken, "demo:r", None)
     await hub.subscribe(hub.open_session(after), "demo:r", None)
-    closed: list[str] = []
 
     def explode(frame: bytes) -> None:
         raise RuntimeError("the handler is closed")
 
-    bad.close = lambda code, reconnect, message="": closed.append(code)  # type: ignore[method-assign]
-    chan = hub._channels["demo:r"]
+    chan = hub.fanout.channels["demo:r"]
     chan.catching.pop(broken, None)  # live at once: the feed has nothing to catch up on
-    chan.writers[broken] = explode
+    chan.live.setdefault(WEBSOCKET, {})[broken] = explode
     await publish_burst(hub, "demo:r", 2)
     await asyncio.sleep(0)
     assert offsets(good) == [1, 2]
     assert offsets(after) == [1, 2]
-    assert closed == ["resubscribe"]
+    assert bad.closed == ["resubscribe"]
     assert broken.closed

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
+
+import msgspec
 
 from relevo.broker.base import HistoryOptions, HistoryResult
 from relevo.broker.memory import MemoryBroker
 from relevo.hub.hub import Hub
+from relevo.protocol.errors import Disconnect
+from relevo.protocol.framing import Outgoing
 from relevo.protocol.types import Publication, StreamPosition
 from tests.conftest import make_settings
 
@@ -33,32 +38,48 @@ class RacingBroker(MemoryBroker):
         return pos
 
 
+class EventFraming:
+    """Frames each write as JSON lines of events a test can compare:
+    ``["sub", offset, recovered, [missed offsets]]``, ``["pub", offset]``,
+    ``["send", frame]`` (a reply, an error, a push)."""
+
+    ping = b""
+
+    def frame(self, payload: bytes) -> bytes:
+        return msgspec.json.encode(["send", payload.decode()]) + b"\n"
+
+    def channel(self, channel: str, frames: Sequence[Outgoing]) -> bytes:
+        return b"".join(
+            self.frame(payload) if pos is None else msgspec.json.encode(["pub", pos.offset]) + b"\n"
+            for payload, pos in frames
+        )
+
+    def subscribed(
+        self,
+        frame_id: Any,
+        channel: str,
+        position: StreamPosition,
+        recovered: bool | None,
+        missed: list[Publication],
+    ) -> bytes:
+        event = ["sub", position.offset, recovered, [p.offset for p in missed]]
+        return msgspec.json.encode(event) + b"\n"
+
+
 class FakeTransport:
     kind = "fake"
     remote = ""
+    framing = EventFraming()
 
     def __init__(self) -> None:
         self.events: list[Any] = []
 
-    def send(self, payload: bytes) -> None:
-        self.events.append(("send", payload))
+    def write(self, data: bytes) -> None:
+        for line in data.splitlines():
+            self.events.append(tuple(msgspec.json.decode(line)))
 
-    def raw_writer(self) -> None:
-        return None
-
-    def deliver(self, pub: Publication, payload: bytes) -> None:
-        self.events.append(("pub", pub.offset))
-
-    def subscribed(
-        self, frame_id: Any, channel: str, position: Any, recovered: Any, missed: Any
-    ) -> None:
-        self.events.append(("sub", position.offset, recovered, [p.offset for p in missed]))
-
-    def ping(self) -> None:
-        pass
-
-    def close(self, code: str, reconnect: bool, message: str = "") -> None:
-        self.events.append(("close", code))
+    def close(self, disconnect: Disconnect) -> None:
+        self.events.append(("close", disconnect.code))
 
 
 async def test_publications_during_subscribe_are_delivered_once_in_order() -> None:
@@ -74,6 +95,7 @@ async def test_publications_during_subscribe_are_delivered_once_in_order() -> No
         await hub.subscribe(session, "demo:r", StreamPosition(broker._streams["demo:r"].epoch, 1))
         broker.racing = 0
         await hub.publish("demo:r", "after", b"9")
+        await asyncio.sleep(0)  # the end of the pass: live frames are written
         # The reply recovers 2..3; 4 and 5 arrived during the read; 6 is live.
         assert transport.events == [("sub", 3, True, [2, 3]), ("pub", 4), ("pub", 5), ("pub", 6)]
         plain = FakeTransport()
@@ -119,7 +141,7 @@ async def test_a_subscriber_waiting_for_the_feed_counts_and_recovers_from_a_gap(
         transport = FakeTransport()
         await hub.subscribe(hub.open_session(transport), "demo:quiet", None)
         assert hub.subscriber_count("demo:quiet") == 1
-        hub.on_gap("demo:quiet")
+        hub.fanout.on_gap("demo:quiet")
         assert ("close", "resubscribe") in transport.events
         assert hub.subscriber_count("demo:quiet") == 0
     finally:

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
+from relevo.protocol.sse import format_positions, parse_positions
 from relevo.server.app import RelevoServer
-from relevo.transport.sse import format_positions, parse_positions
 from tests.conftest import API_KEY, make_settings, token
 from tests.helpers import timeout
 

@@ -1,0 +1,47 @@
+"""The hub's fire-and-forget work (presence joins and leaves, broker
+unsubscribes, listeners): run in tasks that log their failures and that the
+hub can wait for, briefly, when it closes."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+__all__ = ["Background"]
+
+log = logging.getLogger("relevo.hub")
+
+
+class Background:
+    __slots__ = ("tasks",)
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, aw: Awaitable[Any]) -> asyncio.Task[None]:
+        async def run() -> None:
+            try:
+                await aw
+            except Exception:
+                log.exception("background task failed")
+
+        task = asyncio.get_running_loop().create_task(run())
+        self.tasks.add(task)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self.tasks.discard(t)
+            if t.cancelled() and inspect.iscoroutine(aw):
+                aw.close()  # cancelled before it ever ran
+
+        task.add_done_callback(done)
+        return task
+
+    async def close(self, grace: float) -> None:
+        """Let what is running finish within ``grace`` seconds, then cancel the rest."""
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=grace)
+        for task in list(self.tasks):
+            task.cancel()
