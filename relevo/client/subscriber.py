@@ -12,16 +12,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
+import logging
 import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from relevo.protocol import frames
+from relevo.protocol.errors import ProtocolError
+from relevo.protocol.frames import PublicationFrame
+from relevo.protocol.server_frames import (
+    DisconnectFrame,
+    ErrorReply,
+    Reply,
+    SubResult,
+    parse_server_frame,
+)
+
 __all__ = ["Subscriber", "SubscriberPublication"]
+
+log = logging.getLogger("relevo.client")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,51 +124,55 @@ class Subscriber:
     async def _session(self, ws: ClientConnection) -> None:
         token = self._current_token()
         if token:
-            await ws.send(json.dumps({"id": next(self._ids), "op": "connect", "token": token}))
-            reply = json.loads(await ws.recv())
-            if "err" in reply:
-                raise _Fatal(reply["err"]["code"], reply["err"]["message"])
+            connect = frames.Connect(id=next(self._ids), token=token)
+            await ws.send(frames.encode_command(connect), text=True)
+            reply = parse_server_frame(await ws.recv(decode=False))
+            if isinstance(reply, ErrorReply):
+                raise _Fatal(reply.err.code, reply.err.message)
         pending: dict[int, str] = {}
         for ch in self.channels:
-            frame: dict[str, Any] = {"id": next(self._ids), "op": "sub", "ch": ch}
+            frame_id = next(self._ids)
+            since = None
             if ch in self.positions:
                 epoch, offset = self.positions[ch]
-                frame["since"] = {"epoch": epoch, "offset": offset}
-            pending[frame["id"]] = ch
-            await ws.send(json.dumps(frame))
+                since = frames.Since(epoch, offset)
+            pending[frame_id] = ch
+            sub = frames.Sub(id=frame_id, ch=ch, since=since)
+            await ws.send(frames.encode_command(sub), text=True)
         async for raw in ws:
-            msg = json.loads(raw)
-            if "id" in msg and msg["id"] in pending:
-                ch = pending.pop(msg["id"])
-                if "err" in msg:
-                    raise _Fatal(msg["err"]["code"], msg["err"]["message"])
-                self._on_subscribed(ch, msg["ok"])
+            try:
+                msg = parse_server_frame(raw)
+            except ProtocolError as exc:
+                log.warning("ignoring a frame from the server: %s", exc.message)
+                continue
+            if isinstance(msg, Reply | ErrorReply) and msg.id in pending:
+                ch = pending.pop(msg.id)
+                if isinstance(msg, ErrorReply):
+                    raise _Fatal(msg.err.code, msg.err.message)
+                self._on_subscribed(ch, msg.result(SubResult))
                 if not pending:
                     self.connected.set()
-            elif "off" in msg:
+            elif isinstance(msg, PublicationFrame):
                 self._on_publication(msg)
-            elif msg.get("op") == "disconnect" and not msg.get("reconnect", True):
-                raise _Fatal(msg["code"], msg.get("message", ""))
+            elif isinstance(msg, DisconnectFrame) and not msg.reconnect:
+                raise _Fatal(msg.code, msg.message)
 
-    def _on_subscribed(self, ch: str, ok: dict[str, Any]) -> None:
-        if ok.get("recovered") is False:
-            self._queue.put_nowait(
-                SubscriberPublication(ch, ok["offset"], "$reset", None, 0, False)
-            )
-        for pub in ok.get("missed", []):
+    def _on_subscribed(self, ch: str, ok: SubResult) -> None:
+        if ok.recovered is False:
+            self._queue.put_nowait(SubscriberPublication(ch, ok.offset, "$reset", None, 0, False))
+        for pub in ok.missed:
             self._on_publication(pub)
-        self.positions[ch] = (ok["epoch"], ok["offset"])
+        self.positions[ch] = (ok.epoch, ok.offset)
 
-    def _on_publication(self, msg: dict[str, Any]) -> None:
-        ch = msg["ch"]
+    def _on_publication(self, pub: PublicationFrame) -> None:
+        ch = pub.ch
         known = self.positions.get(ch)
-        if known is not None and msg["off"] <= known[1]:
+        if known is not None and pub.off <= known[1]:
             return  # duplicate
         epoch = known[0] if known else ""
-        self.positions[ch] = (epoch, msg["off"])
-        self._queue.put_nowait(
-            SubscriberPublication(ch, msg["off"], msg["ev"], msg.get("data"), msg.get("ts", 0))
-        )
+        self.positions[ch] = (epoch, pub.off)
+        data = msgspec.json.decode(pub.data)
+        self._queue.put_nowait(SubscriberPublication(ch, pub.off, pub.ev, data, pub.ts))
 
 
 class _Fatal(Exception):

@@ -20,13 +20,17 @@ __all__ = [
     "MAX_DEPTH",
     "Command",
     "Connect",
+    "ErrorBody",
     "History",
     "Ping",
     "Presence",
     "Pub",
+    "PublicationFrame",
     "Refresh",
+    "Since",
     "Sub",
     "Unsub",
+    "encode_command",
     "encode_disconnect",
     "encode_error",
     "encode_ok",
@@ -58,7 +62,9 @@ class Since(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     offset: Offset
 
 
-class _Base(msgspec.Struct, frozen=True, tag_field="op", forbid_unknown_fields=True):
+class _Base(
+    msgspec.Struct, frozen=True, tag_field="op", forbid_unknown_fields=True, omit_defaults=True
+):
     id: Int64 | str | None = None
 
 
@@ -106,6 +112,11 @@ _loose = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
 
 _CHANNEL_OPS = (Sub, Unsub, Pub, History, Presence)
+
+
+def encode_command(cmd: Command) -> bytes:
+    """The bytes of a client frame (what the Python SDK sends)."""
+    return _encoder.encode(cmd)
 
 
 def validate_channel(ch: str) -> str:
@@ -197,7 +208,9 @@ def _salvage_id(obj: Any) -> FrameId:
 # -- server frames -----------------------------------------------------------
 
 
-class _PubFrame(msgspec.Struct, array_like=False):
+class PublicationFrame(msgspec.Struct, frozen=True):
+    """A publication as it travels to clients."""
+
     ch: str
     off: int
     ev: str
@@ -208,12 +221,12 @@ class _PubFrame(msgspec.Struct, array_like=False):
 def publication_json(pub: Publication) -> bytes:
     """The JSON object of a publication as it travels to clients."""
     return _encoder.encode(
-        _PubFrame(pub.channel, pub.offset, pub.event, msgspec.Raw(pub.data), pub.ts)
+        PublicationFrame(pub.channel, pub.offset, pub.event, msgspec.Raw(pub.data), pub.ts)
     )
 
 
-def _publication_obj(pub: Publication) -> _PubFrame:
-    return _PubFrame(pub.channel, pub.offset, pub.event, msgspec.Raw(pub.data), pub.ts)
+def _publication_obj(pub: Publication) -> PublicationFrame:
+    return PublicationFrame(pub.channel, pub.offset, pub.event, msgspec.Raw(pub.data), pub.ts)
 
 
 encode_publication = publication_json
@@ -245,7 +258,7 @@ def encode_ok(frame_id: FrameId, result: Any) -> bytes:
     return _encoder.encode(_Ok(frame_id, result))
 
 
-class _ErrBody(msgspec.Struct, omit_defaults=True):
+class ErrorBody(msgspec.Struct, frozen=True, omit_defaults=True):
     code: str
     message: str
     retry: bool
@@ -254,16 +267,16 @@ class _ErrBody(msgspec.Struct, omit_defaults=True):
 
 class _Err(msgspec.Struct):
     id: FrameId
-    err: _ErrBody
+    err: ErrorBody
 
 
 class _ErrNoId(msgspec.Struct):
-    err: _ErrBody
+    err: ErrorBody
 
 
 def encode_error(frame_id: FrameId, error: RelevoError) -> bytes:
     extra = getattr(error, "extra", None)
-    body = _ErrBody(str(error.code), error.message, error.retry, extra)
+    body = ErrorBody(str(error.code), error.message, error.retry, extra)
     if frame_id is None:
         return _encoder.encode(_ErrNoId(body))
     return _encoder.encode(_Err(frame_id, body))
