@@ -46,6 +46,7 @@ class Channel:
         "live",
         "name",
         "outbox",
+        "outbox_pubs",
         "ready",
         "recovering",
     )
@@ -59,6 +60,7 @@ class Channel:
         #: Frames not written yet: they go out, joined, at the end of the
         #: current event-loop pass (:meth:`Fanout.flush`).
         self.outbox: list[Outgoing] = []
+        self.outbox_pubs = 0  # how many of them are publications (not pushes)
         #: Sessions reading history for their subscribe: what the feed brings
         #: meanwhile is kept for them, to merge after the reply.
         self.recovering: dict[Session, list[Publication]] = {}
@@ -135,12 +137,10 @@ class Fanout:
         if chan.catching:
             self._catch_up(chan, pub)
         position = chan.fed = pub.position
-        delivered = 0
         if chan.live:
             self._queue(chan, (frames.publication_json(pub), position))
-            delivered = sum(map(len, chan.live.values()))
+            chan.outbox_pubs += 1
         self.metrics.publications.inc()
-        self.metrics.deliveries.inc(delivered)
 
     def on_push(self, channel: str, event: str, data: bytes) -> None:
         if channel == CONTROL_CHANNEL:
@@ -201,15 +201,20 @@ class Fanout:
         if not outbox:
             return
         chan.outbox = []
+        pubs, chan.outbox_pubs = chan.outbox_pubs, 0
         name = chan.name
         broken: list[Writer] = []
+        writes = 0
         for framing, writers in chan.live.items():
             data = framing.channel(name, outbox)
+            writes += len(writers)
             for write in writers.values():
                 try:
                     write(data)
                 except Exception:  # a transport that broke under us (free when nothing raises)
                     broken.append(write)
+        if pubs:
+            self.metrics.deliveries.inc(writes * pubs)
         if broken:
             self._drop_broken(chan, broken)
 

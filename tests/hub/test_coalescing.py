@@ -136,3 +136,14 @@ async def test_a_write_that_raises_costs_only_its_own_session(hub: Hub) -> None:
     assert offsets(after) == [1, 2]
     assert bad.closed == ["resubscribe"]
     assert broken.closed
+
+
+async def test_deliveries_count_publication_frames_per_subscriber(hub: Hub) -> None:
+    subs = [WireTransport() for _ in range(3)]
+    for t in subs:
+        await hub.subscribe(hub.open_session(t), "demo:r", None)
+    await publish_burst(hub, "demo:r", 5)
+    hub.fanout.on_push("demo:r", "typing", b"{}")  # a push is no publication
+    await asyncio.sleep(0)
+    assert hub.metrics.deliveries._value.get() == 15
+    assert hub.metrics.publications._value.get() == 5
