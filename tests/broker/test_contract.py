@@ -264,6 +264,21 @@ async def test_position_of_a_new_channel_is_the_epoch_it_publishes_in(env: Broke
     assert is_recovered(first, res.position, res.publications)
 
 
+async def test_a_channel_left_before_its_first_publication_still_recovers(
+    env: BrokerEnv,
+) -> None:
+    # What a client does that subscribes, loses its connection (the node's last
+    # subscriber: the node unsubscribes) and comes back after a publication.
+    await env.broker.subscribe("quiet")
+    seen = await env.broker.position("quiet", OPTS)
+    await env.broker.unsubscribe("quiet")
+    await env.broker.publish("quiet", "e", b"1", OPTS)
+    await env.broker.subscribe("quiet")
+    res = await env.broker.history("quiet", seen, 100, OPTS)
+    assert is_recovered(seen, res.position, res.publications)
+    assert [p.offset for p in res.publications] == [1]
+
+
 async def test_remove_history_starts_a_new_epoch(env: BrokerEnv) -> None:
     old = await _publish(env, 3)
     await env.broker.remove_history("c")
