@@ -161,6 +161,7 @@ OTHER_BENCHES = {
     "leads": "relevo.apps.leads.bench",
     "turnos": "relevo.apps.turnos.bench",
     "multinode": "relevo.bench.multinode",
+    "soak": "relevo.bench.soak",
 }
 
 
@@ -168,8 +169,8 @@ def cmd_bench(argv: list[str]) -> int:
     if argv[:1] and argv[0] in OTHER_BENCHES:
         import importlib
 
-        importlib.import_module(OTHER_BENCHES[argv[0]]).main(argv[1:])
-        return 0
+        status = importlib.import_module(OTHER_BENCHES[argv[0]]).main(argv[1:])
+        return status if isinstance(status, int) else 0  # soak says pass/fail; others print
     from relevo.bench import main as bench_main
 
     code: int = bench_main(argv)
