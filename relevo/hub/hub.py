@@ -156,7 +156,7 @@ class Hub:
 
     def subscriber_count(self, channel: str) -> int:
         chan = self._channels.get(channel)
-        return 0 if chan is None else len(chan.writers) + len(chan.others)
+        return 0 if chan is None else len(chan.writers) + len(chan.others) + len(chan.catching)
 
     def add_leave_listener(self, listener: UserListener) -> None:
         """Call ``listener(user)`` when a user's last connection on this node goes."""

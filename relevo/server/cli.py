@@ -163,6 +163,7 @@ OTHER_BENCHES = {
     "leads": "relevo.bench.leads",
     "turnos": "relevo.bench.turnos",
     "multinode": "relevo.bench.multinode",
+    "soak": "relevo.bench.soak",
 }
 
 
@@ -172,8 +173,8 @@ def cmd_bench(argv: list[str]) -> int:
     import importlib
 
     if argv[:1] and argv[0] in OTHER_BENCHES:
-        importlib.import_module(OTHER_BENCHES[argv[0]]).main(argv[1:])
-        return 0
+        status = importlib.import_module(OTHER_BENCHES[argv[0]]).main(argv[1:])
+        return status if isinstance(status, int) else 0  # soak says pass/fail; others print
     code: int = importlib.import_module("relevo.bench").main(argv)
     return code
 
