@@ -27,7 +27,7 @@ from relevo.web import Extension
 from .demo import demo_routes, seed
 from .http import LeadsHttp
 from .kind import LEAD, lead_kind, user_kind
-from .options import LeadsOptions
+from .options import LeadsOptions, parse_options
 from .service import LeadsService
 
 __all__ = ["NAME", "LeadsOptions", "LeadsService", "extension", "kinds", "namespaces", "seed_demo"]
@@ -39,7 +39,7 @@ LINKS = [("Leads (GTR / asesores)", "/leads/")]
 def namespaces(options: Mapping[str, Any] | None = None) -> tuple[NamespaceSettings, ...]:
     """``gtr`` (every lead), ``asesor:{id}`` (an asesor's own leads: only that
     asesor, and GTRs), ``presencia:{id}`` (an asesor's availability, seen by GTRs)."""
-    opts = LeadsOptions.from_mapping(options)
+    opts = parse_options(options)
     staff = (Rule(role="gtr"), Rule(role="admin"))
     return (
         NamespaceSettings(
@@ -62,13 +62,13 @@ def namespaces(options: Mapping[str, Any] | None = None) -> tuple[NamespaceSetti
 
 
 def kinds(options: Mapping[str, Any] | None = None) -> list[Kind]:
-    return [lead_kind(LeadsOptions.from_mapping(options)), user_kind()]
+    return [lead_kind(parse_options(options)), user_kind()]
 
 
 def extension(ctx: AppContext) -> Extension:
     """Pages under ``/leads/``, actions under ``/api/leads/``, and a leave
     hook that frees the wizards of an asesor whose last connection went."""
-    opts = LeadsOptions.from_mapping(ctx.options)
+    opts = parse_options(ctx.options)
     if LEAD not in ctx.records.kinds:
         ctx.records.register(*kinds(ctx.options))
     service = LeadsService(ctx.records, opts)
@@ -81,5 +81,5 @@ def extension(ctx: AppContext) -> Extension:
 async def seed_demo(ctx: AppContext) -> None:
     """Sample users (1 GTR, 4 asesores, 1 admin) and leads in every state;
     does nothing when the directory already has users."""
-    opts = LeadsOptions.from_mapping(ctx.options)
+    opts = parse_options(ctx.options)
     await seed(ctx.records, LeadsService(ctx.records, opts), opts.demo_leads)
