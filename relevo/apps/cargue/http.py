@@ -24,7 +24,10 @@ from relevo.records import Actor, Records
 from relevo.settings import Settings
 from relevo.web import json_response
 
-from ..web import DemoUser, demo_login_routes, endpoint, forbidden, page_routes, read_json
+from ..kit.demo import DemoUser, demo_login_routes
+from ..kit.errors import forbidden
+from ..kit.http import endpoint, public, read_json
+from ..kit.pages import page_routes
 from .kinds import ITEM, ROLE_VENDEDOR, STAFF, USER
 from .service import CargueService
 
@@ -119,7 +122,7 @@ class CargueHttp:
 
         return [
             *page_routes("cargue", STATIC, PAGES, home="/cargue/"),
-            Route("/api/cargue/config", self.config),
+            Route("/api/cargue/config", public(self.config)),
             Route("/api/cargue/me", ep(self.me)),
             Route("/api/cargue/items/{id}/check", ep(self.check), methods=["POST"]),
             Route("/api/cargue/plantillas", ep(self.plantilla), methods=["POST"]),

@@ -26,7 +26,7 @@ from relevo.web import Extension
 
 from .demo import demo_routes, seed
 from .http import LeadsHttp
-from .kind import LEAD, lead_kind, user_kind
+from .kinds import LEAD, lead_kind, user_kind
 from .options import LeadsOptions, parse_options
 from .service import LeadsService
 

@@ -40,7 +40,7 @@ from relevo.server.app import RelevoServer
 from relevo.settings import AuthSettings, ServerSettings, Settings
 
 from . import extension, kinds, namespaces
-from .kind import LEAD, USER
+from .kinds import LEAD, USER
 
 __all__ = ["TARGET_P99_MS", "run_leads_bench"]
 
