@@ -13,6 +13,7 @@ the API key (a backend, acting as ``system``). Errors: ``{"code",
 from __future__ import annotations
 
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from starlette.requests import Request
@@ -27,16 +28,15 @@ from relevo.web import json_response
 from ..kit.demo import DemoUser, demo_login_routes
 from ..kit.errors import forbidden
 from ..kit.http import endpoint, public, read_json
-from ..kit.pages import page_routes
+from ..kit.pages import LOGIN, page_routes
 from .kinds import ITEM, ROLE_VENDEDOR, STAFF, USER
 from .service import CargueService
 
 __all__ = ["STATIC", "CargueHttp"]
 
 STATIC = resources.files("relevo.apps.cargue") / "static"
-PAGES = {
-    "": "login.html",
-    "login": "login.html",
+PAGES: dict[str, str | Traversable] = {
+    "": LOGIN,
     "vendedor": "vendedor.html",
     "despacho": "despacho.html",
 }

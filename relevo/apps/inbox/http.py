@@ -42,7 +42,7 @@ from .validate import agent_tenant, phone, tenant_id
 __all__ = ["STATIC", "InboxHttp"]
 
 STATIC = resources.files("relevo.apps.inbox") / "static"
-PAGES = {"": "inbox.html", "login": "login.html", "masivo": "masivo.html"}
+PAGES = {"": "inbox.html", "masivo": "masivo.html"}
 
 
 def _backend(actor: Actor) -> None:

@@ -34,7 +34,7 @@ from .service import LeadsService
 __all__ = ["STATIC", "LeadsHttp"]
 
 STATIC = resources.files("relevo.apps.leads") / "static"
-PAGES = {"login": "login.html", "gtr": "gtr.html", "asesor": "asesor.html"}
+PAGES = {"gtr": "gtr.html", "asesor": "asesor.html"}
 
 
 def _token(body: dict[str, Any]) -> int:
