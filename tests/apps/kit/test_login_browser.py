@@ -5,7 +5,7 @@ mode it says where tokens come from."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -26,23 +26,24 @@ PICKS = [
 
 
 @pytest.fixture
-async def full(tmp_path: Path) -> AsyncIterator[FullServer]:
-    srv = await start_full_server(tmp_path / "full.db")
-    yield srv
-    await srv.stop()
+async def start(tmp_path: Path) -> AsyncIterator[Callable[[bool], Awaitable[FullServer]]]:
+    """Every app, as ``relevo demo`` (``True``) or ``relevo serve`` mounts them."""
+    started: list[FullServer] = []
 
+    async def run(demo: bool) -> FullServer:
+        started.append(await start_full_server(tmp_path / f"{len(started)}.db", demo=demo))
+        return started[-1]
 
-@pytest.fixture
-async def bare(tmp_path: Path) -> AsyncIterator[FullServer]:
-    srv = await start_full_server(tmp_path / "bare.db", demo=False)
-    yield srv
-    await srv.stop()
+    yield run
+    for srv in started:
+        await srv.stop()
 
 
 async def test_each_app_signs_a_demo_user_in_on_the_same_page(
-    full: FullServer,
+    start: Callable[[bool], Awaitable[FullServer]],
     contexts: Contexts,  # noqa: F811
 ) -> None:
+    full = await start(True)
     for app, login, user, lands, name in PICKS:
         _, page = await contexts.page(**DESK)
         await page.goto(full.url + login)
@@ -57,9 +58,10 @@ async def test_each_app_signs_a_demo_user_in_on_the_same_page(
 
 
 async def test_outside_demo_mode_the_page_says_where_tokens_come_from(
-    bare: FullServer,
+    start: Callable[[bool], Awaitable[FullServer]],
     contexts: Contexts,  # noqa: F811
 ) -> None:
+    bare = await start(False)
     for _, login, *_ in PICKS:
         _, page = await contexts.page(**DESK)
         await page.goto(bare.url + login)
