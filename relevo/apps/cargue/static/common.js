@@ -47,11 +47,8 @@ export function connect(screen, s, config) {
 
 /** The top bar: app name, sections, the live connection indicator, the user, Salir. */
 export function topbar(screen, s, rv, { nav = [], role = "" } = {}) {
-  const bar = ui.shell({ app: "Cargue", nav, user: { name: s.name, role }, home: "/cargue/" });
+  const bar = ui.shell({ app: "Cargue", nav, user: { name: s.name, role }, home: "/cargue/", onLogout: () => logout(screen) });
   relevo.indicator(bar.conn, rv);
-  const out = ui.h("button", { type: "button", class: "btn btn-ghost btn-sm", title: "Cerrar sesión", onclick: () => logout(screen) },
-    ui.icon("logout"), ui.h("span", { class: "hide-phone" }, "Salir"));
-  bar.el.querySelector(".topbar-end").append(out);
   return bar;
 }
 
@@ -74,27 +71,11 @@ export const LOGIN = {
 };
 
 /** A Spanish sentence for an API error. */
-export function errorText(err) {
-  const b = (err && err.body) || {};
-  if (b.mensaje) return b.mensaje;
-  switch (err && err.code) {
-    case "network":
-      return "Sin conexión con el servidor.";
-    case "unauthorized":
-    case "token_expired":
-      return "Tu sesión venció. Vuelve a entrar.";
-    case "forbidden":
-      return "Tu usuario no puede hacer esto.";
-    case "not_found":
-      return "Ese producto ya no está en la plantilla.";
-    case "conflict":
-      return "La fila cambió mientras tanto; la pantalla ya muestra lo actual.";
-    case "rate_limited":
-      return "Demasiadas marcas seguidas; espera un momento.";
-    default:
-      return err && err.message ? `Error: ${err.message}` : "Error inesperado.";
-  }
-}
+export const errorText = (err) => session.errorText(err, {
+  not_found: "Ese producto ya no está en la plantilla.",
+  conflict: "La fila cambió mientras tanto; la pantalla ya muestra lo actual.",
+  rate_limited: "Demasiadas marcas seguidas; espera un momento.",
+});
 
 const DIAS = { LUNES: "Lunes", MARTES: "Martes", MIERCOLES: "Miércoles", JUEVES: "Jueves", VIERNES: "Viernes", SABADO: "Sábado", DOMINGO: "Domingo" };
 

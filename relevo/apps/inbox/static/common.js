@@ -70,14 +70,11 @@ export function topbar(s, rv, current) {
     { label: "Envío masivo", href: "/inbox/masivo", icon: "send", current: current === "masivo" },
   ];
   const role = s.roles.includes("supervisor") ? "Supervisor" : "Agente";
-  const bar = ui.shell({ app: "Bandeja", nav, user: { name: s.name, role }, home: "/inbox/" });
+  const bar = ui.shell({ app: "Bandeja", nav, user: { name: s.name, role }, home: "/inbox/", onLogout: logout });
   relevo.indicator(bar.conn, rv);
   const tenant = ui.h("span", { class: "tenant-chip", title: `Empresa: ${s.tenantName || s.tenant}`, "data-tenant": s.tenant },
     ui.h("span", { class: "tenant-dot", style: s.color ? { background: s.color } : null }), s.tenantName || s.tenant);
   bar.el.querySelector(".brand").after(tenant);
-  const out = ui.h("button", { type: "button", class: "btn btn-ghost btn-sm", title: "Cerrar sesión", onclick: logout },
-    ui.icon("logout"), ui.h("span", { class: "hide-phone" }, "Salir"));
-  bar.el.querySelector(".topbar-end").append(out);
   return bar;
 }
 
@@ -91,23 +88,8 @@ export async function whoami(s) {
   }
 }
 
-export function errorText(err) {
-  const b = (err && err.body) || {};
-  if (b.mensaje) return b.mensaje;
-  switch (err && err.code) {
-    case "network":
-      return "Sin conexión con el servidor.";
-    case "unauthorized":
-    case "token_expired":
-      return "Tu sesión venció. Vuelve a entrar.";
-    case "forbidden":
-      return "Tu usuario no puede hacer esto.";
-    case "not_found":
-      return "Esa conversación no existe.";
-    default:
-      return err && err.message ? `Error: ${err.message}` : "Error inesperado.";
-  }
-}
+/** A Spanish sentence for an API error. */
+export const errorText = (err) => session.errorText(err, { not_found: "Esa conversación no existe." });
 
 /** "+51987654321" → "+51 987 654 321". */
 export function fmtPhone(p) {

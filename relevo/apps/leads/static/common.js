@@ -72,10 +72,8 @@ export function connect(s, config) {
 /** The top bar: app name, the user's chip, the live connection indicator, Salir. */
 export function topbar(s, rv, { nav = [] } = {}) {
   const roleLabel = s.roles.map((r) => ROLE_LABEL[r] || r).join(" · ");
-  const bar = ui.shell({ app: "Leads", nav, user: { name: s.name, role: roleLabel }, home: "/leads/" });
+  const bar = ui.shell({ app: "Leads", nav, user: { name: s.name, role: roleLabel }, home: "/leads/", onLogout: logout });
   relevo.indicator(bar.conn, rv);
-  const out = ui.h("button", { type: "button", class: "btn btn-ghost btn-sm", title: "Cerrar sesión", onclick: logout }, ui.icon("logout"), ui.h("span", { class: "hide-phone" }, "Salir"));
-  bar.el.querySelector(".topbar-end").append(out);
   if (s.name === s.user) {
     // a token without a "name" claim: take the name from the directory
     api("/api/leads/me").then((me) => bar.setUser({ name: me.nombre, role: roleLabel })).catch(() => {});
@@ -152,15 +150,8 @@ export function errorText(err, names = {}) {
       if (b.field === "documento") return "Documento inválido: de 5 a 20 letras o dígitos.";
       if (b.field === "tipificacion") return "Elige una tipificación.";
       return `Datos inválidos: ${err.message}`;
-    case "unauthorized":
-    case "token_expired":
-      return "Tu sesión venció. Vuelve a iniciar sesión.";
-    case "network":
-      return "Sin conexión con el servidor. Inténtalo de nuevo.";
-    case "rate_limited":
-      return "Demasiadas acciones seguidas; espera un momento.";
     default:
-      return err && err.message ? `Error: ${err.message}` : "Error inesperado.";
+      return session.errorText(err);
   }
 }
 

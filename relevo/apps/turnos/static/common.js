@@ -43,7 +43,7 @@ const MENSAJES = {
 };
 
 /** The Spanish sentence for an API error: the server's `mensaje`, else one by code. */
-export const errorText = (err) => err.mensaje || MENSAJES[err.code] || `Error ${err.status || ""}`.trim();
+export const errorText = (err) => session.errorText(err, MENSAJES);
 
 /** fetch() a JSON API route (10 s at most); throws ApiError (/static/ui/session.js). */
 export const api = (path, opts = {}) => session.api(path, { timeout: 10000, ...opts });

@@ -1,6 +1,6 @@
 // relevo UI kit — sessions and API calls, for every app's pages and /admin:
 //
-//   import { api, ApiError, sessionStore, tokenSource } from "/static/ui/session.js";
+//   import { api, ApiError, errorText, sessionStore, tokenSource } from "/static/ui/session.js";
 //
 // A page is handed its token in the URL fragment (`#token=…`): a browser never
 // sends the fragment, so the token stays out of access logs, Referer headers
@@ -121,6 +121,24 @@ export class ApiError extends Error {
     this.mensaje = body.mensaje || "";
     this.retry = status === 0 || status >= 500 || status === 429 || Boolean(body.retry);
   }
+}
+
+// What a screen says for an error the server sent no `mensaje` for.
+const TEXT = {
+  network: "Sin conexión con el servidor.",
+  timeout: "El servidor tardó demasiado en responder.",
+  unauthorized: "Tu sesión venció. Vuelve a entrar.",
+  token_expired: "Tu sesión venció. Vuelve a entrar.",
+  forbidden: "Tu usuario no puede hacer esto.",
+  rate_limited: "Demasiadas acciones seguidas; espera un momento.",
+  unavailable: "El servidor no está disponible. Inténtalo de nuevo en unos segundos.",
+};
+
+/** A Spanish sentence for an error: the server's `mensaje`, else the app's
+ * text for its code (`texts`), else the kit's, else the English message. */
+export function errorText(err, texts = {}) {
+  if (err?.mensaje) return err.mensaje;
+  return texts[err?.code] || TEXT[err?.code] || (err?.message ? `Error: ${err.message}` : "Error inesperado.");
 }
 
 /**
