@@ -6,7 +6,7 @@ several apps share."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from relevo.options import build
@@ -21,7 +21,7 @@ def parse(cls: type[T], options: Mapping[str, Any] | T | None, app: str) -> T:
     """``[app.<app>]`` as ``cls`` (an instance of ``cls`` passes as is)."""
     if isinstance(options, cls):
         return options
-    return build(cls, options, f"app.{app}")  # type: ignore[arg-type]
+    return build(cls, cast("Mapping[str, Any] | None", options), f"app.{app}")
 
 
 def check_timezone(name: str, where: str) -> None:

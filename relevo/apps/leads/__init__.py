@@ -4,11 +4,11 @@ and the asesores who work them — seeds 000 and 001, rebuilt on relevo.
 Modules (one concept each)::
 
     options     [app.leads] of relevo.toml: timeout, lease TTL, the wizard's choices
-    kind        the lead state machine and the user directory, as records kinds
+    kinds       the lead state machine and the user directory, as records kinds
     service     the actions (assign, open the wizard, heartbeat, step, complete, import)
     csv_import  reading a CSV of new leads, errors by line
     http        pages, assets and /api/leads/...
-    demo        sample data and the development login of ``relevo demo``
+    demo        sample data for ``relevo demo`` and who its development login lists
     bench       the issue's target: 5,000 leads, 50 assignments/s, p99 to screen
 
 See ``docs/apps/leads.md``.

@@ -1,4 +1,6 @@
-"""The turnero's HTTP API, under ``/api/turnos``.
+"""The turnero over HTTP: the screens (``/turnos/kiosco``, ``/operador``,
+``/monitor``, ``/admin``, and ``/turnos/`` linking them), the API under
+``/api/turnos`` and the demo login.
 
 Callers: a JWT (``Authorization: Bearer``) whose roles include ``operador``
 or ``admin``; the API key (a backend, acting with both roles); nobody, for
