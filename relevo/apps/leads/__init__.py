@@ -4,11 +4,11 @@ and the asesores who work them — seeds 000 and 001, rebuilt on relevo.
 Modules (one concept each)::
 
     options     [app.leads] of relevo.toml: timeout, lease TTL, the wizard's choices
-    kind        the lead state machine and the user directory, as records kinds
+    kinds       the lead state machine and the user directory, as records kinds
     service     the actions (assign, open the wizard, heartbeat, step, complete, import)
     csv_import  reading a CSV of new leads, errors by line
     http        pages, assets and /api/leads/...
-    demo        sample data and the development login of ``relevo demo``
+    demo        sample data for ``relevo demo`` and who its development login lists
     bench       the issue's target: 5,000 leads, 50 assignments/s, p99 to screen
 
 See ``docs/apps/leads.md``.
@@ -26,8 +26,8 @@ from relevo.web import Extension
 
 from .demo import demo_routes, seed
 from .http import LeadsHttp
-from .kind import LEAD, lead_kind, user_kind
-from .options import LeadsOptions
+from .kinds import LEAD, lead_kind, user_kind
+from .options import LeadsOptions, parse_options
 from .service import LeadsService
 
 __all__ = ["NAME", "LeadsOptions", "LeadsService", "extension", "kinds", "namespaces", "seed_demo"]
@@ -39,7 +39,7 @@ LINKS = [("Leads (GTR / asesores)", "/leads/")]
 def namespaces(options: Mapping[str, Any] | None = None) -> tuple[NamespaceSettings, ...]:
     """``gtr`` (every lead), ``asesor:{id}`` (an asesor's own leads: only that
     asesor, and GTRs), ``presencia:{id}`` (an asesor's availability, seen by GTRs)."""
-    opts = LeadsOptions.from_mapping(options)
+    opts = parse_options(options)
     staff = (Rule(role="gtr"), Rule(role="admin"))
     return (
         NamespaceSettings(
@@ -62,13 +62,13 @@ def namespaces(options: Mapping[str, Any] | None = None) -> tuple[NamespaceSetti
 
 
 def kinds(options: Mapping[str, Any] | None = None) -> list[Kind]:
-    return [lead_kind(LeadsOptions.from_mapping(options)), user_kind()]
+    return [lead_kind(parse_options(options)), user_kind()]
 
 
 def extension(ctx: AppContext) -> Extension:
     """Pages under ``/leads/``, actions under ``/api/leads/``, and a leave
     hook that frees the wizards of an asesor whose last connection went."""
-    opts = LeadsOptions.from_mapping(ctx.options)
+    opts = parse_options(ctx.options)
     if LEAD not in ctx.records.kinds:
         ctx.records.register(*kinds(ctx.options))
     service = LeadsService(ctx.records, opts)
@@ -81,5 +81,5 @@ def extension(ctx: AppContext) -> Extension:
 async def seed_demo(ctx: AppContext) -> None:
     """Sample users (1 GTR, 4 asesores, 1 admin) and leads in every state;
     does nothing when the directory already has users."""
-    opts = LeadsOptions.from_mapping(ctx.options)
+    opts = parse_options(ctx.options)
     await seed(ctx.records, LeadsService(ctx.records, opts), opts.demo_leads)

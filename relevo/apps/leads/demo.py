@@ -1,10 +1,7 @@
-"""``relevo demo`` for the leads app: sample users and leads, and a login that
-hands out development tokens.
-
-The login endpoints answer only when the server runs in demo mode
-(``settings.demo``): they mint a token for any seeded user without a
-password. A real deployment turns demo off and gives the pages its own
-users' tokens (docs/apps/leads.md, "Tokens in a real deployment").
+"""``relevo demo`` for the leads app: sample users and leads, and who the
+development login (:mod:`relevo.apps.kit.demo`, demo mode only) lists. A
+real deployment turns demo off and gives the pages its own users' tokens
+(docs/apps/leads.md, "Tokens in a real deployment").
 """
 
 from __future__ import annotations
@@ -12,22 +9,16 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute
 
-from relevo.hub.auth import mint_token
-from relevo.protocol.errors import NotFound, ProtocolError, RelevoError
 from relevo.records import SYSTEM, Actor, Records
 from relevo.settings import Settings
-from relevo.web import error_response, json_response, read_json
 
-from .kind import LEAD, RETURN_REASON, USER
+from ..kit.demo import DemoUser, demo_login_routes
+from .kinds import LEAD, RETURN_REASON, USER
 from .service import LeadsService
 
 __all__ = ["DEMO_USERS", "demo_routes", "seed"]
-
-DEMO_TOKEN_TTL = 12 * 3600
 
 DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("g1", "Ana Pérez", "gtr"),
@@ -143,55 +134,20 @@ async def seed(records: Records, service: LeadsService, count: int = 60) -> bool
     return True
 
 
-def demo_routes(records: Records, settings: Settings) -> list[Route]:
-    """``GET /api/leads/demo/users`` and ``POST /api/leads/demo/token``:
-    development login, on in demo mode only."""
+def demo_routes(records: Records, settings: Settings) -> list[BaseRoute]:
+    """``/api/leads/demo/users`` and ``/api/leads/demo/token``: the active
+    users of the directory, GTRs first."""
 
-    def check() -> None:
-        if not settings.demo:
-            raise NotFound("demo login is off; a real deployment passes its own tokens")
-        if not settings.auth.secret:
-            raise RelevoError("demo login needs auth.secret (HS256) to mint tokens")
-
-    async def users(request: Request) -> Response:
-        try:
-            check()
-            rows = await records.find(USER, {}, limit=1000)
-        except RelevoError as exc:
-            return error_response(exc)
+    async def users() -> list[DemoUser]:
         order = {"gtr": 0, "asesor": 1, "admin": 2}
+        rows = await records.find(USER, {}, limit=1000)
         listed = sorted(
             (u for u in rows if u.get("activo", True)),
             key=lambda u: (order.get(str(u.get("rol")), 9), u.id),
         )
-        return json_response(
-            {
-                "users": [
-                    {"id": u.id, "nombre": u.get("nombre"), "rol": u.get("rol")} for u in listed
-                ]
-            }
-        )
+        return [
+            DemoUser(u.id, str(u.get("nombre")), (str(u.get("rol")),), info={"rol": u.get("rol")})
+            for u in listed
+        ]
 
-    async def token(request: Request) -> Response:
-        try:
-            check()
-            body = await read_json(request, 4096)
-            uid = body.get("user")
-            if not isinstance(uid, str):
-                raise ProtocolError('send {"user": "<id>"}')
-            user = await records.get(USER, uid)
-        except RelevoError as exc:
-            return error_response(exc)
-        rol = str(user.get("rol"))
-        jwt = mint_token(
-            settings.auth.secret, user.id, [rol], ttl=DEMO_TOKEN_TTL,
-            extra={"name": user.get("nombre")},
-        )  # fmt: skip
-        return json_response(
-            {"token": jwt, "user": {"id": user.id, "nombre": user.get("nombre"), "rol": rol}}
-        )
-
-    return [
-        Route("/api/leads/demo/users", users),
-        Route("/api/leads/demo/token", token, methods=["POST"]),
-    ]
+    return demo_login_routes("leads", settings, users)
