@@ -47,11 +47,11 @@ E = TypeVar("E", bound=RelevoError)
 def with_extra(exc: E, mensaje: str | None = None, **extra: Any) -> E:
     """``exc`` with fields added to its error body (``mensaje`` among them
     when given); fields it had already stay unless named again."""
-    merged: dict[str, Any] = dict(getattr(exc, "extra", None) or {})
+    merged: dict[str, Any] = dict(exc.extra)
     if mensaje is not None:
         merged["mensaje"] = mensaje
     merged.update(extra)
-    exc.extra = merged  # type: ignore[attr-defined]  # RelevoError declares no extra yet
+    exc.extra = merged
     return exc
 
 

@@ -45,7 +45,7 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 def error_reply(exc: RelevoError) -> Response:
     response = error_response(exc)
-    retry_after = (getattr(exc, "extra", None) or {}).get("retry_after")
+    retry_after = exc.extra.get("retry_after")
     if retry_after is not None:
         response.headers["Retry-After"] = str(max(1, round(retry_after)))
     return response
