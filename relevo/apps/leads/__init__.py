@@ -9,6 +9,7 @@ Modules (one concept each)::
     csv_import  reading a CSV of new leads, errors by line
     http        pages, assets and /api/leads/...
     demo        sample data for ``relevo demo`` and who its development login lists
+    simulator   demo only: a GTR and asesores nobody sees, so the board keeps moving
     bench       the issue's target: 5,000 leads, 50 assignments/s, p99 to screen
 
 See ``docs/apps/leads.md``.
@@ -16,10 +17,12 @@ See ``docs/apps/leads.md``.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from typing import Any
 
 from relevo.apps.base import AppContext
+from relevo.apps.kit.simulate import Ticker, simulating
 from relevo.records import Kind
 from relevo.settings import NamespaceSettings, Rule
 from relevo.web import Extension
@@ -29,6 +32,7 @@ from .http import LeadsHttp
 from .kinds import LEAD, lead_kind, user_kind
 from .options import LeadsOptions, parse_options
 from .service import LeadsService
+from .simulator import LeadsSimulator
 
 __all__ = ["NAME", "LeadsOptions", "LeadsService", "extension", "kinds", "namespaces", "seed_demo"]
 
@@ -66,8 +70,9 @@ def kinds(options: Mapping[str, Any] | None = None) -> list[Kind]:
 
 
 def extension(ctx: AppContext) -> Extension:
-    """Pages under ``/leads/``, actions under ``/api/leads/``, and a leave
-    hook that frees the wizards of an asesor whose last connection went."""
+    """Pages under ``/leads/``, actions under ``/api/leads/``, a leave hook
+    that frees the wizards of an asesor whose last connection went, and in
+    demo mode the simulator (``simulate``)."""
     opts = parse_options(ctx.options)
     if LEAD not in ctx.records.kinds:
         ctx.records.register(*kinds(ctx.options))
@@ -75,7 +80,17 @@ def extension(ctx: AppContext) -> Extension:
     ctx.records.on_leave(service.user_left)
     http = LeadsHttp(ctx.records, service, opts, demo=ctx.settings.demo)
     routes = [*http.routes(), *demo_routes(ctx.records, ctx.settings)]
-    return Extension(NAME, routes=routes, links=list(LINKS))
+    if not simulating(ctx.settings, opts.simulate, opts.simulate_every):
+        return Extension(NAME, routes=routes, links=list(LINKS))
+
+    def online() -> set[str]:
+        return {s.identity.user for s in ctx.hub.sessions if s.identity.user}
+
+    sim = LeadsSimulator(service, online, random.Random())
+    ticker = Ticker(NAME, opts.simulate_every, sim.act, seed=sim.rnd.randrange(2**32))
+    return Extension(
+        NAME, routes=routes, links=list(LINKS), startup=[ticker.start], shutdown=[ticker.stop]
+    )
 
 
 async def seed_demo(ctx: AppContext) -> None:

@@ -64,6 +64,12 @@ class LeadsOptions:
     browser's cookies, answering ``{"token": "<JWT>"}``); empty: none."""
     demo_leads: int = 60
     """Sample leads ``relevo demo`` seeds."""
+    simulate: bool = True
+    """Demo only: a simulated GTR and asesores keep the board moving (new
+    leads, derivations, wizards finished); false: the board moves only when
+    someone uses it."""
+    simulate_every: float = 12.0
+    """Demo only: seconds (about) between two of the simulator's actions."""
     tipificaciones: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TIPIFICACIONES))
     """The wizard's tipificación codes and their Spanish labels."""
     resultados: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_RESULTADOS))
@@ -87,6 +93,8 @@ def parse_options(options: Mapping[str, Any] | LeadsOptions | None) -> LeadsOpti
             raise ConfigError(f"app.leads.{name}: must be a positive number of seconds")
     if opts.heartbeat < 0 or opts.heartbeat >= opts.lease_ttl:
         raise ConfigError("app.leads.heartbeat: between 0 (automatic) and lease_ttl")
+    if opts.simulate_every <= 0:
+        raise ConfigError("app.leads.simulate_every: must be a positive number of seconds")
     if opts.history_size < 1 or opts.max_leads < 1 or opts.demo_leads < 0:
         raise ConfigError("app.leads: history_size and max_leads >= 1, demo_leads >= 0")
     if opts.max_leads > 10000:

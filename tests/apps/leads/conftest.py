@@ -133,7 +133,9 @@ async def make_server(tmp_path: Path) -> AsyncIterator[Factory]:
 
     async def make(options: Mapping[str, Any] | None = None, *, demo: bool = False) -> LeadsServer:
         """``demo``: the server seeds the demo data (users and 60 leads) and
-        answers the demo login; otherwise only the users are created."""
+        answers the demo login; otherwise only the users are created. The
+        demo's simulator stays off unless the test turns it on."""
+        options = {"simulate": False, **(options or {})}
         srv = await start_leads_server(tmp_path / f"leads{len(started)}.db", options, demo=demo)
         started.append(srv)
         if not demo:
