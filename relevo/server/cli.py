@@ -50,6 +50,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         out["broker"] = {"url": args.broker}
     if getattr(args, "database", None):
         out["database"] = {"url": args.database}
+    if getattr(args, "apps", None) is not None:
+        out["apps"] = [a.strip() for a in args.apps.split(",") if a.strip()]
     return out
 
 
@@ -187,6 +189,9 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--broker", help="memory:// or redis://host:port/db")
     p.add_argument("--database", help="SQLAlchemy URL of the records store")
     p.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
+    p.add_argument(
+        "--apps", help="apps to mount, comma-separated (leads,turnos,...); overrides the config's"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,7 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--claims", help="extra claims as a JSON object")
     p = sub.add_parser("publish", help="publish an event through the HTTP API")
     p.add_argument("--config")
-    p.add_argument("--url", help="server URL (default from the config)")
+    p.add_argument(
+        "--url",
+        help="server URL (default: server.host and server.port of the config; "
+        "a server started with --port needs --url)",
+    )
     p.add_argument("channel")
     p.add_argument("event")
     p.add_argument("data", nargs="?", default="null", help="JSON")

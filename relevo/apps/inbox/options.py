@@ -27,6 +27,9 @@ __all__ = ["InboxOptions", "parse_options"]
 
 @dataclass(frozen=True, slots=True)
 class InboxOptions:
+    simulate: bool = True
+    """Demo only: made-up customers write now and then (every ``simulate_every``
+    s); false: only the simulator's buttons and the connector's flow remain."""
     simulate_every: float = 40.0
     """Demo only: seconds between simulated incoming messages per tenant; 0 turns it off."""
     sim_bulk_interval: float = 0.4
