@@ -7,8 +7,9 @@ Memory is bounded by what is in use, never by what was once asked for. A
 channel's entry (epoch, offset, retained publications) lives while the
 channel has subscribers; without them it lives until its history has expired
 (``HistoryOptions.ttl`` after it was last touched) and goes at the next
-sweep, also an entry that never held a publication. Sweeps run by the injected clock, at most once every
-``sweep_interval`` seconds, on the back of ordinary calls. Idempotency keys
+sweep, also an entry that never held a publication. Sweeps run by the
+injected clock, at most once every ``sweep_interval`` seconds, on the back of
+ordinary calls. Idempotency keys
 live for ``idempotency_window`` and are forgotten oldest first.
 """
 
