@@ -2,7 +2,7 @@
 
 The suite (PyPI ``autobahntestsuite``, latest 25.10.1) is a Python 2.7
 program, and Debian 12 ships no Python 2. So the first run builds a private
-toolchain in ``$AUTOBAHN_HOME`` (default ``/work/autobahn-venv``), outside the
+toolchain in ``$AUTOBAHN_HOME`` (default ``~/.cache/relevo-autobahn``), outside the
 repository and touching nothing system-wide:
 
 1. Python 2.7 from Debian 11's packages (``apt-get download`` with an apt
@@ -30,7 +30,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import IO
 
@@ -56,9 +55,7 @@ PASSING = {"OK", "NON-STRICT", "INFORMATIONAL"}
 def home() -> Path:
     if os.environ.get("AUTOBAHN_HOME"):
         return Path(os.environ["AUTOBAHN_HOME"])
-    if Path("/work").is_dir():
-        return Path("/work/autobahn-venv")
-    return Path(tempfile.gettempdir()) / "relevo-autobahn"
+    return Path.home() / ".cache" / "relevo-autobahn"
 
 
 class Toolchain:

@@ -99,7 +99,7 @@ class Listener:
 @contextlib.asynccontextmanager
 async def server_process(port: int, db: str, secret: str, api_key: str) -> AsyncIterator[None]:
     options = json.dumps({"no_show_minutes": 600, "stats_interval": 0.5})
-    cmd = [sys.executable, "-m", "relevo.apps.turnos.standalone", "--db", db,
+    cmd = [sys.executable, "-m", "relevo.server.standalone", "--app", "turnos", "--db", db,
            "--port", str(port), "--secret", secret, "--api-key", api_key,
            "--options", options]  # fmt: skip
     proc = await asyncio.create_subprocess_exec(*cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})

@@ -32,7 +32,7 @@ import httpx
 
 from relevo.apps.base import AppContext
 from relevo.apps.leads import extension, kinds, namespaces
-from relevo.apps.leads.kind import LEAD, USER
+from relevo.apps.leads.kinds import LEAD, USER
 from relevo.broker.memory import MemoryBroker
 from relevo.hub.auth import mint_token
 from relevo.hub.hub import Hub

@@ -7,13 +7,13 @@ client that recovers across the restart is told ``recovered: false``.
 Memory is bounded by what is in use, never by what was once asked for. A
 channel's entry (epoch, offset, retained publications) lives while the
 channel has subscribers; without them it lives until its history has expired
-(``HistoryOptions.ttl`` after its last publication) and goes at the next
-sweep; an entry that never held a publication goes as soon as its last
-subscriber does. Sweeps run by the injected clock, at most once every
-``sweep_interval`` seconds, on the back of ordinary calls. Idempotency keys
-live for ``idempotency_window`` and are forgotten oldest first. Presence
-entries go when removed, when read past their deadline, or at the presence
-store's own sweep (again at most once every ``sweep_interval``).
+(``HistoryOptions.ttl`` after it was last touched) and goes at the next
+sweep, also an entry that never held a publication. Sweeps run by the
+injected clock, at most once every ``sweep_interval`` seconds, on the back of
+ordinary calls. Idempotency keys live for ``idempotency_window`` and are
+forgotten oldest first. Presence entries go when removed, when read past
+their deadline, or at the presence store's own sweep (again at most once
+every ``sweep_interval``).
 """
 
 from __future__ import annotations
@@ -162,11 +162,9 @@ class MemoryBroker:
             self._subscribers[channel] = count
             return
         self._subscribers.pop(channel, None)
-        stream = self._streams.get(channel)
-        if stream is not None and stream.offset == 0:
-            # Only a position was ever read (a subscribe, a snapshot): nothing
-            # a client could miss, so nothing worth keeping for one more.
-            del self._streams[channel]
+        # An empty channel's entry stays until the sweep, like any other: the
+        # client that just left holds its epoch, and a publication made while
+        # it reconnects must still be recoverable from that position.
 
     async def history(
         self,

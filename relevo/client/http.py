@@ -20,16 +20,26 @@ from typing import Any
 
 import httpx
 
+from relevo.protocol.errors import ErrorCode, RelevoError
+
 __all__ = ["AsyncRelevoClient", "RelevoClient", "RelevoHTTPError"]
 
 
-class RelevoHTTPError(Exception):
+class RelevoHTTPError(RelevoError):
+    """The server refused a call: its HTTP ``status`` and the error body's
+    stable ``code`` (``remote_code`` keeps a code this client does not know)."""
+
     def __init__(self, status: int, code: str, message: str, retry: bool = False) -> None:
-        super().__init__(f"{status} {code}: {message}")
+        known = code in ErrorCode.__members__.values()
+        super().__init__(message, code=ErrorCode(code) if known else ErrorCode.INTERNAL)
+        self.args = (f"{status} {code}: {message}",)
         self.status = status
-        self.code = code
-        self.message = message
-        self.retry = retry
+        self.remote_code = code
+        self._retry = retry
+
+    @property
+    def retry(self) -> bool:
+        return self._retry
 
 
 def _result(resp: httpx.Response) -> Any:

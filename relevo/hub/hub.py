@@ -222,7 +222,7 @@ class Hub:
             await self._dispatch(session, cmd)
         except RelevoError as exc:
             if frame_id is None:
-                frame_id = getattr(exc, "frame_id", None)
+                frame_id = exc.frame_id
             self.send_error(session, frame_id, exc)
         except asyncio.CancelledError:
             raise

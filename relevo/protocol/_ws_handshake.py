@@ -7,6 +7,8 @@ import base64
 import hashlib
 from dataclasses import dataclass
 
+from relevo.protocol.errors import ProtocolError
+
 __all__ = [
     "HandshakeError",
     "HandshakeRequest",
@@ -19,7 +21,9 @@ __all__ = [
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
-class HandshakeError(Exception):
+class HandshakeError(ProtocolError):
+    """An upgrade request relevo refuses; ``status`` is the HTTP answer (400, 403, 426...)."""
+
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status

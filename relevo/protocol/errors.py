@@ -19,8 +19,10 @@ a disconnect says whether the client should reconnect.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "AuthError",
@@ -123,10 +125,24 @@ class RelevoError(Exception):
 
     code: ErrorCode = ErrorCode.INTERNAL
     status: int = 500
+    extra: dict[str, Any]
+    """Fields added to the error body beside code/message/retry (``holder``,
+    a Spanish ``mensaje``, the ``field`` at fault): never record data on a denial."""
+    frame_id: int | str | None
+    """The ``id`` of the client frame being answered, when it could be read."""
 
-    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: ErrorCode | None = None,
+        extra: Mapping[str, Any] | None = None,
+        frame_id: int | str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.extra = dict(extra or {})
+        self.frame_id = frame_id
         if code is not None:
             self.code = code
             self.status = HTTP_STATUS.get(code, self.status)
@@ -174,9 +190,8 @@ class Locked(RelevoError):
     status = 423
 
     def __init__(self, message: str, *, holder: str | None, expires_at: float | None = None):
-        super().__init__(message)
+        super().__init__(message, extra={"holder": holder})
         self.holder = holder
-        self.extra: dict[str, object] = {"holder": holder}
         if expires_at is not None:
             self.extra["expires_at"] = expires_at
 

@@ -151,7 +151,7 @@ def parse_command(text: str | bytes) -> Command:
         try:
             validate_channel(cmd.ch)
         except ProtocolError as exc:
-            exc.frame_id = cmd.id  # type: ignore[attr-defined]
+            exc.frame_id = cmd.id
             raise
     if isinstance(cmd, History) and not 0 <= cmd.limit <= 10_000:
         raise _refused("limit must be between 0 and 10000", cmd.id)
@@ -162,7 +162,7 @@ def parse_command(text: str | bytes) -> Command:
 
 def _refused(message: str, frame_id: FrameId) -> ProtocolError:
     err = ProtocolError(message)
-    err.frame_id = frame_id  # type: ignore[attr-defined]
+    err.frame_id = frame_id
     return err
 
 
@@ -275,7 +275,7 @@ class _ErrNoId(msgspec.Struct):
 
 
 def encode_error(frame_id: FrameId, error: RelevoError) -> bytes:
-    extra = getattr(error, "extra", None)
+    extra = error.extra or None
     body = ErrorBody(str(error.code), error.message, error.retry, extra)
     if frame_id is None:
         return _encoder.encode(_ErrNoId(body))

@@ -19,7 +19,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from relevo.protocol.errors import ProtocolError
+from relevo.protocol.errors import ProtocolError, RelevoError
 from relevo.protocol.frames import validate_channel
 
 if TYPE_CHECKING:
@@ -40,8 +40,8 @@ _TYPES: tuple[type, ...] = (str, int, float, bool, dict, list)
 _RESERVED = frozenset({"id", "state", "version", "lease", "created_at", "updated_at", "limit"})
 
 
-class KindError(ValueError):
-    """A kind declaration that cannot work."""
+class KindError(RelevoError, ValueError):
+    """A kind declaration that cannot work (raised when the app is loaded)."""
 
 
 class _Now:

@@ -195,11 +195,11 @@ async def command(request: Request) -> Response:
         cmd = frames.parse_command(raw)
         if not isinstance(cmd, _STATELESS_OPS):
             err = ProtocolError("only pub, history, presence and ping run over HTTP")
-            err.frame_id = cmd.id  # type: ignore[attr-defined]
+            err.frame_id = cmd.id
             raise err
     except RelevoError as exc:
         hub.close_session(session)
-        frame_id = getattr(exc, "frame_id", None)
+        frame_id = exc.frame_id
         return Response(
             frames.encode_error(frame_id, exc), exc.status, media_type="application/json"
         )

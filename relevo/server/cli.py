@@ -50,6 +50,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         out["broker"] = {"url": args.broker}
     if getattr(args, "database", None):
         out["database"] = {"url": args.database}
+    if getattr(args, "apps", None) is not None:
+        out["apps"] = [a.strip() for a in args.apps.split(",") if a.strip()]
     return out
 
 
@@ -163,6 +165,7 @@ OTHER_BENCHES = {
     "leads": "relevo.bench.leads",
     "turnos": "relevo.bench.turnos",
     "multinode": "relevo.bench.multinode",
+    "soak": "relevo.bench.soak",
 }
 
 
@@ -172,8 +175,8 @@ def cmd_bench(argv: list[str]) -> int:
     import importlib
 
     if argv[:1] and argv[0] in OTHER_BENCHES:
-        importlib.import_module(OTHER_BENCHES[argv[0]]).main(argv[1:])
-        return 0
+        status = importlib.import_module(OTHER_BENCHES[argv[0]]).main(argv[1:])
+        return status if isinstance(status, int) else 0  # soak says pass/fail; others print
     code: int = importlib.import_module("relevo.bench").main(argv)
     return code
 
@@ -186,6 +189,9 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--broker", help="memory:// or redis://host:port/db")
     p.add_argument("--database", help="SQLAlchemy URL of the records store")
     p.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
+    p.add_argument(
+        "--apps", help="apps to mount, comma-separated (leads,turnos,...); overrides the config's"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,7 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--claims", help="extra claims as a JSON object")
     p = sub.add_parser("publish", help="publish an event through the HTTP API")
     p.add_argument("--config")
-    p.add_argument("--url", help="server URL (default from the config)")
+    p.add_argument(
+        "--url",
+        help="server URL (default: server.host and server.port of the config; "
+        "a server started with --port needs --url)",
+    )
     p.add_argument("channel")
     p.add_argument("event")
     p.add_argument("data", nargs="?", default="null", help="JSON")

@@ -13,70 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from relevo.options import Shorthand, build, convert
 from relevo.settings import ConfigError, NamespaceSettings, Rule, Settings
 
 __all__ = ["ConfigError", "load_settings", "merge_namespaces", "write_dev_config"]
 
 _SECTIONS = ("server", "auth", "limits", "liveness", "broker", "database")
-
-
-def _convert(value: Any, tp: Any, where: str) -> Any:
-    origin = typing.get_origin(tp)
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in (
-            "1",
-            "true",
-            "yes",
-            "on",
-            "0",
-            "false",
-            "no",
-            "off",
-        ):
-            return value.lower() in ("1", "true", "yes", "on")
-        raise ConfigError(f"{where}: expected true or false, got {value!r}")
-    if tp is int:
-        if isinstance(value, bool):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}")
-        try:
-            return int(value) if isinstance(value, int | str) else _fail(where, "an integer", value)
-        except ValueError:
-            raise ConfigError(f"{where}: expected an integer, got {value!r}") from None
-    if tp is float:
-        if isinstance(value, bool):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        try:
-            return (
-                float(value)
-                if isinstance(value, int | float | str)
-                else _fail(where, "a number", value)
-            )
-        except ValueError:
-            raise ConfigError(f"{where}: expected a number, got {value!r}") from None
-    if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, got {value!r}")
-        return value
-    if origin is tuple:
-        (item_tp, _) = typing.get_args(tp)
-        if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        if not isinstance(value, list):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
-        return tuple(_convert(v, item_tp, f"{where}[{i}]") for i, v in enumerate(value))
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        if tp is Rule and isinstance(value, str):
-            return _rule_from_string(value, where)
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{where}: expected a table, got {value!r}")
-        return _build(tp, value, where)
-    raise ConfigError(f"{where}: unsupported setting type {tp}")
-
-
-def _fail(where: str, what: str, value: Any) -> Any:
-    raise ConfigError(f"{where}: expected {what}, got {value!r}")
 
 
 def _rule_from_string(value: str, where: str) -> Rule:
@@ -93,19 +35,17 @@ def _rule_from_string(value: str, where: str) -> Rule:
     )
 
 
+_SHORTHAND: dict[type, Shorthand] = {Rule: _rule_from_string}
+"""Env vars and TOML may name a rule by a word: "anonymous", "role:gtr"."""
+
+
 def _build(cls: type[Any], data: Mapping[str, Any], where: str) -> Any:
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    kwargs: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in fields:
-            known = ", ".join(sorted(fields))
-            raise ConfigError(f"{where}.{key}: unknown setting (known: {known})")
-        kwargs[key] = _convert(value, hints[key], f"{where}.{key}")
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+    """A section of relevo.toml; strings too, for the env vars."""
+    return build(cls, data, where, strings=True, shorthand=_SHORTHAND)
+
+
+def _convert(value: Any, tp: Any, where: str) -> Any:
+    return convert(value, tp, where, strings=True, shorthand=_SHORTHAND)
 
 
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

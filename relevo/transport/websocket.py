@@ -91,6 +91,9 @@ class WebSocketConnection(asyncio.Protocol):
             self.server_state.connections.discard(self)
         if self.session is not None:
             self.hub.close_session(self.session)
+            # The session points back at this transport: break the cycle, or
+            # every closed connection waits for a full garbage collection.
+            self.session = None
 
     def data_received(self, data: bytes) -> None:
         session = self.session

@@ -21,7 +21,5 @@ def json_response(body: Any, status: int = 200) -> Response:
 
 def error_response(exc: RelevoError) -> Response:
     body: dict[str, Any] = {"code": str(exc.code), "message": exc.message, "retry": exc.retry}
-    extra = getattr(exc, "extra", None)
-    if extra:
-        body.update(extra)
+    body.update(exc.extra)
     return json_response(body, exc.status)

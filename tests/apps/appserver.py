@@ -21,8 +21,8 @@ import websockets
 from relevo.apps.base import AppContext
 from relevo.hub.auth import mint_token
 from relevo.records import Records, RecordsOptions
-from relevo.records.extension import records_extension
 from relevo.server.app import RelevoServer
+from relevo.server.standalone import build_app_server
 from relevo.settings import AuthSettings, ServerSettings, Settings
 from tests.helpers import timeout
 
@@ -96,25 +96,20 @@ async def start_app_server(
     schema: str | None = None,
 ) -> AppServer:
     """Records + ``app`` on ``db`` (or on ``url``/``schema``: PostgreSQL, MySQL);
-    ``seed`` runs the app's ``seed_demo``."""
+    ``seed`` runs the app's ``seed_demo`` (a server in demo mode also seeds
+    itself at start, as ``relevo demo`` does)."""
     opts = dict(options or {})
     settings = Settings(
         server=ServerSettings(host="127.0.0.1", port=port, log_level="warning"),
         auth=AuthSettings(secret=SECRET, api_key=API_KEY),
-        namespaces=app.namespaces(opts),
         apps=(app.NAME,),
         app={app.NAME: opts},
         demo=demo,
     )
     url = url or f"sqlite+aiosqlite:///{db}"
-    records = Records(url, app.kinds(opts), schema=schema, options=FAST)
-    # The hub is created by the server; the app reaches it through records.hub.
-    ctx = AppContext(app.NAME, settings, None, records, opts)  # type: ignore[arg-type]
-    server = RelevoServer(
-        settings, extensions=[records_extension(records, migrate=True), app.extension(ctx)]
-    )
-    records.attach(server.hub)
+    server, records = build_app_server(settings, url, schema=schema, records_options=FAST)
     await server.start()
+    ctx = AppContext(app.NAME, settings, server.hub, records, opts)
     srv = AppServer(server, records, ctx)
     if seed:
         await app.seed_demo(ctx)

@@ -22,7 +22,8 @@ async def _broker(clock: FakeClock, **kwargs: float) -> MemoryBroker:
 
 
 async def test_forty_thousand_channels_subscribed_then_left_leave_nothing() -> None:
-    broker = await _broker(FakeClock())
+    clock = FakeClock()
+    broker = await _broker(clock, sweep_interval=1.0)
     baseline = broker.channel_count
     for i in range(40_000):
         ch = f"demo:{i}"
@@ -30,7 +31,22 @@ async def test_forty_thousand_channels_subscribed_then_left_leave_nothing() -> N
         await broker.subscribe(ch)
         await broker.position(ch, OPTS)
         await broker.unsubscribe(ch)
-    assert broker.channel_count == baseline
+    clock.now += OPTS.ttl + 2  # the sweep runs on the back of an ordinary call
+    await broker.position("demo:other", OPTS)
+    assert broker.channel_count == baseline + 1
+
+
+async def test_a_publication_to_a_channel_its_only_subscriber_just_left_is_recovered() -> None:
+    """A client reconnecting with the position it got from an empty channel
+    recovers what was published meanwhile: the entry outlives the unsubscribe."""
+    broker = await _broker(FakeClock())
+    await broker.subscribe("demo:tok")
+    before = await broker.position("demo:tok", OPTS)
+    await broker.unsubscribe("demo:tok")
+    await broker.publish("demo:tok", "tick", b"{}", OPTS)
+    res = await broker.history("demo:tok", before, 100, OPTS)
+    assert res.position.epoch == before.epoch
+    assert [p.offset for p in res.publications] == [1]
 
 
 async def test_a_subscribed_channel_keeps_its_position_after_history_expires() -> None:

@@ -124,3 +124,31 @@ async def test_live_collection_joins_a_channel_already_subscribed(
     assert await page.evaluate("changes") == [["snapshot", None], ["update", "r1"]]
     assert await page.evaluate("live.rows.get('r1').estado") == "en_gestion"
     assert relevo_server.hub.subscriber_count("rec:lead") == 1
+
+
+async def test_an_older_version_arriving_after_a_row_left_does_not_bring_it_back(
+    relevo_server: LiveServer, harness: OpenHarness
+) -> None:
+    """Two nodes' relays may publish two versions of a record in reverse
+    order: the row left the filter (v3), then v2 (still matching) arrives.
+    The collection remembers what left, so it ends equal to the database."""
+    rec = relevo_server.records
+    await rec.upsert("r1", asesor_id=4, estado="nuevo")  # v1
+    page = await harness(relevo_server.url)
+    await page.evaluate(OPEN_LIVE, {"asesor_id": 4})
+    await page.wait_for_function("changes.length === 1 && live._sub.state === 'live'")
+    v2 = {**rec.rows["r1"], "estado": "derivado", "version": 2}
+    await rec.upsert("r1", estado="derivado")  # v2, published in order...
+    await rec.upsert("r1", asesor_id=5)  # v3: leaves the filter
+    await rec.send({"op": "upsert", "id": "r1", "version": 2, "record": v2})  # ...and again, late
+    await rec.upsert("r7", asesor_id=4, estado="nuevo")  # a marker after the late one
+    await page.wait_for_function("live.rows.has('r7')")
+    assert await page.evaluate("view()") == expected(rec, 4)
+    # And a deleted row does not come back from a late update either.
+    await rec.delete("r7")  # v2 of r7 (delete)
+    await rec.send(
+        {"op": "upsert", "id": "r7", "version": 1, "record": {"id": "r7", "asesor_id": 4}}
+    )
+    await rec.upsert("r8", asesor_id=4, estado="nuevo")
+    await page.wait_for_function("live.rows.has('r8')")
+    assert await page.evaluate("view()") == expected(rec, 4)

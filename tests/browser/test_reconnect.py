@@ -103,8 +103,9 @@ async def test_reconnecting_disconnect_codes_recover_without_loss(
         relevo_server.hub.disconnect(session, code)
         await relevo_server.publish("demo:codes", "tick", {"n": n})  # while it reconnects
         sent += 1
+        # The first connect plus one reconnect per disconnect so far.
         await page.wait_for_function(
-            "n => states.filter(([s]) => s === 'connected').length === n", arg=n
+            "n => states.filter(([s]) => s === 'connected').length === n", arg=n + 1
         )
         await page.wait_for_function("n => got.length === n", arg=sent)
     states = await page.evaluate("states")

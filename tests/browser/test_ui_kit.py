@@ -153,7 +153,7 @@ async def test_index_lists_the_apps_and_the_tools(admin_server: AdminServer, pag
     await expect(tools.get_by_role("link", name="API HTTP")).to_have_attribute(
         "href", "/api/openapi.json"
     )
-    await expect(tools.get_by_role("link", name="Demo en vivo")).to_have_attribute("href", "/demo")
+    await expect(tools.get_by_role("link", name="Demo en vivo")).to_have_attribute("href", "#apps")
     await expect(page.locator("#version")).to_have_text("v0.1.0")
 
 

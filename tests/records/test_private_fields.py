@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from relevo.apps.inbox.kinds import all_kinds as inbox_kinds
-from relevo.apps.leads.kind import user_kind
+from relevo.apps.leads.kinds import user_kind
 from relevo.apps.turnos.kinds import turno_kind
 from relevo.hub.auth import mint_token
 from relevo.records import SYSTEM

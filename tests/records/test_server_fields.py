@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from relevo.apps.leads.kind import lead_kind
+from relevo.apps.leads.kinds import lead_kind
 from relevo.apps.leads.options import LeadsOptions
 from relevo.hub.auth import mint_token
 

@@ -146,3 +146,47 @@ def test_demo_refuses_a_config_that_redefines_an_app_namespace(tmp_path: Path) -
         result.stderr
     )
     assert "Traceback" not in result.stderr
+
+
+def test_serve_mounts_the_apps_named_by_the_apps_flag(tmp_path: Path) -> None:
+    """``relevo serve --apps leads`` (docs/apps/leads.md) mounts that app,
+    as ``apps = ["leads"]`` in relevo.toml would."""
+    port = free_port()
+    db = f"sqlite+aiosqlite:///{tmp_path / 'records.db'}"
+    proc = subprocess.Popen(
+        [*RELEVO, "serve", "--apps", "leads", "--port", str(port), "--database", db],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    try:
+        wait_ready(port)
+        links = httpx.get(f"http://127.0.0.1:{port}/api/links").json()
+        assert [link["url"] for link in links] == ["/leads/"]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=timeout(10))
+    bad = run(["serve", "--apps", "leads,nope", "--port", str(free_port())], tmp_path)
+    assert bad.returncode == 2
+    assert "nope" in bad.stderr
+
+
+def test_publish_finds_the_server_on_the_port_of_the_config(tmp_path: Path) -> None:
+    port = free_port()
+    (tmp_path / "relevo.toml").write_text(
+        f'[server]\nport = {port}\n[auth]\napi_key = "k"\nsecret = "{"s" * 32}"\n'
+        "[namespaces.demo]\n"
+    )
+    proc = subprocess.Popen(
+        [*RELEVO, "serve"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=ENV,
+    )  # fmt: skip
+    try:
+        wait_ready(port)
+        pub = run(["publish", "demo:1", "hola", '{"a": 1}'], tmp_path)
+        assert pub.returncode == 0, pub.stderr
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=timeout(10))

@@ -13,6 +13,7 @@ the API key (a backend, acting as ``system``). Errors: ``{"code",
 from __future__ import annotations
 
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from starlette.requests import Request
@@ -24,16 +25,18 @@ from relevo.records import Actor, Records
 from relevo.settings import Settings
 from relevo.web import json_response
 
-from ..web import DemoUser, demo_login_routes, endpoint, forbidden, page_routes, read_json
+from ..kit.demo import DemoUser, demo_login_routes
+from ..kit.errors import forbidden
+from ..kit.http import endpoint, public, read_json
+from ..kit.pages import LOGIN, page_routes
 from .kinds import ITEM, ROLE_VENDEDOR, STAFF, USER
 from .service import CargueService
 
 __all__ = ["STATIC", "CargueHttp"]
 
 STATIC = resources.files("relevo.apps.cargue") / "static"
-PAGES = {
-    "": "login.html",
-    "login": "login.html",
+PAGES: dict[str, str | Traversable] = {
+    "": LOGIN,
     "vendedor": "vendedor.html",
     "despacho": "despacho.html",
 }
@@ -119,7 +122,7 @@ class CargueHttp:
 
         return [
             *page_routes("cargue", STATIC, PAGES, home="/cargue/"),
-            Route("/api/cargue/config", self.config),
+            Route("/api/cargue/config", public(self.config)),
             Route("/api/cargue/me", ep(self.me)),
             Route("/api/cargue/items/{id}/check", ep(self.check), methods=["POST"]),
             Route("/api/cargue/plantillas", ep(self.plantilla), methods=["POST"]),

@@ -11,14 +11,15 @@ A wrong key or value raises ``ConfigError`` naming it.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from relevo.settings import ConfigError
+
+from ..kit.options import check_timezone, parse
 
 __all__ = ["DIAS", "CargueOptions", "parse_options"]
 
@@ -45,32 +46,10 @@ class CargueOptions:
         return dt.datetime.fromtimestamp(now, self.zone()).date()
 
 
-def parse_options(options: Mapping[str, Any] | None) -> CargueOptions:
+def parse_options(options: Mapping[str, Any] | CargueOptions | None) -> CargueOptions:
     """``[app.cargue]`` → :class:`CargueOptions`; clear errors for bad values."""
-    if isinstance(options, CargueOptions):
-        return options
-    known = {f.name: f for f in dataclasses.fields(CargueOptions)}
-    kwargs: dict[str, Any] = {}
-    for key, value in (options or {}).items():
-        where = f"app.cargue.{key}"
-        f = known.get(key)
-        if f is None:
-            raise ConfigError(f"{where}: unknown option (known: {', '.join(sorted(known))})")
-        default = f.default
-        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if isinstance(value, bool) or not isinstance(value, type(default)):
-            raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")
-        kwargs[key] = value
-    opts = CargueOptions(**kwargs)
+    opts = parse(CargueOptions, options, "cargue")
     if opts.history_size < 1 or not opts.history_ttl > 0:
         raise ConfigError("app.cargue.history_size / history_ttl: must be positive")
-    if opts.timezone:
-        try:
-            ZoneInfo(opts.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"app.cargue.timezone: unknown time zone {opts.timezone!r} "
-                '(use an IANA name such as "America/Bogota")'
-            ) from None
+    check_timezone(opts.timezone, "app.cargue.timezone")
     return opts

@@ -20,7 +20,8 @@ from typing import Any
 from relevo.protocol.errors import NotFound
 from relevo.records import Actor, Record, Records
 
-from ..web import acting_as, bad_request, conflict, forbidden, not_found, valid_id
+from ..kit.errors import bad_request, conflict, forbidden, not_found
+from ..kit.http import acting_as, valid_id
 from .kinds import (
     DESPACHADO,
     ITEM,

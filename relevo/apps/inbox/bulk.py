@@ -15,7 +15,8 @@ from typing import Any
 
 from relevo.records import SYSTEM, Actor, Record, Records
 
-from ..web import acting_as, bad_request, conflict
+from ..kit.errors import bad_request, conflict
+from ..kit.http import acting_as
 from .kinds import BULK, CONVERSATION
 from .service import InboxService
 from .validate import agent_tenant, optional_str, phone, tenant_id, text

@@ -29,15 +29,10 @@ from relevo.records import Actor, Records
 from relevo.settings import Settings
 from relevo.web import json_response
 
-from ..web import (
-    DemoUser,
-    demo_login_routes,
-    endpoint,
-    forbidden,
-    not_found,
-    page_routes,
-    read_json,
-)
+from ..kit.demo import DemoUser, demo_login_routes
+from ..kit.errors import forbidden, not_found
+from ..kit.http import endpoint, public, read_json
+from ..kit.pages import page_routes
 from .bulk import BulkSends
 from .kinds import AGENT, BULK, CONNECTOR, CONVERSATION, MESSAGE, TENANT
 from .service import Delivery, InboxService
@@ -47,7 +42,7 @@ from .validate import agent_tenant, phone, tenant_id
 __all__ = ["STATIC", "InboxHttp"]
 
 STATIC = resources.files("relevo.apps.inbox") / "static"
-PAGES = {"": "inbox.html", "login": "login.html", "masivo": "masivo.html"}
+PAGES = {"": "inbox.html", "masivo": "masivo.html"}
 
 
 def _backend(actor: Actor) -> None:
@@ -232,7 +227,7 @@ class InboxHttp:
         t = "/api/inbox/t/{tenant}"
         return [
             *page_routes("inbox", STATIC, PAGES, home="/inbox/"),
-            Route("/api/inbox/config", self.config),
+            Route("/api/inbox/config", public(self.config)),
             Route("/api/inbox/me", ep(self.me)),
             Route(conv + "/messages", ep(self.send), methods=["POST"]),
             Route(conv + "/{action:str}", ep(self.act), methods=["POST"]),

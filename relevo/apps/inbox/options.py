@@ -12,20 +12,24 @@ only when the server runs in demo mode (``relevo demo``).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from relevo.settings import ConfigError
+
+from ..kit.options import check_timezone, parse
 
 __all__ = ["InboxOptions", "parse_options"]
 
 
 @dataclass(frozen=True, slots=True)
 class InboxOptions:
+    simulate: bool = True
+    """Demo only: made-up customers write now and then (every ``simulate_every``
+    s); false: only the simulator's buttons and the connector's flow remain."""
     simulate_every: float = 40.0
     """Demo only: seconds between simulated incoming messages per tenant; 0 turns it off."""
     sim_bulk_interval: float = 0.4
@@ -53,33 +57,14 @@ class InboxOptions:
         return dt.datetime.fromtimestamp(now, self.zone()).date().isoformat()
 
 
-def parse_options(options: Mapping[str, Any] | None) -> InboxOptions:
+def parse_options(options: Mapping[str, Any] | InboxOptions | None) -> InboxOptions:
     """``[app.inbox]`` → :class:`InboxOptions`; clear errors for bad values."""
-    if isinstance(options, InboxOptions):
-        return options
-    known = {f.name: f for f in dataclasses.fields(InboxOptions)}
-    kwargs: dict[str, Any] = {}
-    for key, value in (options or {}).items():
-        where = f"app.inbox.{key}"
-        f = known.get(key)
-        if f is None:
-            raise ConfigError(f"{where}: unknown option (known: {', '.join(sorted(known))})")
-        default = f.default
-        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if isinstance(value, bool) or not isinstance(value, type(default)):
-            raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")
-        kwargs[key] = value
-    opts = InboxOptions(**kwargs)
+    opts = parse(InboxOptions, options, "inbox")
     if opts.simulate_every < 0 or opts.sim_bulk_interval < 0 or opts.sim_scan_after < 0:
         raise ConfigError("app.inbox.simulate_every / sim_*: must be 0 or more")
     if not 1 <= opts.max_text <= 65_536 or not 1 <= opts.max_bulk <= 100_000:
         raise ConfigError("app.inbox.max_text: 1-65536; max_bulk: 1-100000")
     if opts.history_size < 1 or not opts.history_ttl > 0:
         raise ConfigError("app.inbox.history_size / history_ttl: must be positive")
-    if opts.timezone:
-        try:
-            ZoneInfo(opts.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"app.inbox.timezone: unknown time zone {opts.timezone!r}") from None
+    check_timezone(opts.timezone, "app.inbox.timezone")
     return opts

@@ -17,7 +17,8 @@ from typing import Any
 from relevo.protocol.errors import NotFound
 from relevo.records import SYSTEM, Actor, Record, Records, Transaction
 
-from ..web import acting_as, bad_request, not_found, valid_id
+from ..kit.errors import bad_request, not_found
+from ..kit.http import acting_as, valid_id
 from .kinds import AGENT, CONNECTOR, CONVERSATION, MESSAGE, STATS, inbox_channel
 from .options import InboxOptions
 from .validate import agent_tenant, optional_str, phone, tenant_id, text

@@ -82,7 +82,7 @@ class Simulator:
             self.run_bulk(str(rec.get("tenant")), rec.id)
         for msg in await self.records.find(MESSAGE, {"status": "pendiente"}, limit=1000):
             self._spawn(self._deliver(str(msg.get("tenant")), msg.id))
-        if self.options.simulate_every > 0:
+        if self.options.simulate and self.options.simulate_every > 0:
             self._spawn(self._ticker())
 
     async def stop(self) -> None:

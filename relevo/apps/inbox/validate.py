@@ -9,7 +9,7 @@ from typing import Any
 
 from relevo.records import Actor
 
-from ..web import bad_request, forbidden
+from ..kit.errors import bad_request, forbidden
 from .kinds import AGENT_ROLES
 
 __all__ = ["agent_tenant", "phone", "tenant_id", "text"]

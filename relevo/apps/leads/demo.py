@@ -1,33 +1,28 @@
-"""``relevo demo`` for the leads app: sample users and leads, and a login that
-hands out development tokens.
-
-The login endpoints answer only when the server runs in demo mode
-(``settings.demo``): they mint a token for any seeded user without a
-password. A real deployment turns demo off and gives the pages its own
-users' tokens (docs/apps/leads.md, "Tokens in a real deployment").
+"""``relevo demo`` for the leads app: sample users and leads, and who the
+development login (:mod:`relevo.apps.kit.demo`, demo mode only) lists. A
+real deployment turns demo off and gives the pages its own users' tokens
+(docs/apps/leads.md, "Tokens in a real deployment").
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
+from collections.abc import AsyncIterator
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute
 
-from relevo.hub.auth import mint_token
-from relevo.protocol.errors import NotFound, ProtocolError, RelevoError
-from relevo.records import SYSTEM, Actor, Records
+from relevo.records import SYSTEM, Actor, Records, Transaction
 from relevo.settings import Settings
-from relevo.web import error_response, json_response, read_json
 
-from .kind import LEAD, RETURN_REASON, USER
+from ..kit.demo import DemoUser, demo_login_routes
+from ..kit.http import acting_as
+from .kinds import LEAD, RETURN_REASON, USER
+from .options import LeadsOptions
 from .service import LeadsService
 
-__all__ = ["DEMO_USERS", "demo_routes", "seed"]
-
-DEMO_TOKEN_TTL = 12 * 3600
+__all__ = ["DEMO_USERS", "demo_routes", "person", "seed"]
 
 DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("g1", "Ana Pérez", "gtr"),
@@ -61,36 +56,63 @@ _PLAN = (
 )
 
 
+def person(rnd: random.Random, i: int | None = None) -> dict[str, str]:
+    """A made-up lead's contact data (a company now and then)."""
+    i = rnd.randrange(1000) if i is None else i
+    if i % 17 == 5:
+        nombre = _COMPANIES[(i // 17) % len(_COMPANIES)]
+        doc = f"20{rnd.randrange(10**8, 10**9)}"
+    else:
+        nombre = f"{rnd.choice(_FIRST)} {rnd.choice(_LAST)} {rnd.choice(_LAST)}"
+        doc = f"{rnd.randrange(10**7, 10**8)}"
+    return {
+        "nombre": nombre,
+        "telefono": f"9{rnd.randrange(10**7, 10**8)}",
+        "documento": doc,
+        "campana": rnd.choice(_CAMPANAS),
+        "fuente": rnd.choice(_FUENTES),
+    }
+
+
 def _people(n: int, rnd: random.Random) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     phones: set[str] = set()
     for i in range(n):
-        if i % 17 == 5:
-            nombre = _COMPANIES[(i // 17) % len(_COMPANIES)]
-            doc = f"20{rnd.randrange(10**8, 10**9)}"
-        else:
-            nombre = f"{rnd.choice(_FIRST)} {rnd.choice(_LAST)} {rnd.choice(_LAST)}"
-            doc = f"{rnd.randrange(10**7, 10**8)}"
-        phone = f"9{rnd.randrange(10**7, 10**8)}"
-        while phone in phones:
-            phone = f"9{rnd.randrange(10**7, 10**8)}"
-        phones.add(phone)
-        out.append(
-            {
-                "nombre": nombre,
-                "telefono": phone,
-                "documento": doc,
-                "campana": rnd.choice(_CAMPANAS),
-                "fuente": rnd.choice(_FUENTES),
-            }
-        )
+        p = person(rnd, i)
+        while p["telefono"] in phones:
+            p["telefono"] = f"9{rnd.randrange(10**7, 10**8)}"
+        phones.add(p["telefono"])
+        out.append(p)
     return out
+
+
+@contextlib.asynccontextmanager
+async def _ago(records: Records, seconds: float) -> AsyncIterator[Transaction]:
+    """A transaction that happened ``seconds`` ago: its history, its
+    timestamps and the timers it arms count from then. The demo's activity
+    is spread over the last minutes this way, so its leads' timeouts fall
+    due one by one instead of all at once five minutes after start."""
+    async with records.transaction() as tx:
+        tx.now -= seconds
+        yield tx
+
+
+def _ages(states: list[str], timeout: float, rnd: random.Random) -> list[float]:
+    """How long ago each sample lead last moved: derivado / en gestión spread
+    evenly over 10-90 % of ``timeout`` (so they fall due one by one), the
+    finished ones over the last few hours."""
+    active = [i for i, st in enumerate(states) if st in ("derivado", "en_gestion")]
+    ages = [rnd.uniform(timeout, 4 * 3600) for _ in states]
+    for n, i in enumerate(active):
+        ages[i] = timeout * (0.1 + 0.8 * (n + rnd.random()) / max(1, len(active)))
+    return ages
 
 
 async def seed(records: Records, service: LeadsService, count: int = 60) -> bool:
     """Create the demo users and ``count`` leads in every state, through the
-    same transitions a screen uses (so their history reads true). Returns
-    False (and does nothing) when the directory already has users."""
+    same transitions a screen uses (so their history reads true), their
+    activity spread over the past (:func:`_ago`). Returns False (and does
+    nothing) when the directory already has users."""
     if await records.find(USER, {}, limit=1):
         return False
     async with records.transaction() as tx:
@@ -98,100 +120,72 @@ async def seed(records: Records, service: LeadsService, count: int = 60) -> bool
             email = f"{nombre.split()[0].lower()}@example.pe"
             await tx.create(USER, {"nombre": nombre, "rol": rol, "email": email}, by=SYSTEM, id=uid)
     rnd = random.Random(6)
-    gtr = Actor("g1", frozenset({"gtr"}))
+    gtr = acting_as(Actor("g1", frozenset({"gtr"})))
     states = [s for s, k in _PLAN for _ in range(round(k * count / 60))][:count]
     states += ["nuevo"] * (count - len(states))
     rnd.shuffle(states)
     opts = service.options
-    for i, (state, person) in enumerate(zip(states, _people(count, rnd), strict=True)):
-        lead = await service.create(gtr, person)
+    ages = _ages(states, opts.timeout, rnd)
+    for i, (state, person_, age) in enumerate(zip(states, _people(count, rnd), ages, strict=True)):
         if state == "nuevo":
+            await service.create(gtr, person_)
             continue
-        asesor_id = _ASESORES[i % len(_ASESORES)]
-        asesor = Actor(asesor_id, frozenset({"asesor"}))
-        await service.assign(gtr, lead.id, asesor_id)
-        if state == "no_gestionado":
-            async with records.transaction() as tx:
+        asesor = acting_as(Actor(_ASESORES[i % len(_ASESORES)], frozenset({"asesor"})))
+        async with _ago(records, age) as tx:
+            lead = await tx.create(LEAD, person_, by=gtr)
+            await tx.transition(
+                LEAD, lead.id, "assign", {"asesor_id": asesor.user}, by=gtr, reason="assigned"
+            )
+            if state == "no_gestionado":
                 await tx.transition(LEAD, lead.id, "timeout", by=SYSTEM,
                                     reason=f"timer:{RETURN_REASON}")  # fmt: skip
-            continue
-        if state == "derivado":
-            continue
-        _, lease = await service.open(asesor, lead.id, "seed")
-        token = lease.fencing_token
-        contacto = rnd.choice(list(opts.resultados))
-        await service.step(
-            asesor, lead.id, token, {"wizard_step": 1, "resultado_contacto": contacto}
-        )
-        if state == "en_gestion":
-            await service.close(asesor, lead.id, token)
-            continue
-        tipo = rnd.choice(list(opts.tipificaciones))
-        data: dict[str, Any] = {
-            "tipificacion": tipo,
-            "proxima_accion": rnd.choice(list(opts.proximas_acciones)),
-            "notas": rnd.choice(
-                (
-                    "Cliente pide llamar después de las 6 p. m.",
-                    "Interesado en el plan de 300 Mbps; envié la propuesta por WhatsApp.",
-                    "Ya tiene el servicio con otra empresa hasta diciembre.",
-                    "",
-                )
-            ),
-        }
-        await service.complete(asesor, lead.id, token, data)
+            elif state != "derivado":
+                await _work(tx, lead.id, asesor, state == "terminado", opts, rnd)
     return True
 
 
-def demo_routes(records: Records, settings: Settings) -> list[Route]:
-    """``GET /api/leads/demo/users`` and ``POST /api/leads/demo/token``:
-    development login, on in demo mode only."""
+async def _work(
+    tx: Transaction, lead_id: str, asesor: Actor, finish: bool, opts: LeadsOptions,
+    rnd: random.Random,
+) -> None:  # fmt: skip
+    """The asesor's wizard: first step, then finished or closed en gestión."""
+    lease = await tx.acquire_lease(LEAD, lead_id, by=asesor)
+    token = lease.fencing_token
+    await tx.transition(LEAD, lead_id, "open", {"wizard_tab": "seed"}, by=asesor)
+    step = {"wizard_step": 1, "resultado_contacto": rnd.choice(list(opts.resultados))}
+    await tx.transition(LEAD, lead_id, "step", step, by=asesor, fencing_token=token)
+    if not finish:
+        await tx.release_lease(LEAD, lead_id, by=asesor, fencing_token=token)
+        return
+    data: dict[str, Any] = {
+        "tipificacion": rnd.choice(list(opts.tipificaciones)),
+        "proxima_accion": rnd.choice(list(opts.proximas_acciones)),
+        "notas": rnd.choice(
+            (
+                "Cliente pide llamar después de las 6 p. m.",
+                "Interesado en el plan de 300 Mbps; envié la propuesta por WhatsApp.",
+                "Ya tiene el servicio con otra empresa hasta diciembre.",
+                "",
+            )
+        ),
+    }
+    await tx.transition(LEAD, lead_id, "complete", data, by=asesor, fencing_token=token)
 
-    def check() -> None:
-        if not settings.demo:
-            raise NotFound("demo login is off; a real deployment passes its own tokens")
-        if not settings.auth.secret:
-            raise RelevoError("demo login needs auth.secret (HS256) to mint tokens")
 
-    async def users(request: Request) -> Response:
-        try:
-            check()
-            rows = await records.find(USER, {}, limit=1000)
-        except RelevoError as exc:
-            return error_response(exc)
+def demo_routes(records: Records, settings: Settings) -> list[BaseRoute]:
+    """``/api/leads/demo/users`` and ``/api/leads/demo/token``: the active
+    users of the directory, GTRs first."""
+
+    async def users() -> list[DemoUser]:
         order = {"gtr": 0, "asesor": 1, "admin": 2}
+        rows = await records.find(USER, {}, limit=1000)
         listed = sorted(
             (u for u in rows if u.get("activo", True)),
             key=lambda u: (order.get(str(u.get("rol")), 9), u.id),
         )
-        return json_response(
-            {
-                "users": [
-                    {"id": u.id, "nombre": u.get("nombre"), "rol": u.get("rol")} for u in listed
-                ]
-            }
-        )
+        return [
+            DemoUser(u.id, str(u.get("nombre")), (str(u.get("rol")),), info={"rol": u.get("rol")})
+            for u in listed
+        ]
 
-    async def token(request: Request) -> Response:
-        try:
-            check()
-            body = await read_json(request, 4096)
-            uid = body.get("user")
-            if not isinstance(uid, str):
-                raise ProtocolError('send {"user": "<id>"}')
-            user = await records.get(USER, uid)
-        except RelevoError as exc:
-            return error_response(exc)
-        rol = str(user.get("rol"))
-        jwt = mint_token(
-            settings.auth.secret, user.id, [rol], ttl=DEMO_TOKEN_TTL,
-            extra={"name": user.get("nombre")},
-        )  # fmt: skip
-        return json_response(
-            {"token": jwt, "user": {"id": user.id, "nombre": user.get("nombre"), "rol": rol}}
-        )
-
-    return [
-        Route("/api/leads/demo/users", users),
-        Route("/api/leads/demo/token", token, methods=["POST"]),
-    ]
+    return demo_login_routes("leads", settings, users)

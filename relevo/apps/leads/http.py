@@ -12,38 +12,29 @@ API key (a backend acting as ``system``). Errors are ``{"code", "message",
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
-import msgspec
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
-from relevo.protocol.errors import PermissionDenied, RelevoError
+from relevo.protocol.errors import PermissionDenied
 from relevo.records import Actor, Records
-from relevo.records.http import actor_of_request
-from relevo.web import error_response, json_response, read_body, read_json
+from relevo.web import json_response, read_body
 
+from ..kit.errors import bad_request
+from ..kit.http import Handler, endpoint, public, read_json
+from ..kit.pages import page_routes
 from .csv_import import MAX_BYTES, CsvProblem, parse_leads_csv
-from .kind import LEAD
+from .kinds import LEAD
 from .options import LeadsOptions
-from .service import LeadsService, bad_request
+from .service import LeadsService
 
 __all__ = ["STATIC", "LeadsHttp"]
 
 STATIC = resources.files("relevo.apps.leads") / "static"
-PAGES = {"login": "login.html", "gtr": "gtr.html", "asesor": "asesor.html"}
-MAX_BODY = 65_536
-_decode = msgspec.json.Decoder(dict[str, Any])
-
-Handler = Callable[[Request, Actor], Awaitable[Response]]
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    return await read_json(request, MAX_BODY)
+PAGES = {"gtr": "gtr.html", "asesor": "asesor.html"}
 
 
 def _token(body: dict[str, Any]) -> int:
@@ -73,34 +64,8 @@ class LeadsHttp:
         self.options = options
         self.demo = demo
 
-    def _endpoint(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        async def endpoint(request: Request) -> Response:
-            try:
-                actor = actor_of_request(request, self.records)
-                return await handler(request, actor)
-            except RelevoError as exc:
-                return error_response(exc)
-
-        endpoint.__name__ = handler.__name__
-        return endpoint
-
     def _public(self, lead: Any) -> dict[str, Any]:
         return self.records.kind(LEAD).public(lead)
-
-    # -- pages ---------------------------------------------------------------------
-
-    async def page(self, request: Request) -> Response:
-        name = request.path_params.get("page", "")
-        if name not in PAGES:
-            return RedirectResponse("/leads/login")
-        return FileResponse(
-            str(STATIC / PAGES[name]),
-            media_type="text/html",
-            headers={"Cache-Control": "no-cache"},
-        )
-
-    async def home(self, request: Request) -> Response:
-        return RedirectResponse("/leads/login")
 
     async def config(self, request: Request) -> Response:
         """What the pages need to know: timeouts, the wizard's choices, demo mode."""
@@ -144,11 +109,11 @@ class LeadsHttp:
     # -- GTR ------------------------------------------------------------------------
 
     async def create(self, request: Request, actor: Actor) -> Response:
-        rec = await self.service.create(actor, _data(await _json(request)))
+        rec = await self.service.create(actor, _data(await read_json(request)))
         return json_response(self._public(rec), 201)
 
     async def assign(self, request: Request, actor: Actor) -> Response:
-        body = await _json(request)
+        body = await read_json(request)
         rec = await self.service.assign(
             actor, request.path_params["id"], body.get("asesor_id"), force=bool(body.get("force"))
         )
@@ -172,25 +137,25 @@ class LeadsHttp:
 
     async def open(self, request: Request, actor: Actor) -> Response:
         self.service.require_asesor(actor)  # who, before what: a stranger's body is not read
-        body = await _json(request)
+        body = await read_json(request)
         rec, lease = await self.service.open(actor, request.path_params["id"], body.get("tab"))
         return json_response({"record": self._public(rec), "lease": lease.as_dict()})
 
     async def heartbeat(self, request: Request, actor: Actor) -> Response:
         self.service.require_asesor(actor)  # who, before what: a stranger's body is not read
-        body = await _json(request)
+        body = await read_json(request)
         rec, lease = await self.service.heartbeat(actor, request.path_params["id"], _token(body))
         return json_response({"record": self._public(rec), "lease": lease.as_dict()})
 
     async def step(self, request: Request, actor: Actor) -> Response:
         self.service.require_asesor(actor)  # who, before what: a stranger's body is not read
-        body = await _json(request)
+        body = await read_json(request)
         rec = await self.service.step(actor, request.path_params["id"], _token(body), _data(body))
         return json_response({"record": self._public(rec)})
 
     async def complete(self, request: Request, actor: Actor) -> Response:
         self.service.require_asesor(actor)  # who, before what: a stranger's body is not read
-        body = await _json(request)
+        body = await read_json(request)
         rec = await self.service.complete(
             actor, request.path_params["id"], _token(body), _data(body)
         )
@@ -198,21 +163,20 @@ class LeadsHttp:
 
     async def close(self, request: Request, actor: Actor) -> Response:
         self.service.require_asesor(actor)  # who, before what: a stranger's body is not read
-        body = await _json(request)
+        body = await read_json(request)
         rec = await self.service.close(actor, request.path_params["id"], _token(body))
         return json_response({"record": self._public(rec)})
 
     # -- routes -------------------------------------------------------------------------
 
     def routes(self) -> list[BaseRoute]:
-        ep = self._endpoint
+        def ep(handler: Handler) -> Any:
+            return endpoint(self.records, handler)
+
         one = "/api/leads/{id}"
         return [
-            Route("/leads", self.home),
-            Route("/leads/", self.home),
-            Mount("/leads/static", StaticFiles(directory=str(STATIC)), name="leads-static"),
-            Route("/leads/{page}", self.page),
-            Route("/api/leads/config", self.config),
+            *page_routes("leads", STATIC, PAGES, home="/leads/login"),
+            Route("/api/leads/config", public(self.config)),
             Route("/api/leads/me", ep(self.me)),
             Route("/api/leads/users", ep(self.users)),
             Route("/api/leads/create", ep(self.create), methods=["POST"]),

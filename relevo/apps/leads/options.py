@@ -7,16 +7,19 @@ seeds' behaviour: five minutes without activity returns a lead to the GTR.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from relevo.settings import ConfigError
+
+from ..kit.options import parse
 
 __all__ = [
     "DEFAULT_PROXIMAS_ACCIONES",
     "DEFAULT_RESULTADOS",
     "DEFAULT_TIPIFICACIONES",
     "LeadsOptions",
+    "parse_options",
 ]
 
 DEFAULT_TIPIFICACIONES: dict[str, str] = {
@@ -61,6 +64,12 @@ class LeadsOptions:
     browser's cookies, answering ``{"token": "<JWT>"}``); empty: none."""
     demo_leads: int = 60
     """Sample leads ``relevo demo`` seeds."""
+    simulate: bool = True
+    """Demo only: a simulated GTR and asesores keep the board moving (new
+    leads, derivations, wizards finished); false: the board moves only when
+    someone uses it."""
+    simulate_every: float = 12.0
+    """Demo only: seconds (about) between two of the simulator's actions."""
     tipificaciones: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TIPIFICACIONES))
     """The wizard's tipificación codes and their Spanish labels."""
     resultados: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_RESULTADOS))
@@ -74,52 +83,26 @@ class LeadsOptions:
     def heartbeat_every(self) -> float:
         return self.heartbeat or min(self.lease_ttl, self.timeout) / 3
 
-    @classmethod
-    def from_mapping(cls, options: Mapping[str, Any] | None) -> LeadsOptions:
-        """Validate ``[app.leads]``; a wrong key or value raises ConfigError naming it."""
-        data = dict(options or {})
-        known = {f.name: f for f in fields(cls)}
-        kwargs: dict[str, Any] = {}
-        for key, value in data.items():
-            f = known.get(key)
-            if f is None:
-                raise ConfigError(f"app.leads.{key}: unknown option (known: {', '.join(known)})")
-            kwargs[key] = _convert(key, value, cls.__dataclass_fields__[key].type)
-        opts = cls(**kwargs)
-        for name in ("timeout", "lease_ttl", "history_ttl"):
-            if getattr(opts, name) <= 0:
-                raise ConfigError(f"app.leads.{name}: must be a positive number of seconds")
-        if opts.heartbeat < 0 or opts.heartbeat >= opts.lease_ttl:
-            raise ConfigError("app.leads.heartbeat: between 0 (automatic) and lease_ttl")
-        if opts.history_size < 1 or opts.max_leads < 1 or opts.demo_leads < 0:
-            raise ConfigError("app.leads: history_size and max_leads >= 1, demo_leads >= 0")
-        if opts.max_leads > 10000:
-            raise ConfigError("app.leads.max_leads: at most 10000 (a live query's limit)")
-        for name in ("tipificaciones", "resultados", "proximas_acciones"):
-            if not getattr(opts, name):
-                raise ConfigError(f"app.leads.{name}: needs at least one code")
-        return opts
 
-
-def _convert(key: str, value: Any, tp: Any) -> Any:
-    where = f"app.leads.{key}"
-    text = str(tp)
-    if text == "float":
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        return float(value)
-    if text == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}")
-        return value
-    if text == "str":
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, got {value!r}")
-        return value
-    # a table of code = "Label"
-    if not isinstance(value, Mapping) or not all(
-        isinstance(k, str) and k.isidentifier() and isinstance(v, str) and v
-        for k, v in value.items()
-    ):
-        raise ConfigError(f'{where}: expected a table of code = "Etiqueta"')
-    return dict(value)
+def parse_options(options: Mapping[str, Any] | LeadsOptions | None) -> LeadsOptions:
+    """``[app.leads]`` → :class:`LeadsOptions`; a wrong key or value raises
+    ConfigError naming it."""
+    opts = parse(LeadsOptions, options, "leads")
+    for name in ("timeout", "lease_ttl", "history_ttl"):
+        if getattr(opts, name) <= 0:
+            raise ConfigError(f"app.leads.{name}: must be a positive number of seconds")
+    if opts.heartbeat < 0 or opts.heartbeat >= opts.lease_ttl:
+        raise ConfigError("app.leads.heartbeat: between 0 (automatic) and lease_ttl")
+    if opts.simulate_every <= 0:
+        raise ConfigError("app.leads.simulate_every: must be a positive number of seconds")
+    if opts.history_size < 1 or opts.max_leads < 1 or opts.demo_leads < 0:
+        raise ConfigError("app.leads: history_size and max_leads >= 1, demo_leads >= 0")
+    if opts.max_leads > 10000:
+        raise ConfigError("app.leads.max_leads: at most 10000 (a live query's limit)")
+    for name in ("tipificaciones", "resultados", "proximas_acciones"):
+        codes: Mapping[str, str] = getattr(opts, name)
+        if not codes:
+            raise ConfigError(f"app.leads.{name}: needs at least one code")
+        if not all(code.isidentifier() and label for code, label in codes.items()):
+            raise ConfigError(f'app.leads.{name}: expected a table of code = "Etiqueta"')
+    return opts

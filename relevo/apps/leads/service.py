@@ -5,7 +5,7 @@ and is active, the lead is yours, another tab of yours has the wizard); then
 the action runs the kind's transitions, lease and timer machinery, acting for
 the user as a *privileged* actor — so the user is still the lease holder and
 the one whose activity pushes the timeout, but the transitions marked
-``roles={"system"}`` (see :mod:`relevo.apps.leads.kind`) accept it.
+``roles={"system"}`` (see :mod:`relevo.apps.leads.kinds`) accept it.
 
 Errors are the records layer's (stable codes, English messages; the pages
 show Spanish ones by code): ``forbidden`` not your lead or not your role,
@@ -20,38 +20,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from relevo.protocol.errors import (
-    Conflict,
-    Locked,
-    NotFound,
-    PermissionDenied,
-    ProtocolError,
-    RelevoError,
-)
+from relevo.protocol.errors import Locked, NotFound, PermissionDenied
 from relevo.records import SYSTEM, Actor, Lease, Record, Records, Transaction
 
+from ..kit.errors import bad_request, conflict, with_extra
+from ..kit.http import acting_as
 from .csv_import import LineError, ParsedCsv, clean_lead
-from .kind import ACTIVE, GTR_ROLES, LEAD, USER
+from .kinds import ACTIVE, GTR_ROLES, LEAD, USER
 from .options import LeadsOptions
 
-__all__ = ["ImportResult", "LeadsService", "bad_request"]
+__all__ = ["ImportResult", "LeadsService"]
 
 MAX_NOTAS = 2000
 _IMPORT_BATCH = 500
 _USER_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.@")
-
-
-def bad_request(message: str, **extra: Any) -> ProtocolError:
-    err = ProtocolError(message)
-    err.extra = extra  # type: ignore[attr-defined]  # error_response sends it along
-    return err
-
-
-def _with(err: RelevoError, **extra: Any) -> RelevoError:
-    merged = dict(getattr(err, "extra", None) or {})
-    merged.update(extra)
-    err.extra = merged  # type: ignore[attr-defined]
-    return err
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +77,7 @@ class LeadsService:
         """The asesor, as the privileged actor the app's transitions accept."""
         if "asesor" not in actor.roles or not actor.user:
             raise PermissionDenied(f"user {actor.user or 'anonymous'} is not an asesor")
-        return Actor(actor.user, actor.roles, actor.tenant, actor.claims, privileged=True)
-
-    @staticmethod
-    def _acting(actor: Actor) -> Actor:
-        if actor.privileged:
-            return actor
-        return Actor(actor.user, actor.roles, actor.tenant, actor.claims, privileged=True)
+        return acting_as(actor)
 
     # -- the directory ------------------------------------------------------------
 
@@ -152,7 +128,7 @@ class LeadsService:
         same = lease.holder == actor.user
         who = "another tab of yours" if same else lease.holder
         err = Locked(f"lead {rec.id} is open by {who}", holder=lease.holder)
-        _with(err, holder_name=await self.user_name(tx, lease.holder), same_user=same)
+        with_extra(err, holder_name=await self.user_name(tx, lease.holder), same_user=same)
         return err
 
     # -- GTR -------------------------------------------------------------------------
@@ -188,8 +164,8 @@ class LeadsService:
             asesor = await self._asesor(tx, asesor_id)
             rec = await tx.get(LEAD, lead_id, lock=True)
             if rec.state not in ("nuevo", "derivado", "en_gestion", "no_gestionado"):
-                raise _with(
-                    Conflict(f"lead {rec.id} is {rec.state}; it cannot be assigned"),
+                raise conflict(
+                    f"lead {rec.id} is {rec.state}; it cannot be assigned",
                     state=rec.state,
                     reason="finished",
                 )
@@ -202,7 +178,7 @@ class LeadsService:
                 reason = "forced"
             return await tx.transition(
                 LEAD, rec.id, "assign", {"asesor_id": asesor.id},
-                by=self._acting(actor), reason=reason,
+                by=acting_as(actor), reason=reason,
             )  # fmt: skip
 
     async def _existing(self, tx: Transaction, phones: Iterable[str]) -> dict[str, str]:
@@ -264,8 +240,8 @@ class LeadsService:
             if held is not None and (held.holder != me.user or rec.get("wizard_tab") != tab):
                 raise await self._locked(tx, rec, me, held)
             if rec.state not in ACTIVE:
-                raise _with(
-                    Conflict(f"lead {rec.id} is {rec.state}; only a derivado lead opens"),
+                raise conflict(
+                    f"lead {rec.id} is {rec.state}; only a derivado lead opens",
                     state=rec.state,
                     reason="not_active",
                 )
@@ -300,8 +276,8 @@ class LeadsService:
         async with self.records.transaction() as tx:
             rec = await self._mine(tx, lead_id, me)
             if rec.state == "terminado":
-                raise _with(
-                    Conflict(f"lead {rec.id} is already terminado"),
+                raise conflict(
+                    f"lead {rec.id} is already terminado",
                     state=rec.state,
                     reason="already_completed",
                 )

@@ -8,12 +8,10 @@ Modules (one concept each)::
     config     reading and changing areas / trámites / mesas
     service    Turnero: issue, call next, recall, attend, finish, no-show
     views      what each audience sees of a turno (the monitor: no names)
-    stats      the admin's figures and the stats_actualizadas publisher
-    ratelimit  the kiosk's token bucket
+    stats      the admin's figures, kept live (stats_actualizadas)
     _sql       counts and lookups that stay index lookups on a long day
-    http       the API under /api/turnos; pages: the screens
-    extension  the server extension; demo: sample data for `relevo demo`
-    standalone a server with only the turnero (tests, benchmark)
+    http       the screens under /turnos/, the API under /api/turnos
+    demo       sample data for ``relevo demo``
     bench      the benchmark of issue 7's target (_bench_io: its plumbing)
 
 Guide: ``docs/apps/turnos.md``.
@@ -30,9 +28,11 @@ from relevo.settings import NamespaceSettings, Rule
 from relevo.web import Extension
 
 from .demo import seed_demo
-from .extension import build_extension
+from .http import TurnosHttp
 from .kinds import CH_CONFIG, CH_MONITOR, ROLE_ADMIN, ROLE_OPERADOR, build_kinds
 from .options import TurnosOptions, parse_options
+from .service import Turnero
+from .stats import LiveStats
 
 __all__ = ["NAME", "TurnosOptions", "extension", "kinds", "namespaces", "seed_demo"]
 
@@ -65,4 +65,19 @@ def kinds(options: Mapping[str, Any] | None = None) -> list[Kind]:
 
 
 def extension(ctx: AppContext) -> Extension:
-    return build_extension(ctx)
+    """The screens under ``/turnos/``, the API under ``/api/turnos/``, and the
+    live statistics, started and stopped with the server."""
+    opts = parse_options(ctx.options)
+    if "turno" not in ctx.records.kinds:
+        ctx.records.register(*build_kinds(opts))
+    stats = LiveStats(ctx.records, opts)
+    turnero = Turnero(ctx.records, opts, changed=stats.changed)
+    ctx.records.on_leave(turnero.operador_salio)
+    http = TurnosHttp(turnero, ctx.settings)
+    return Extension(
+        NAME,
+        routes=http.routes(),
+        startup=[stats.start],
+        shutdown=[stats.stop],
+        links=[("Turnos (kiosco, operador, monitor)", "/turnos/")],
+    )

@@ -23,7 +23,7 @@ from typing import Any
 
 from relevo.records import Actor, Record, Records, Transaction
 
-from .errors import Invalido
+from ..kit.errors import bad_request
 
 __all__ = ["apply_config", "read_config"]
 
@@ -52,21 +52,17 @@ async def read_config(records: Records) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _bad(message: str, mensaje: str) -> Invalido:
-    return Invalido(message, mensaje)
-
-
 def _clean_rows(kind: str, rows: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(rows, list):
-        raise _bad(f"{kind} rows must be a list", f"Se esperaba una lista de {kind}s.")
+        raise bad_request(f"{kind} rows must be a list", f"Se esperaba una lista de {kind}s.")
     out: dict[str, dict[str, Any]] = {}
     types = _FIELDS[kind]
     for row in rows:
         if not isinstance(row, dict):
-            raise _bad(f"each {kind} must be an object", f"Cada {kind} debe ser un objeto.")
+            raise bad_request(f"each {kind} must be an object", f"Cada {kind} debe ser un objeto.")
         rid = row.get("id")
         if not isinstance(rid, str) or not _ID.match(rid):
-            raise _bad(
+            raise bad_request(
                 f"{kind} id {rid!r} must be 1-64 letters, digits, . _ -",
                 f"El id {rid!r} de {kind} no es válido (letras, números, . _ -).",
             )
@@ -74,16 +70,18 @@ def _clean_rows(kind: str, rows: Any) -> dict[str, dict[str, Any]]:
         for name, value in fields.items():
             tp = types.get(name)
             if tp is None:
-                raise _bad(f"{kind} has no field {name}", f"El campo {name} no existe en {kind}.")
+                raise bad_request(
+                    f"{kind} has no field {name}", f"El campo {name} no existe en {kind}."
+                )
             if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
-                raise _bad(
+                raise bad_request(
                     f"{kind} {rid}: {name} must be {tp.__name__}",
                     f"{kind} {rid}: el campo {name} no tiene el tipo correcto.",
                 )
         if isinstance(fields.get("nombre"), str):
             fields["nombre"] = fields["nombre"].strip()
             if not fields["nombre"] or len(fields["nombre"]) > 80:
-                raise _bad(
+                raise bad_request(
                     f"{kind} {rid}: nombre is 1-80 characters",
                     f"{kind} {rid}: el nombre debe tener entre 1 y 80 caracteres.",
                 )
@@ -94,7 +92,7 @@ def _clean_rows(kind: str, rows: Any) -> dict[str, dict[str, Any]]:
 async def apply_config(records: Records, data: Mapping[str, Any], *, by: Actor) -> None:
     unknown = set(data) - set(_TABLES)
     if unknown:
-        raise _bad(
+        raise bad_request(
             f"unknown tables {sorted(unknown)} (use areas, tramites, mesas)",
             "Solo se pueden configurar areas, tramites y mesas.",
         )
@@ -119,47 +117,49 @@ def _check(merged: dict[str, dict[str, dict[str, Any]]], incoming: dict[str, Any
     for kind in ("area", "tramite", "mesa"):
         for rid in incoming[kind]:
             if not merged[kind][rid].get("nombre"):
-                raise _bad(f"new {kind} {rid} needs a nombre", f"Falta el nombre de {kind} {rid}.")
+                raise bad_request(
+                    f"new {kind} {rid} needs a nombre", f"Falta el nombre de {kind} {rid}."
+                )
     prefixes: dict[str, str] = {}
     for rid, t in tramites.items():
         prefix = t.get("prefijo")
         if not isinstance(prefix, str) or not _PREFIX.match(prefix):
-            raise _bad(
+            raise bad_request(
                 f"tramite {rid}: prefijo must be 1-3 capital letters (A, B, CA)",
                 f"Trámite {rid}: el prefijo debe ser de 1 a 3 letras mayúsculas.",
             )
         if prefix in prefixes and t.get("activo", True):
-            raise _bad(
+            raise bad_request(
                 f"tramites {prefixes[prefix]} and {rid} share the prefix {prefix}",
                 f"Los trámites {prefixes[prefix]} y {rid} usan la misma letra {prefix}.",
             )
         if t.get("activo", True):
             prefixes[prefix] = rid
         if t.get("area_id") not in areas:
-            raise _bad(
+            raise bad_request(
                 f"tramite {rid}: area {t.get('area_id')!r} does not exist",
                 f"Trámite {rid}: el área {t.get('area_id')!r} no existe.",
             )
     for rid, m in mesas.items():
         if m.get("area_id") not in areas:
-            raise _bad(
+            raise bad_request(
                 f"mesa {rid}: area {m.get('area_id')!r} does not exist",
                 f"Mesa {rid}: el área {m.get('area_id')!r} no existe.",
             )
         served = m.get("tramites") or []
         if not all(isinstance(t, str) for t in served):
-            raise _bad(
+            raise bad_request(
                 f"mesa {rid}: tramites is a list of ids",
                 f"Mesa {rid}: los trámites se indican por id.",
             )
         for tid in served:
             if tid not in tramites:
-                raise _bad(
+                raise bad_request(
                     f"mesa {rid}: tramite {tid!r} does not exist",
                     f"Mesa {rid}: el trámite {tid!r} no existe.",
                 )
             if tramites[tid].get("area_id") != m.get("area_id"):
-                raise _bad(
+                raise bad_request(
                     f"mesa {rid}: tramite {tid} belongs to another area",
                     f"Mesa {rid}: el trámite {tid} es de otra área.",
                 )

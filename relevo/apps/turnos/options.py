@@ -14,14 +14,15 @@ configuration::
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from relevo.settings import ConfigError
+
+from ..kit.options import check_timezone, parse
 
 __all__ = ["TurnosOptions", "parse_options"]
 
@@ -62,31 +63,9 @@ class TurnosOptions:
         return dt.datetime.fromtimestamp(when, self.zone()).date().isoformat()
 
 
-def parse_options(options: Mapping[str, Any] | None) -> TurnosOptions:
+def parse_options(options: Mapping[str, Any] | TurnosOptions | None) -> TurnosOptions:
     """``[app.turnos]`` → :class:`TurnosOptions`; clear errors for bad values."""
-    if isinstance(options, TurnosOptions):
-        return options
-    fields = {f.name: f for f in dataclasses.fields(TurnosOptions)}
-    kwargs: dict[str, Any] = {}
-    for key, value in (options or {}).items():
-        where = f"app.turnos.{key}"
-        f = fields.get(key)
-        if f is None:
-            raise ConfigError(f"{where}: unknown option (known: {', '.join(sorted(fields))})")
-        default = f.default
-        if isinstance(default, bool) or isinstance(value, bool):
-            raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")
-        if isinstance(default, float) and isinstance(value, int | float):
-            value = float(value)
-        elif not isinstance(value, type(default)):
-            raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")
-        kwargs[key] = value
-    opts = TurnosOptions(**kwargs)
-    _validate(opts)
-    return opts
-
-
-def _validate(o: TurnosOptions) -> None:
+    o = parse(TurnosOptions, options, "turnos")
     if not o.no_show_minutes > 0:
         raise ConfigError("app.turnos.no_show_minutes: must be more than 0")
     if not 1 <= o.monitor_last <= 50:
@@ -97,11 +76,5 @@ def _validate(o: TurnosOptions) -> None:
         raise ConfigError("app.turnos.stats_interval: must be 0 or more")
     if o.history_size < 1 or not o.history_ttl > 0:
         raise ConfigError("app.turnos.history_size / history_ttl: must be positive")
-    if o.timezone:
-        try:
-            ZoneInfo(o.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"app.turnos.timezone: unknown time zone {o.timezone!r} "
-                '(use an IANA name such as "America/Bogota")'
-            ) from None
+    check_timezone(o.timezone, "app.turnos.timezone")
+    return o

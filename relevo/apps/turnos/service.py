@@ -27,8 +27,8 @@ from relevo.hub.hub import Hub
 from relevo.protocol.errors import NotFound
 from relevo.records import SYSTEM, Actor, Lease, Record, Records, Transaction
 
+from ..kit.errors import bad_request, conflict, locked, not_found
 from ._sql import count_in_queues
-from .errors import Invalido, NoExiste, NoPermitido, Ocupada
 from .kinds import (
     CH_MONITOR,
     EN_CURSO,
@@ -87,20 +87,20 @@ class Turnero:
             return await tx.get(kind, id, lock=lock)
         except NotFound:
             label = {"mesa": "La mesa", "tramite": "El trámite", "turno": "El turno"}[kind]
-            raise NoExiste(f"{kind} {id} does not exist", f"{label} {id} no existe.") from None
+            raise not_found(f"{kind} {id} does not exist", f"{label} {id} no existe.") from None
 
     async def turno(self, id: str) -> Record:
         try:
             return await self.records.get("turno", id)
         except NotFound:
-            raise NoExiste(f"turno {id} does not exist", f"El turno {id} no existe.") from None
+            raise not_found(f"turno {id} does not exist", f"El turno {id} no existe.") from None
 
     async def actual(self, mesa_id: str) -> Record | None:
         """The turno a mesa has called or is attending today, if any."""
         try:
             await self.records.get("mesa", mesa_id)
         except NotFound:
-            raise NoExiste(
+            raise not_found(
                 f"mesa {mesa_id} does not exist", f"La mesa {mesa_id} no existe."
             ) from None
         return _at_desk(await self.records.find("turno", {"state": sorted(EN_CURSO)}),
@@ -157,9 +157,9 @@ class Turnero:
     ) -> tuple[Record, int]:
         """Issue a ticket; returns the turno and how many are ahead of it."""
         if prioridad not in (0, 1):
-            raise Invalido("prioridad is 0 or 1", "La prioridad debe ser 0 o 1.")
+            raise bad_request("prioridad is 0 or 1", "La prioridad debe ser 0 o 1.")
         if prioridad_motivo is not None and prioridad_motivo not in MOTIVOS_PRIORIDAD:
-            raise Invalido(
+            raise bad_request(
                 f"prioridad_motivo is one of {sorted(MOTIVOS_PRIORIDAD)}",
                 "El motivo de prioridad no es válido.",
             )
@@ -167,14 +167,14 @@ class Turnero:
             prioridad = 1
         nombre = (persona_nombre or "").strip() or None
         if nombre is not None and len(nombre) > MAX_NOMBRE:
-            raise Invalido(
+            raise bad_request(
                 f"persona_nombre is at most {MAX_NOMBRE} characters",
                 f"El nombre puede tener hasta {MAX_NOMBRE} caracteres.",
             )
         async with self.records.transaction() as tx:
             tramite = await self._get(tx, "tramite", tramite_id)
             if not tramite.get("activo", True):
-                raise NoPermitido(
+                raise conflict(
                     f"tramite {tramite_id} is not in service",
                     f"El trámite {tramite.get('nombre')} no está disponible ahora.",
                 )
@@ -212,7 +212,7 @@ class Turnero:
 
     async def abrir_mesa(self, mesa_id: str, *, by: Actor) -> Lease | None:
         """``by`` takes the mesa, or renews it (the operator page does every
-        30 s); ``Ocupada`` while another operator has it. None for the backend
+        30 s); ``locked`` while another operator has it. None for the backend
         (API key), which acts for any mesa without taking it."""
         async with self.records.transaction() as tx:
             mesa = await self._get(tx, "mesa", mesa_id, lock=True)
@@ -257,12 +257,12 @@ class Turnero:
             mesa = await self._get(tx, "mesa", mesa_id, lock=True)
             nombre = mesa["nombre"]
             if not mesa.get("activa", True):
-                raise NoPermitido(f"mesa {mesa_id} is closed", f"La {nombre} está cerrada.")
+                raise conflict(f"mesa {mesa_id} is closed", f"La {nombre} está cerrada.")
             await self._tomar(tx, mesa, by)
             fecha = self.hoy(tx.now)
             t = _at_desk(await tx.find("turno", {"state": sorted(EN_CURSO)}), mesa.id, fecha)
             if t is not None:
-                raise NoPermitido(
+                raise conflict(
                     f"mesa {mesa_id} has turno {t['numero_visible']} {t.state}",
                     f"La {nombre} tiene el turno {t['numero_visible']} {ESTADOS[str(t.state)]}: "
                     "finalícelo o márquelo como no presentado antes de llamar al siguiente.",
@@ -270,7 +270,7 @@ class Turnero:
                 )
             tramites = [str(x) for x in mesa.get("tramites") or []]
             if not tramites:
-                raise NoPermitido(
+                raise conflict(
                     f"mesa {mesa_id} serves no tramite", f"La {nombre} no atiende ningún trámite."
                 )
             nxt = None
@@ -297,7 +297,7 @@ class Turnero:
         motivo: str | None = None,
     ) -> Record:
         if accion not in ACCIONES:
-            raise NoExiste(
+            raise not_found(
                 f"no action {accion!r} (one of {', '.join(ACCIONES)})",
                 f"La acción {accion!r} no existe.",
             )
@@ -305,17 +305,17 @@ class Turnero:
         if accion == "finalizar":
             motivo = motivo or "atendido"
             if motivo not in MOTIVOS_FIN:
-                raise Invalido(
+                raise bad_request(
                     f"motivo is one of {sorted(MOTIVOS_FIN)}", "El motivo de cierre no es válido."
                 )
             data["motivo"] = motivo
         elif motivo is not None:
-            raise Invalido(f"{accion} takes no motivo", f"{accion} no lleva motivo.")
+            raise bad_request(f"{accion} takes no motivo", f"{accion} no lleva motivo.")
         async with self.records.transaction() as tx:
             rec = await self._get(tx, "turno", turno_id, lock=True)
             numero = rec["numero_visible"]
             if mesa_id is not None and rec.get("mesa_id") != mesa_id:
-                raise NoPermitido(
+                raise conflict(
                     f"turno {numero} is not at mesa {mesa_id}",
                     f"El turno {numero} no está en esta mesa.",
                 )
@@ -323,7 +323,7 @@ class Turnero:
                 mesa = await self._get(tx, "mesa", str(rec["mesa_id"]))
                 _no_es_de_otro(mesa, by, tx.now)
             if not tx.kind("turno").transition(accion).allowed_from(rec.state):
-                raise NoPermitido(
+                raise conflict(
                     f"turno {numero} is {rec.state}; {accion} is not allowed",
                     _NO_PERMITIDO[accion].format(n=numero, e=ESTADOS[str(rec.state)]),
                     state=rec.state,
@@ -337,7 +337,7 @@ class Turnero:
         allowed = {"persona_nombre", "prioridad", "prioridad_motivo"}
         extra = set(changes) - allowed
         if extra:
-            raise Invalido(
+            raise bad_request(
                 f"only {sorted(allowed)} can be edited", "Solo se puede editar nombre y prioridad."
             )
         data = dict(changes)
@@ -346,14 +346,14 @@ class Turnero:
         async with self.records.transaction() as tx:
             rec = await self._get(tx, "turno", turno_id, lock=True)
             if str(rec.state) not in ("en_espera", LLAMADO, "atendiendo"):
-                raise NoPermitido(
+                raise conflict(
                     f"turno {rec['numero_visible']} is closed",
                     f"El turno {rec['numero_visible']} ya está cerrado.",
                 )
             try:
                 tx.kind("turno").clean(data, partial=True)
             except ValueError as exc:
-                raise Invalido(str(exc), "Los datos del turno no son válidos.") from None
+                raise bad_request(str(exc), "Los datos del turno no son válidos.") from None
             out = await tx.transition("turno", rec.id, "actualizar", data, by=by)
         self.changed(out)
         return out
@@ -368,7 +368,7 @@ def _no_es_de_otro(mesa: Record, by: Actor, now: float) -> None:
     """Refuse ``by`` a mesa another operator has open."""
     held = mesa.lease_held(now)
     if held is not None and held.holder != by.user and not _backend(by):
-        raise Ocupada(
+        raise locked(
             f"mesa {mesa.id} is open by {held.holder}",
             f"La {mesa['nombre']} está abierta por {held.holder}.",
             holder=held.holder,

@@ -25,16 +25,19 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
+
 from relevo.records import Record, Records
 
 from ._sql import WaitCache, day_counts
 from .config import read_config
-from .kinds import ATENDIENDO, EN_CURSO, EN_ESPERA, FINALIZADO, LLAMADO, NO_PRESENTO
+from .kinds import ATENDIENDO, CH_STATS, EN_CURSO, EN_ESPERA, FINALIZADO, LLAMADO, NO_PRESENTO
 from .options import TurnosOptions
 
-__all__ = ["StatsPublisher", "compute_stats", "percentile"]
+__all__ = ["LiveStats", "StatsPublisher", "compute_stats", "percentile"]
 
 log = logging.getLogger("relevo.apps.turnos")
+_json = msgspec.json.Encoder()
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -220,3 +223,51 @@ class StatsPublisher:
                 raise
             except Exception:
                 log.exception("turnos: could not publish the statistics")
+
+
+class LiveStats:
+    """The admin's figures, live while the server runs: looked at again after
+    each change the app makes (``changed``, the Turnero's hook) and just after
+    each called turno's no-show deadline."""
+
+    SETTLE = (1.0, 3.0)
+    """Seconds after a no-show deadline to look again (the records timer
+    fires within about a second of it)."""
+
+    def __init__(self, records: Records, options: TurnosOptions) -> None:
+        self.records = records
+        self.options = options
+        waits = WaitCache()
+        self.publisher = StatsPublisher(
+            lambda: compute_stats(records, options, waits),
+            self._publish,
+            min_interval=options.stats_interval,
+        )
+
+    async def _publish(self, stats: dict[str, Any]) -> None:
+        hub = self.records.hub
+        if hub is None:
+            raise RuntimeError("records.attach(hub) must run before the turnos app starts")
+        body = {"stats": stats, "timestamp": int(self.records.clock.now() * 1000)}
+        await hub.publish(CH_STATS, "stats_actualizadas", _json.encode(body), "turnos")
+
+    def changed(self, rec: Record) -> None:
+        self.publisher.poke()
+        if rec.state == LLAMADO and rec.get("llamado_at") is not None:
+            self._expect_no_show(rec)
+
+    def _expect_no_show(self, rec: Record) -> None:
+        deadline = rec["llamado_at"] / 1000 + self.options.no_show_seconds
+        delay = deadline - self.records.clock.now()
+        for settle in self.SETTLE:
+            self.publisher.poke(max(0.0, delay + settle))
+
+    async def start(self) -> None:
+        self.publisher.start()
+        self.publisher.poke()
+        hoy = self.options.day(self.records.clock.now())
+        for rec in await self.records.find("turno", {"fecha": hoy, "state": LLAMADO}):
+            self._expect_no_show(rec)
+
+    async def stop(self) -> None:
+        await self.publisher.close()

@@ -1,6 +1,7 @@
 // The admin page: polls /api/admin/overview every 2 s while the tab is
 // visible and shows connections, channels, rates, presence and errors.
 
+import * as session from "/static/ui/session.js";
 import * as ui from "/static/ui/ui.js";
 
 const STORE_KEY = "relevo.admin.credential";
@@ -32,54 +33,11 @@ const codeText = (code) => CODE_TEXT[code] || code;
 
 // -- credentials and the API --------------------------------------------------------
 
-class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-const looksLikeJwt = (s) => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(s);
-
-function jwtSubject(token) {
-  try {
-    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(payload)).sub || "";
-  } catch {
-    return "";
-  }
-}
-
 let credential = sessionStorage.getItem(STORE_KEY) || "";
 
-async function api(path, { method = "GET", body } = {}) {
-  let res;
-  try {
-    res = await fetch(path, {
-      method,
-      headers: {
-        Accept: "application/json",
-        Authorization: looksLikeJwt(credential) ? `Bearer ${credential}` : `apikey ${credential}`,
-        ...(body ? { "Content-Type": "application/json" } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-      cache: "no-store",
-    });
-  } catch (err) {
-    throw new ApiError(0, "network", err.message || "network error");
-  }
-  let data = null;
-  try {
-    data = await res.json();
-  } catch {
-    /* a non-JSON answer: a proxy page, a crash */
-  }
-  if (!res.ok) {
-    throw new ApiError(res.status, data?.code || `http_${res.status}`, data?.message || res.statusText);
-  }
-  return data;
-}
+/** The admin API with the credential typed in: a token (Bearer) or the API key. */
+const api = (path, opts = {}) =>
+  session.api(path, { ...opts, ...(session.looksLikeJwt(credential) ? { token: credential } : { apiKey: credential }) });
 
 // -- sign-in ---------------------------------------------------------------------------
 
@@ -130,7 +88,7 @@ $("login-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const value = $("credential").value.trim();
   if (!value) {
-    showLogin(new ApiError(0, "empty", ""));
+    showLogin(new session.ApiError(0, { code: "empty" }));
     $("login-error-title").textContent = "Falta la credencial";
     $("login-error-text").textContent = "Escribe la clave de API o pega un token con el rol admin.";
     return;
@@ -156,7 +114,7 @@ $("logout").addEventListener("click", () => {
 });
 
 function showWho() {
-  const sub = looksLikeJwt(credential) ? jwtSubject(credential) : "";
+  const sub = session.looksLikeJwt(credential) ? session.claims(credential)?.sub || "" : "";
   const chip = sub
     ? ui.userChip({ name: sub, role: "admin" })
     : ui.h("span", { class: "user-chip" }, ui.h("span", { class: "avatar" }, ui.icon("key")), "Clave de API");

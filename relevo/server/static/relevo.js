@@ -840,6 +840,10 @@ class LiveCollection {
     this._gen = 0;
     this._buffer = null;
     this._closed = false;
+    // The last version of each row that left (or was deleted): two nodes may
+    // publish a record's versions out of order, and an older one arriving
+    // after the row left must not bring it back.
+    this._gone = new Map();
     this.ready = deferred(this);
     this._load(true);
   }
@@ -883,6 +887,7 @@ class LiveCollection {
       return void setTimeout(() => gen === this._gen && this._load(false), 500);
     }
     this.rows.clear();
+    this._gone.clear();
     for (const row of snap.rows) this.rows.set(row.id, row);
     // How many match, also past the limit (null if the server could not count):
     // kept current by the deltas that insert and remove.
@@ -928,10 +933,13 @@ class LiveCollection {
     this.position = { epoch: this.position.epoch, offset: pub.off };
     if (!d || d.kind !== this.kind || d.id == null) return;
     const current = this.rows.get(d.id);
+    const gone = this._gone.get(d.id);
+    if (!current && gone != null && d.version != null && d.version <= gone) return; // stale: it left
     const versioned = current && d.version != null && current.version != null;
     const base = { id: d.id, delta: d, pub };
     let change;
     if (d.op === "delete") {
+      if (d.version != null) this._gone.set(d.id, Math.max(d.version, gone ?? 0));
       if (!current || (versioned && d.version < current.version)) return;
       this.rows.delete(d.id);
       change = { ...base, type: "remove", row: current, left: false };
@@ -939,6 +947,7 @@ class LiveCollection {
     } else if (versioned && d.version <= current.version) {
       return; // stale: the row already has this version or a later one
     } else if (!d.record || !this._matches(d.record)) {
+      if (d.version != null) this._gone.set(d.id, Math.max(d.version, gone ?? 0));
       if (!current) return;
       this.rows.delete(d.id);
       change = { ...base, type: "remove", row: current, left: true };
@@ -948,11 +957,16 @@ class LiveCollection {
       if (!current && this.total != null && d.version === 1) this.total++; // created just now
       if (!current && this._floor != null && row.created_at < this._floor) return; // older than the window
       this.rows.set(d.id, row);
+      this._gone.delete(d.id);
       change = { ...base, type: current ? "update" : "insert", row, previous: current };
     }
+    if (this._gone.size > GONE_MAX) this._gone.delete(this._gone.keys().next().value); // oldest first
     if (!silent) safeCall(this._opts.onChange, this.rows, change);
   }
 }
+
+/** Rows a live collection remembers after they left (a reorder spans seconds, not thousands). */
+const GONE_MAX = 10000;
 
 // -- helpers for pages -----------------------------------------------------------------------
 

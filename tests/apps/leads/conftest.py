@@ -17,12 +17,11 @@ import httpx
 import pytest
 import websockets
 
-from relevo.broker.memory import MemoryBroker
 from relevo.hub.auth import mint_token
-from relevo.hub.hub import Hub
 from relevo.records import Records, RecordsOptions
 from relevo.server.app import RelevoServer
-from relevo.server.run import build_extensions, with_app_namespaces
+from relevo.server.run import with_app_namespaces
+from relevo.server.standalone import build_app_server
 from relevo.settings import AuthSettings, ServerSettings, Settings
 from tests.helpers import BROWSER_CONTEXT, SCREENSHOTS, missing_service, timeout
 
@@ -105,7 +104,7 @@ class LeadsServer:
 
 async def seed_users(records: Records) -> None:
     from relevo.apps.leads.demo import DEMO_USERS
-    from relevo.apps.leads.kind import USER
+    from relevo.apps.leads.kinds import USER
     from relevo.records import SYSTEM
 
     async with records.transaction() as tx:
@@ -120,10 +119,7 @@ async def start_leads_server(
     registered, its extension built, seeded in demo mode), with the records
     layer's background intervals shortened so leave hooks run quickly."""
     settings = leads_settings(dict(options or {}), port=port, demo=demo)
-    hub = Hub(settings, MemoryBroker())
-    records = Records(f"sqlite+aiosqlite:///{db}", options=FAST)
-    records.attach(hub)
-    server = RelevoServer(settings, hub=hub, extensions=build_extensions(settings, hub, records))
+    server, records = build_app_server(settings, f"sqlite+aiosqlite:///{db}", records_options=FAST)
     await server.start()
     return LeadsServer(server, records, settings)
 
@@ -137,7 +133,9 @@ async def make_server(tmp_path: Path) -> AsyncIterator[Factory]:
 
     async def make(options: Mapping[str, Any] | None = None, *, demo: bool = False) -> LeadsServer:
         """``demo``: the server seeds the demo data (users and 60 leads) and
-        answers the demo login; otherwise only the users are created."""
+        answers the demo login; otherwise only the users are created. The
+        demo's simulator stays off unless the test turns it on."""
+        options = {"simulate": False, **(options or {})}
         srv = await start_leads_server(tmp_path / f"leads{len(started)}.db", options, demo=demo)
         started.append(srv)
         if not demo:

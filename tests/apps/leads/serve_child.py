@@ -13,7 +13,7 @@ import json
 import signal
 from pathlib import Path
 
-from relevo.apps.leads.kind import USER
+from relevo.apps.leads.kinds import USER
 
 from .conftest import seed_users, start_leads_server
 

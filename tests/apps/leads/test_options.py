@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 
 from relevo.apps import leads
-from relevo.apps.leads.options import LeadsOptions
+from relevo.apps.leads.options import parse_options
 from relevo.server.config import ConfigError
 
 
 def test_defaults_are_the_seeds() -> None:
-    opts = LeadsOptions.from_mapping({})
+    opts = parse_options({})
     assert opts.timeout == 300
     assert opts.heartbeat_every == 20
     (lead, user) = leads.kinds({})
@@ -28,7 +28,7 @@ def test_options_shape_the_kind() -> None:
     opts = {"timeout": 3, "lease_ttl": 30, "tipificaciones": {"venta": "Venta", "otra": "Otra"}}
     lead, _ = leads.kinds(opts)
     assert lead.timers[0].after == 3
-    assert LeadsOptions.from_mapping(opts).heartbeat_every == 1
+    assert parse_options(opts).heartbeat_every == 1
     assert lead.fields["tipificacion"].choices == {"venta", "otra"}
     names = {ns.name: ns for ns in leads.namespaces(opts)}
     assert set(names) == {"gtr", "asesor", "presencia"}
@@ -46,9 +46,9 @@ def test_options_shape_the_kind() -> None:
         ({"max_leads": 20000}, "app.leads.max_leads"),
         ({"tipificaciones": {}}, "app.leads.tipificaciones"),
         ({"tipificaciones": {"a b": "X"}}, "app.leads.tipificaciones"),
-        ({"timout": 3}, "app.leads.timout: unknown option"),
+        ({"timout": 3}, "app.leads.timout: unknown setting"),
     ],
 )
 def test_bad_options_are_refused_by_name(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        LeadsOptions.from_mapping(options)
+        parse_options(options)

@@ -19,10 +19,10 @@ from relevo.apps.base import AppContext
 from relevo.apps.turnos.config import apply_config
 from relevo.apps.turnos.options import parse_options
 from relevo.apps.turnos.service import Turnero
-from relevo.apps.turnos.standalone import build_server, turnos_settings
 from relevo.hub.auth import mint_token
 from relevo.records import Actor, Records, RecordsOptions
 from relevo.server.app import RelevoServer
+from relevo.server.standalone import build_app_server
 from relevo.settings import AuthSettings, ServerSettings, Settings
 from tests.helpers import BROWSER_CONTEXT, SCREENSHOTS, missing_service, timeout
 
@@ -62,12 +62,13 @@ ADMIN = token("jefa", "admin")
 
 
 def settings_for(options: dict[str, Any] | None = None, *, demo: bool = False) -> Settings:
-    base = Settings(
+    return Settings(
         server=ServerSettings(host="127.0.0.1", port=0, log_level="warning"),
         auth=AuthSettings(secret=SECRET, api_key=API_KEY),
+        apps=("turnos",),
+        app={"turnos": dict(options or {})},
         demo=demo,
     )
-    return turnos_settings(base, options)
 
 
 @dataclass
@@ -139,11 +140,12 @@ async def start_turnos(tmp_path: Path) -> AsyncIterator[StartTurnos]:
         config: dict[str, Any] | None = None,
     ) -> Turnos:
         url = db.url if db else f"sqlite+aiosqlite:///{tmp_path / f'turnos{len(started)}.db'}"
-        server, records, ctx = build_server(
-            settings_for(options, demo=demo), url, schema=db.schema if db else None,
-            records_options=FAST,
-        )  # fmt: skip
+        settings = settings_for(options, demo=demo)
+        server, records = build_app_server(
+            settings, url, schema=db.schema if db else None, records_options=FAST
+        )
         await server.start()
+        ctx = AppContext("turnos", settings, server.hub, records, settings.app["turnos"])
         t = Turnos(server, records, ctx)
         t.http = httpx.AsyncClient(base_url=t.url, timeout=timeout(10))
         started.append(t)

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.browser
 
 
 class TurnosProcess:
-    """``python -m relevo.apps.turnos.standalone`` on a SQLite file."""
+    """``python -m relevo.server.standalone --app turnos`` on a SQLite file."""
 
     def __init__(self, db: Path, port: int) -> None:
         self.db = db
@@ -44,7 +44,7 @@ class TurnosProcess:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        cmd = [sys.executable, "-m", "relevo.apps.turnos.standalone", "--db",
+        cmd = [sys.executable, "-m", "relevo.server.standalone", "--app", "turnos", "--db",
                f"sqlite+aiosqlite:///{self.db}", "--port", str(self.port), "--secret", SECRET,
                "--api-key", API_KEY]  # fmt: skip
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -24,10 +24,10 @@ def test_defaults_and_values() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"no_show": 5}, "app.turnos.no_show: unknown option"),
+        ({"no_show": 5}, "app.turnos.no_show: unknown setting"),
         ({"no_show_minutes": 0}, "no_show_minutes: must be more than 0"),
-        ({"no_show_minutes": "5"}, "no_show_minutes: expected float"),
-        ({"monitor_last": True}, "monitor_last: expected int"),
+        ({"no_show_minutes": "5"}, "no_show_minutes: expected a number"),
+        ({"monitor_last": True}, "monitor_last: expected an integer"),
         ({"monitor_last": 500}, "monitor_last: between 1 and 50"),
         ({"timezone": "Marte/Olympus"}, "unknown time zone 'Marte/Olympus'"),
         ({"kiosk_rate": -1}, "kiosk_rate / kiosk_burst: must be positive"),

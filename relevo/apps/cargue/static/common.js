@@ -1,98 +1,34 @@
-// What the cargue pages share: the session (a token per screen), calls to
-// /api/cargue, the relevo connection, the top bar and Spanish error texts.
+// What the cargue pages share, on the UI kit's session module: a session per
+// screen, calls to /api/cargue, the relevo connection, the top bar, what the
+// login page shows, and Spanish error texts.
 
 import * as relevo from "/relevo.js";
+import * as session from "/static/ui/session.js";
 import * as ui from "/static/ui/ui.js";
 
 // One session per screen, so a vendor and the dispatcher can be signed in on
 // two tabs of one browser. localStorage: a phone that kills the tab keeps it.
-const sessionKey = (screen) => `relevo.cargue.session.${screen}`;
+const STORES = {
+  vendedor: session.sessionStore("relevo.cargue.session.vendedor", { storage: localStorage }),
+  despacho: session.sessionStore("relevo.cargue.session.despacho", { storage: localStorage }),
+};
 export const SCREEN_OF = { vendedor: "vendedor", despachador: "despacho", admin: "despacho" };
+const ROLE_LABEL = { vendedor: "Vendedor", despachador: "Despachador", admin: "Admin" };
 
-/** Claims of a JWT (unverified: the server checks it on every call). */
-export function claims(token) {
-  try {
-    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const bytes = Uint8Array.from(atob(part), (c) => c.charCodeAt(0));
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch (_) {
-    return null;
-  }
-}
+export const { api } = session;
 
-export function saveSession(screen, token, extra = {}) {
-  const c = claims(token);
-  if (!c || !c.sub) throw new Error("token inválido");
-  const roles = Array.isArray(c.roles) ? c.roles : c.roles ? [c.roles] : [];
-  const s = { token, user: String(c.sub), name: c.name || String(c.sub), roles, exp: c.exp || null, ...extra };
-  localStorage.setItem(sessionKey(screen), JSON.stringify(s));
-  return s;
-}
-
-/** The session of `screen`: a token handed over in the URL fragment
- * (#token=…, then removed from the address bar) or the stored one. */
-export function loadSession(screen) {
-  const hash = new URLSearchParams(location.hash.slice(1));
-  if (hash.get("token")) {
-    history.replaceState(null, "", location.pathname + location.search);
-    try {
-      saveSession(screen, hash.get("token"));
-    } catch (_) {
-      // an unreadable token: fall back to the stored session
-    }
-  }
-  let s = null;
-  try {
-    s = JSON.parse(localStorage.getItem(sessionKey(screen)) || "null");
-  } catch (_) {
-    s = null;
-  }
-  if (!s || !s.token) return null;
-  if (s.exp && s.exp * 1000 < Date.now()) return null;
-  return s;
-}
+/** The session of `screen` (a token handed over as #token=…, or the kept one). */
+export const loadSession = (screen) => STORES[screen].load();
+/** The token `screen` calls the API with. */
+export const token = (screen) => STORES[screen].load()?.token;
 
 export function logout(screen) {
-  localStorage.removeItem(sessionKey(screen));
+  STORES[screen].clear();
   location.href = "/cargue/";
 }
 
 /** The page needs a session with one of `roles`; otherwise back to the login. */
-export function requireSession(screen, roles) {
-  const s = loadSession(screen);
-  if (!s || !s.roles.some((r) => roles.includes(r))) {
-    location.replace(`/cargue/?next=${encodeURIComponent(screen)}`);
-    return null;
-  }
-  return s;
-}
-
-export class ApiError extends Error {
-  constructor(status, body) {
-    super(body.message || `HTTP ${status}`);
-    this.status = status;
-    this.code = body.code || `http_${status}`;
-    this.body = body;
-    // Worth sending again later: the network, the server busy or restarting.
-    this.retry = status === 0 || status >= 500 || status === 429 || Boolean(body.retry);
-  }
-}
-
-/** JSON in and out, with the session's token; errors as ApiError (status 0: network). */
-export async function api(path, { method = "GET", body, token } = {}) {
-  const headers = {};
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  let res;
-  try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store" });
-  } catch (err) {
-    throw new ApiError(0, { code: "network", message: err.message });
-  }
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, data);
-  return data;
-}
+export const requireSession = (screen, roles) => STORES[screen].require(roles, "/cargue/");
 
 let configPromise = null;
 export function getConfig() {
@@ -101,61 +37,45 @@ export function getConfig() {
 }
 
 /** A fresh token for this screen's user: the deployment's token_url, or the
- * demo login. Null when neither is available. */
-export function tokenSource(screen, session, config) {
-  if (config.token_url) {
-    return async () => {
-      const res = await fetch(config.token_url, { credentials: "include", cache: "no-store" });
-      const { token } = await res.json();
-      return saveSession(screen, token).token;
-    };
-  }
-  if (config.demo) {
-    return async () => {
-      const { token } = await api("/api/cargue/demo/token", { method: "POST", body: { user: session.user } });
-      return saveSession(screen, token).token;
-    };
-  }
-  return null;
-}
+ * demo login. Undefined when neither is available. */
+export const tokenSource = (screen, s, config) =>
+  session.tokenSource("cargue", config, s.user, (fresh) => STORES[screen].save(fresh).token);
 
-export function connect(screen, session, config) {
-  const getToken = tokenSource(screen, session, config) || undefined;
-  return relevo.connect({ token: session.token, getToken });
+export function connect(screen, s, config) {
+  return relevo.connect({ token: s.token, getToken: tokenSource(screen, s, config) });
 }
 
 /** The top bar: app name, sections, the live connection indicator, the user, Salir. */
-export function topbar(screen, session, rv, { nav = [], role = "" } = {}) {
-  const s = ui.shell({ app: "Cargue", nav, user: { name: session.name, role }, home: "/cargue/" });
-  relevo.indicator(s.conn, rv);
-  const out = ui.h("button", { type: "button", class: "btn btn-ghost btn-sm", title: "Cerrar sesión", onclick: () => logout(screen) },
-    ui.icon("logout"), ui.h("span", { class: "hide-phone" }, "Salir"));
-  s.el.querySelector(".topbar-end").append(out);
-  return s;
+export function topbar(screen, s, rv, { nav = [], role = "" } = {}) {
+  const bar = ui.shell({ app: "Cargue", nav, user: { name: s.name, role }, home: "/cargue/", onLogout: () => logout(screen) });
+  relevo.indicator(bar.conn, rv);
+  return bar;
 }
 
+/** What the one login page (/static/ui/login.js) needs to know of this app. */
+export const LOGIN = {
+  name: "Cargue",
+  heading: "Cargue del día",
+  subtitle: "El vendedor marca V en su teléfono; el despacho lo ve al instante y marca D.",
+  homes: { vendedor: "/cargue/vendedor", despachador: "/cargue/despacho", admin: "/cargue/despacho" },
+  stores: Object.values(STORES),
+  storeFor: (s) => STORES[s.roles.map((r) => SCREEN_OF[r]).find(Boolean) || "despacho"],
+  who: (s) => `${s.name} · ${s.roles.includes("vendedor") ? "teléfono" : "despacho"}`,
+  describe: (u) => [ROLE_LABEL[u.rol] || u.rol, u.ruta].filter(Boolean).join(" · "),
+  groups: (users) => [
+    { title: "Vendedores", meta: "Marcan V desde el teléfono", users: users.filter((u) => u.rol === "vendedor") },
+    { title: "Despacho", meta: "Ve todas las plantillas y marca D", users: users.filter((u) => u.rol !== "vendedor") },
+  ],
+  demo: ["Modo demostración", "Abre un vendedor en el teléfono (o en una ventana angosta) y el despacho en otra: cada V aparece al instante."],
+  elsewhere: ["Entra desde el sistema de tu empresa", "Esta instalación no usa el acceso de demostración: tu sistema abre /cargue/vendedor o /cargue/despacho con tu sesión (#token=…)."],
+};
+
 /** A Spanish sentence for an API error. */
-export function errorText(err) {
-  const b = (err && err.body) || {};
-  if (b.mensaje) return b.mensaje;
-  switch (err && err.code) {
-    case "network":
-      return "Sin conexión con el servidor.";
-    case "unauthorized":
-    case "token_expired":
-      return "Tu sesión venció. Vuelve a entrar.";
-    case "forbidden":
-      return "Tu usuario no puede hacer esto.";
-    case "not_found":
-      return "Ese producto ya no está en la plantilla.";
-    case "conflict":
-      return "La fila cambió mientras tanto; la pantalla ya muestra lo actual.";
-    case "rate_limited":
-      return "Demasiadas marcas seguidas; espera un momento.";
-    default:
-      return err && err.message ? `Error: ${err.message}` : "Error inesperado.";
-  }
-}
+export const errorText = (err) => session.errorText(err, {
+  not_found: "Ese producto ya no está en la plantilla.",
+  conflict: "La fila cambió mientras tanto; la pantalla ya muestra lo actual.",
+  rate_limited: "Demasiadas marcas seguidas; espera un momento.",
+});
 
 const DIAS = { LUNES: "Lunes", MARTES: "Martes", MIERCOLES: "Miércoles", JUEVES: "Jueves", VIERNES: "Viernes", SABADO: "Sábado", DOMINGO: "Domingo" };
 

@@ -4,13 +4,12 @@
 // row flashes, and screen readers hear it.
 
 import * as ui from "/static/ui/ui.js";
-import { api, byOrder, connect, dayLabel, errorText, getConfig, requireSession, topbar } from "./common.js";
+import { api, byOrder, connect, dayLabel, errorText, getConfig, requireSession, token, topbar } from "./common.js";
 
 const SCREEN = "despacho";
 const $ = (id) => document.getElementById(id);
 const state = { vendors: new Map(), items: new Map(), vendor: "", status: "", search: "", live: null };
 
-const token = () => JSON.parse(localStorage.getItem(`relevo.cargue.session.${SCREEN}`) || "{}").token;
 const vendorName = (id) => state.vendors.get(id)?.nombre || id;
 const time = (ms) => (ms ? ui.fmtTime(ms) : "");
 
@@ -40,7 +39,7 @@ function dTick(row) {
 
 async function setD(id, value, btn) {
   try {
-    await ui.busy(btn, api(`/api/cargue/items/${encodeURIComponent(id)}/check`, { method: "POST", body: { check: "d", value }, token: token() }));
+    await ui.busy(btn, api(`/api/cargue/items/${encodeURIComponent(id)}/check`, { method: "POST", body: { check: "d", value }, token: token(SCREEN) }));
   } catch (err) {
     ui.toast(errorText(err), { kind: "danger", title: "No se guardó la D" });
   }

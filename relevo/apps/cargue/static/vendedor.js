@@ -5,7 +5,7 @@
 import * as ui from "/static/ui/ui.js";
 import { TickOutbox } from "./outbox.js";
 import {
-  api, byOrder, connect, dayLabel, errorText, getConfig, requireSession, tokenSource, topbar,
+  api, byOrder, connect, dayLabel, errorText, getConfig, requireSession, token, tokenSource, topbar,
 } from "./common.js";
 
 const SCREEN = "vendedor";
@@ -13,10 +13,6 @@ const $ = (id) => document.getElementById(id);
 const list = $("items");
 const banner = $("offline");
 const view = { rows: new Map(), els: new Map(), filter: "todos", loaded: false, dRows: new Set() };
-
-function token() {
-  return JSON.parse(localStorage.getItem(`relevo.cargue.session.${SCREEN}`) || "{}").token;
-}
 
 /** What the screen shows for V: the user's unsent wish, else the server's row. */
 function shownV(row) {
@@ -168,7 +164,7 @@ async function main() {
   $("who").textContent = session.name;
   const fresh = tokenSource(SCREEN, session, config);
   outbox = new TickOutbox(`relevo.cargue.pending.${session.user}`,
-    (id, value) => api(`/api/cargue/items/${encodeURIComponent(id)}/check`, { method: "POST", body: { check: "v", value }, token: token() }),
+    (id, value) => api(`/api/cargue/items/${encodeURIComponent(id)}/check`, { method: "POST", body: { check: "v", value }, token: token(SCREEN) }),
     {
       refresh: fresh ? async () => Boolean(await fresh()) : null,
       on: {
@@ -198,7 +194,7 @@ async function main() {
     render();
   });
   $("next").addEventListener("click", nextUnchecked);
-  api("/api/cargue/me", { token: token() }).then((me) => {
+  api("/api/cargue/me", { token: token(SCREEN) }).then((me) => {
     if (me.ruta) $("ruta").textContent = me.ruta;
     if (me.nombre) $("who").textContent = me.nombre;
   }).catch(() => {});

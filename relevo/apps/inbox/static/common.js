@@ -1,11 +1,15 @@
-// What the inbox pages share: the agent's session (per tab: two tenants can
-// be open side by side), calls to /api/inbox, the connection, the top bar,
-// statuses and Spanish error texts.
+// What the inbox pages share, on the UI kit's session module: the agent's
+// session, calls to /api/inbox, the connection, the top bar, what the login
+// page shows, statuses and Spanish error texts.
 
 import * as relevo from "/relevo.js";
+import * as session from "/static/ui/session.js";
 import * as ui from "/static/ui/ui.js";
 
-const SESSION_KEY = "relevo.inbox.session";
+// One session per tab: two tenants can be open side by side. A session
+// without a tenant claim is no agent's.
+const store = session.sessionStore("relevo.inbox.session", { valid: (s) => Boolean(s.tenant) });
+const ROLE_LABEL = { agente: "Agente", supervisor: "Supervisor" };
 
 ui.defineStatus({
   abierta: ["Abierta", "info"],
@@ -16,89 +20,37 @@ ui.defineStatus({
   cancelado: ["Cancelado", "danger"],
 });
 
-export function claims(token) {
-  try {
-    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const bytes = Uint8Array.from(atob(part), (c) => c.charCodeAt(0));
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch (_) {
-    return null;
-  }
-}
-
-export function saveSession(token, extra = {}) {
-  const c = claims(token);
-  if (!c || !c.sub) throw new Error("token inválido");
-  const roles = Array.isArray(c.roles) ? c.roles : c.roles ? [c.roles] : [];
-  const old = loadRaw();
-  const s = { ...(old && old.user === String(c.sub) ? old : {}), token, user: String(c.sub), name: c.name || String(c.sub), roles, tenant: c.tenant || "", exp: c.exp || null, ...extra };
-  sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
-  return s;
-}
-
-function loadRaw() {
-  try {
-    return JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
-  } catch (_) {
-    return null;
-  }
-}
-
-/** This tab's session: a token handed over in the URL fragment (#token=…) or the stored one. */
-export function loadSession() {
-  const hash = new URLSearchParams(location.hash.slice(1));
-  if (hash.get("token")) {
-    history.replaceState(null, "", location.pathname + location.search);
-    try {
-      saveSession(hash.get("token"));
-    } catch (_) {
-      // unreadable: keep the stored session
-    }
-  }
-  const s = loadRaw();
-  if (!s || !s.token || !s.tenant) return null;
-  if (s.exp && s.exp * 1000 < Date.now()) return null;
-  return s;
-}
+export const loadSession = () => store.load();
+export const saveSession = (token, extra) => store.save(token, extra);
 
 export function logout() {
-  sessionStorage.removeItem(SESSION_KEY);
+  store.clear();
   location.href = "/inbox/login";
 }
 
-export function requireSession() {
-  const s = loadSession();
-  if (!s || !s.roles.some((r) => r === "agente" || r === "supervisor")) {
-    location.replace(`/inbox/login?next=${encodeURIComponent(location.pathname)}`);
-    return null;
-  }
-  return s;
-}
+export const requireSession = () => store.require(["agente", "supervisor"], "/inbox/login");
 
-export class ApiError extends Error {
-  constructor(status, body) {
-    super(body.mensaje || body.message || `HTTP ${status}`);
-    this.status = status;
-    this.code = body.code || `http_${status}`;
-    this.body = body;
-  }
-}
+/** The API with this tab's token (`token: null`: none). */
+export const api = (path, opts = {}) => session.api(path, { token: store.load()?.token, ...opts });
 
-export async function api(path, { method = "GET", body, token } = {}) {
-  const headers = {};
-  const t = token === undefined ? loadRaw()?.token : token;
-  if (t) headers.Authorization = `Bearer ${t}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  let res;
-  try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store" });
-  } catch (err) {
-    throw new ApiError(0, { code: "network", mensaje: "Sin conexión con el servidor.", message: err.message });
-  }
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, data);
-  return data;
-}
+/** What the one login page (/static/ui/login.js) needs to know of this app. */
+export const LOGIN = {
+  name: "Bandeja",
+  heading: "Bandeja de WhatsApp",
+  subtitle: "Cada empresa atiende sus conversaciones en vivo; ninguna ve las de otra.",
+  homes: { agente: "/inbox/", supervisor: "/inbox/" },
+  stores: [store],
+  storeFor: () => store,
+  who: (s) => `${s.name} (${s.tenantName || s.tenant})`,
+  extra: (u) => ({ name: u.nombre, tenantName: u.tenant_nombre, color: u.color }),
+  describe: (u) => `${ROLE_LABEL[u.rol] || u.rol} · ${u.id}`,
+  groups: (users) => [...new Map(users.map((u) => [u.tenant, u])).values()].map((t) => ({
+    title: t.tenant_nombre, meta: `tenant: ${t.tenant}`, color: t.color || null,
+    users: users.filter((u) => u.tenant === t.tenant),
+  })),
+  demo: ["Modo demostración · WhatsApp simulado", "Elige un agente. Abre agentes de las dos empresas en pestañas distintas: cada una ve solo sus conversaciones."],
+  elsewhere: ["Entra desde el CRM de tu empresa", "Esta instalación no usa el acceso de demostración: tu CRM abre /inbox/#token=… con un token que lleva tu empresa (claim tenant)."],
+};
 
 let configPromise = null;
 export function getConfig() {
@@ -106,67 +58,38 @@ export function getConfig() {
   return configPromise;
 }
 
-export function connect(session, config) {
-  let getToken;
-  if (config.token_url) {
-    getToken = async () => {
-      const res = await fetch(config.token_url, { credentials: "include", cache: "no-store" });
-      return saveSession((await res.json()).token).token;
-    };
-  } else if (config.demo) {
-    getToken = async () => {
-      const { token } = await api("/api/inbox/demo/token", { method: "POST", body: { user: session.user }, token: null });
-      return saveSession(token).token;
-    };
-  }
-  return relevo.connect({ token: session.token, getToken });
+export function connect(s, config) {
+  const getToken = session.tokenSource("inbox", config, s.user, (token) => store.save(token).token);
+  return relevo.connect({ token: s.token, getToken });
 }
 
 /** The top bar: Bandeja + the tenant, sections, the connection, the agent, Salir. */
-export function topbar(session, rv, current) {
+export function topbar(s, rv, current) {
   const nav = [
     { label: "Conversaciones", href: "/inbox/", icon: "message", current: current === "inbox" },
     { label: "Envío masivo", href: "/inbox/masivo", icon: "send", current: current === "masivo" },
   ];
-  const role = session.roles.includes("supervisor") ? "Supervisor" : "Agente";
-  const s = ui.shell({ app: "Bandeja", nav, user: { name: session.name, role }, home: "/inbox/" });
-  relevo.indicator(s.conn, rv);
-  const tenant = ui.h("span", { class: "tenant-chip", title: `Empresa: ${session.tenantName || session.tenant}`, "data-tenant": session.tenant },
-    ui.h("span", { class: "tenant-dot", style: session.color ? { background: session.color } : null }), session.tenantName || session.tenant);
-  s.el.querySelector(".brand").after(tenant);
-  const out = ui.h("button", { type: "button", class: "btn btn-ghost btn-sm", title: "Cerrar sesión", onclick: logout },
-    ui.icon("logout"), ui.h("span", { class: "hide-phone" }, "Salir"));
-  s.el.querySelector(".topbar-end").append(out);
-  return s;
+  const role = s.roles.includes("supervisor") ? "Supervisor" : "Agente";
+  const bar = ui.shell({ app: "Bandeja", nav, user: { name: s.name, role }, home: "/inbox/", onLogout: logout });
+  relevo.indicator(bar.conn, rv);
+  const tenant = ui.h("span", { class: "tenant-chip", title: `Empresa: ${s.tenantName || s.tenant}`, "data-tenant": s.tenant },
+    ui.h("span", { class: "tenant-dot", style: s.color ? { background: s.color } : null }), s.tenantName || s.tenant);
+  bar.el.querySelector(".brand").after(tenant);
+  return bar;
 }
 
 /** The page's "who am I": name, tenant name (kept in the session for the top bar). */
-export async function whoami(session) {
+export async function whoami(s) {
   try {
     const me = await api("/api/inbox/me");
-    return saveSession(session.token, { name: me.nombre || session.name, tenantName: me.tenant_nombre || session.tenant });
+    return store.save(s.token, { name: me.nombre || s.name, tenantName: me.tenant_nombre || s.tenant });
   } catch (_) {
-    return session;
+    return s;
   }
 }
 
-export function errorText(err) {
-  const b = (err && err.body) || {};
-  if (b.mensaje) return b.mensaje;
-  switch (err && err.code) {
-    case "network":
-      return "Sin conexión con el servidor.";
-    case "unauthorized":
-    case "token_expired":
-      return "Tu sesión venció. Vuelve a entrar.";
-    case "forbidden":
-      return "Tu usuario no puede hacer esto.";
-    case "not_found":
-      return "Esa conversación no existe.";
-    default:
-      return err && err.message ? `Error: ${err.message}` : "Error inesperado.";
-  }
-}
+/** A Spanish sentence for an API error. */
+export const errorText = (err) => session.errorText(err, { not_found: "Esa conversación no existe." });
 
 /** "+51987654321" → "+51 987 654 321". */
 export function fmtPhone(p) {

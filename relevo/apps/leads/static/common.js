@@ -1,65 +1,26 @@
-// What every page of the leads app shares: the session (token), calls to
-// /api/leads, the connection, the top bar, and Spanish texts for events and
-// error codes.
+// What every page of the leads app shares, on the UI kit's session module:
+// where the session is kept, calls to /api/leads, the connection, the top bar,
+// what the login page shows, and Spanish texts for events and error codes.
 
 import * as relevo from "/relevo.js";
+import * as session from "/static/ui/session.js";
 import * as ui from "/static/ui/ui.js";
 
-const SESSION_KEY = "relevo.leads.session";
 const TAB_KEY = "relevo.leads.tab";
+const store = session.sessionStore("relevo.leads.session");
 
 export const ROLE_LABEL = { gtr: "GTR", asesor: "Asesor", admin: "Admin" };
 export const HOME = { gtr: "/leads/gtr", admin: "/leads/gtr", asesor: "/leads/asesor" };
 
-/** Claims of a JWT (unverified: the server checks it on every call). */
-export function claims(token) {
-  try {
-    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const bytes = Uint8Array.from(atob(part), (c) => c.charCodeAt(0));
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch (_) {
-    return null;
-  }
-}
-
-function fromToken(token) {
-  const c = claims(token);
-  if (!c || !c.sub) return null;
-  const roles = Array.isArray(c.roles) ? c.roles : c.roles ? [c.roles] : [];
-  return { token, user: String(c.sub), name: c.name || String(c.sub), roles, exp: c.exp || null };
-}
-
-/** The session of this tab: a token handed over in the URL fragment
- * (#token=…, then removed from the address bar), or the one kept in
- * sessionStorage. Null when there is none or it has expired. */
-export function loadSession() {
-  const hash = new URLSearchParams(location.hash.slice(1));
-  if (hash.get("token")) {
-    const s = fromToken(hash.get("token"));
-    history.replaceState(null, "", location.pathname + location.search);
-    if (s) saveSession(s.token);
-  }
-  let s = null;
-  try {
-    s = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
-  } catch (_) {
-    s = null;
-  }
-  if (!s || !s.token) return null;
-  if (s.exp && s.exp * 1000 < Date.now()) return null;
-  return s;
-}
-
-export function saveSession(token, extra = {}) {
-  const s = fromToken(token);
-  if (!s) throw new Error("token inválido");
-  const session = { ...s, ...extra };
-  sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
-  return session;
-}
+/** The session of this tab: a token handed over as #token=…, or the kept one. */
+export const loadSession = () => store.load();
+/** Keep a token (a page of your own on this origin may hand it over this way). */
+export const saveSession = (token, extra) => store.save(token, extra);
+/** The page needs a session with one of `roles`; otherwise to the login. */
+export const requireSession = (roles) => store.require(roles, "/leads/login");
 
 export function logout() {
-  sessionStorage.removeItem(SESSION_KEY);
+  store.clear();
   location.href = "/leads/login";
 }
 
@@ -73,52 +34,27 @@ export function tabId() {
   return id;
 }
 
-/** The page needs a session with one of `roles`; otherwise go to the login. */
-export function requireSession(roles) {
-  const s = loadSession();
-  if (!s) {
-    location.replace(`/leads/login?next=${encodeURIComponent(location.pathname)}`);
-    return null;
-  }
-  if (!s.roles.some((r) => roles.includes(r))) {
-    location.replace(`/leads/login?rol=${encodeURIComponent(s.roles.join(","))}&denied=${encodeURIComponent(location.pathname)}`);
-    return null;
-  }
-  return s;
-}
+/** The API with this tab's token (`token: null`: none). */
+export const api = (path, opts = {}) => session.api(path, { token: store.load()?.token, ...opts });
 
-export class ApiError extends Error {
-  constructor(status, body) {
-    super(body.message || `HTTP ${status}`);
-    this.status = status;
-    this.code = body.code || `http_${status}`;
-    this.body = body;
-  }
-}
-
-/** Call the server: JSON in and out, the session's token, errors as ApiError. */
-export async function api(path, { method = "GET", body, token, raw, contentType } = {}) {
-  const headers = {};
-  const t = token === undefined ? loadSession()?.token : token;
-  if (t) headers.Authorization = `Bearer ${t}`;
-  let payload;
-  if (raw !== undefined) {
-    payload = raw;
-    headers["Content-Type"] = contentType || "text/csv";
-  } else if (body !== undefined) {
-    payload = JSON.stringify(body);
-    headers["Content-Type"] = "application/json";
-  }
-  let res;
-  try {
-    res = await fetch(path, { method, headers, body: payload, cache: "no-store" });
-  } catch (err) {
-    throw new ApiError(0, { code: "network", message: err.message });
-  }
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, data);
-  return data;
-}
+/** What the one login page (/static/ui/login.js) needs to know of this app. */
+export const LOGIN = {
+  name: "Leads",
+  heading: "Seguimiento de leads",
+  subtitle: "El GTR deriva los leads; cada asesor los gestiona antes de que vuelvan a la bandeja.",
+  homes: HOME,
+  stores: [store],
+  storeFor: () => store,
+  who: (s) => s.name,
+  describe: (u) => `${ROLE_LABEL[u.rol] || u.rol} · usuario ${u.id}`,
+  groups: (users) => [
+    { title: "GTR", meta: "Deriva y supervisa", users: users.filter((u) => u.rol === "gtr") },
+    { title: "Asesores", meta: "Gestionan sus leads", users: users.filter((u) => u.rol === "asesor") },
+    { title: "Administración", meta: "GTR y página de administración", users: users.filter((u) => u.rol === "admin") },
+  ],
+  demo: ["Modo demostración", "Elige un usuario: cada uno recibe un token de desarrollo. Abre el GTR y un asesor en ventanas distintas para ver los cambios en vivo."],
+  elsewhere: ["Entra desde el portal de tu empresa", "Esta instalación no usa el acceso de demostración: tu sistema abre esta pantalla con tu sesión (un token)."],
+};
 
 let configPromise = null;
 export function getConfig() {
@@ -128,37 +64,21 @@ export function getConfig() {
 
 /** A relevo connection with this session's token; in demo mode, and where the
  * deployment configured `token_url`, a fresh token is fetched when it runs out. */
-export function connect(session, config) {
-  let getToken;
-  if (config.token_url) {
-    getToken = async () => {
-      const res = await fetch(config.token_url, { credentials: "include", cache: "no-store" });
-      const { token } = await res.json();
-      saveSession(token);
-      return token;
-    };
-  } else if (config.demo) {
-    getToken = async () => {
-      const { token } = await api("/api/leads/demo/token", { method: "POST", body: { user: session.user }, token: null });
-      saveSession(token, { name: session.name });
-      return token;
-    };
-  }
-  return relevo.connect({ token: session.token, getToken });
+export function connect(s, config) {
+  const getToken = session.tokenSource("leads", config, s.user, (token) => store.save(token).token);
+  return relevo.connect({ token: s.token, getToken });
 }
 
 /** The top bar: app name, the user's chip, the live connection indicator, Salir. */
-export function topbar(session, rv, { nav = [] } = {}) {
-  const roleLabel = session.roles.map((r) => ROLE_LABEL[r] || r).join(" · ");
-  const s = ui.shell({ app: "Leads", nav, user: { name: session.name, role: roleLabel }, home: "/leads/" });
-  relevo.indicator(s.conn, rv);
-  const out = ui.h("button", { type: "button", class: "btn btn-ghost btn-sm", title: "Cerrar sesión", onclick: logout }, ui.icon("logout"), ui.h("span", { class: "hide-phone" }, "Salir"));
-  s.el.querySelector(".topbar-end").append(out);
-  if (session.name === session.user) {
+export function topbar(s, rv, { nav = [] } = {}) {
+  const roleLabel = s.roles.map((r) => ROLE_LABEL[r] || r).join(" · ");
+  const bar = ui.shell({ app: "Leads", nav, user: { name: s.name, role: roleLabel }, home: "/leads/", onLogout: logout });
+  relevo.indicator(bar.conn, rv);
+  if (s.name === s.user) {
     // a token without a "name" claim: take the name from the directory
-    api("/api/leads/me").then((me) => s.setUser({ name: me.nombre, role: roleLabel })).catch(() => {});
+    api("/api/leads/me").then((me) => bar.setUser({ name: me.nombre, role: roleLabel })).catch(() => {});
   }
-  return s;
+  return bar;
 }
 
 /** An offline banner under the top bar while the connection is down. */
@@ -230,15 +150,8 @@ export function errorText(err, names = {}) {
       if (b.field === "documento") return "Documento inválido: de 5 a 20 letras o dígitos.";
       if (b.field === "tipificacion") return "Elige una tipificación.";
       return `Datos inválidos: ${err.message}`;
-    case "unauthorized":
-    case "token_expired":
-      return "Tu sesión venció. Vuelve a iniciar sesión.";
-    case "network":
-      return "Sin conexión con el servidor. Inténtalo de nuevo.";
-    case "rate_limited":
-      return "Demasiadas acciones seguidas; espera un momento.";
     default:
-      return err && err.message ? `Error: ${err.message}` : "Error inesperado.";
+      return session.errorText(err);
   }
 }
 

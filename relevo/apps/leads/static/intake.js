@@ -74,7 +74,7 @@ export function openImport() {
     content = await f.arrayBuffer();
     report.replaceChildren(ui.h("div", { class: "row muted" }, ui.h("span", { class: "spinner" }), "Revisando el archivo…"));
     try {
-      const res = await api("/api/leads/import?dry_run=1", { method: "POST", raw: content });
+      const res = await api("/api/leads/import?dry_run=1", { method: "POST", raw: content, contentType: "text/csv" });
       const bad = res.total - res.valid;
       report.replaceChildren(
         ui.h("div", { class: ["alert", bad ? "alert-warning" : "alert-success"], "data-summary": "" }, ui.icon(bad ? "alert" : "success"),
@@ -91,7 +91,7 @@ export function openImport() {
 
   importBtn.addEventListener("click", async () => {
     try {
-      const res = await ui.busy(importBtn, api("/api/leads/import", { method: "POST", raw: content }));
+      const res = await ui.busy(importBtn, api("/api/leads/import", { method: "POST", raw: content, contentType: "text/csv" }));
       imported += res.imported;
       importBtn.disabled = true;
       report.prepend(ui.h("div", { class: "alert alert-success", "data-imported": String(res.imported) }, ui.icon("success"),

@@ -5,7 +5,7 @@
 
 import * as relevo from "/relevo.js";
 import * as ui from "/static/ui/ui.js";
-import { api, askToken, espera, loadConfig, reloadAtMidnight, staffToken } from "./turnos.js";
+import { api, askToken, errorText, espera, loadConfig, reloadAtMidnight, staffToken } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 60000;
@@ -99,7 +99,7 @@ async function fetchStats() {
     render(await api("/api/turnos/stats", { token: auth.token }), "poll");
   } catch (err) {
     if (err.code === "unauthorized" || err.code === "token_expired") auth.token = await auth.refresh();
-    $("updated").textContent = `sin actualizar: ${err.mensaje}`;
+    $("updated").textContent = `sin actualizar: ${errorText(err)}`;
   }
 }
 

@@ -5,7 +5,7 @@
 
 import * as relevo from "/relevo.js";
 import * as ui from "/static/ui/ui.js";
-import { api, clock, loadConfig, PRIORIDAD, reloadAtMidnight, takeToken } from "./turnos.js";
+import { api, clock, errorText, kioskToken, loadConfig, PRIORIDAD, reloadAtMidnight } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const BACK_AFTER = 12; // seconds the ticket stays on screen
@@ -15,9 +15,7 @@ ui.hydrateIcons();
 clock($("clock"));
 reloadAtMidnight();
 
-const given = takeToken();
-if (given) sessionStorage.setItem("turnos.token.kiosco", given);
-const token = sessionStorage.getItem("turnos.token.kiosco") || "";
+const token = kioskToken();
 
 // The kiosk listens to turnos:config so a trámite opened or closed shows at once.
 const rv = relevo.connect(token ? { token } : {});
@@ -66,7 +64,7 @@ async function emitir(button, motivo) {
     const res = await ui.busy(button, api("/api/turnos/turnos", { method: "POST", body, token }));
     ticket(res);
   } catch (err) {
-    ui.toast(err.mensaje || err.message, { kind: err.code === "rate_limited" ? "warning" : "danger", title: "No se pudo sacar el turno" });
+    ui.toast(errorText(err), { kind: err.code === "rate_limited" ? "warning" : "danger", title: "No se pudo sacar el turno" });
   }
 }
 

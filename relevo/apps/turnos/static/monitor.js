@@ -6,7 +6,7 @@
 // history is gone. Each call: big number → mesa, a highlight and a chime.
 
 import * as relevo from "/relevo.js";
-import { apiRetry, audioReady, chime, clock, loadConfig, reloadAtMidnight, unlockAudio } from "./turnos.js";
+import { apiRetry, audioReady, chime, clock, loadConfig, reloadAtMidnight, unlockAudio } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const area = new URLSearchParams(location.search).get("area") || "";

@@ -5,7 +5,7 @@
 
 import * as relevo from "/relevo.js";
 import * as ui from "/static/ui/ui.js";
-import { api, askToken, espera, loadConfig, MOTIVO_FIN, PRIORIDAD, reloadAtMidnight, staffToken } from "./turnos.js";
+import { api, askToken, errorText, espera, loadConfig, MOTIVO_FIN, PRIORIDAD, reloadAtMidnight, staffToken } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const config = await loadConfig();
@@ -185,7 +185,7 @@ function openPanel(mesa) {
     } catch (err) {
       if (err.code !== "locked") return; // offline: the next renewal tries again
       tengo = false;
-      $("ocupada-texto").textContent = err.mensaje || err.message;
+      $("ocupada-texto").textContent = errorText(err);
       $("ocupada").hidden = false;
     }
   }
@@ -207,7 +207,7 @@ function openPanel(mesa) {
       }
       if (done) done(res);
     } catch (err) {
-      ui.toast(err.mensaje || err.message, { kind: err.code === "conflict" ? "warning" : "danger" });
+      ui.toast(errorText(err), { kind: err.code === "conflict" ? "warning" : "danger" });
     }
   }
   const onTurno = (accion, extra = {}) => () => current && act($(`btn-${accion.replace("_", "-")}`),

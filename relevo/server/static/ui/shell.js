@@ -5,7 +5,7 @@ import { h, icon, initials } from "./dom.js";
 import { badge, connIndicator, setBadge } from "./status.js";
 
 /**
- * shell({app, nav, user, home}) → {el, conn, setUser(user), setCount(href, n)}
+ * shell({app, nav, user, home, onLogout}) → {el, conn, setUser(user), setCount(href, n)}
  *
  * Puts the top bar at the start of <body> (or replaces an existing
  * <header class="topbar">):
@@ -13,9 +13,10 @@ import { badge, connIndicator, setBadge } from "./status.js";
  * app:  "Leads" — the app's name next to the product
  * nav:  [{label: "Bandeja", href: "/leads/gtr", current: true, count: 3}]
  * user: {name: "Ana Pérez", role: "GTR"} (optional)
+ * onLogout: called by a "Salir" button at the end of the bar (optional)
  * `conn` is the indicator element: hand it to relevo.indicator(conn, rv).
  */
-export function shell({ app = "", nav = [], user = null, home = "/" } = {}) {
+export function shell({ app = "", nav = [], user = null, home = "/", onLogout = null } = {}) {
   const conn = connIndicator("connecting");
   const userSlot = h("div", { class: "user-slot" });
   const counts = new Map();
@@ -32,7 +33,9 @@ export function shell({ app = "", nav = [], user = null, home = "/" } = {}) {
       "relevo",
       app ? h("span", { class: "brand-app" }, app) : null),
     navEl,
-    h("div", { class: "topbar-end" }, conn, userSlot),
+    h("div", { class: "topbar-end" }, conn, userSlot,
+      onLogout ? h("button", { type: "button", class: "btn btn-ghost btn-sm", title: "Cerrar sesión", onclick: onLogout },
+        icon("logout"), h("span", { class: "hide-phone" }, "Salir")) : null),
   );
   const existing = document.querySelector("header.topbar");
   if (existing) existing.replaceWith(el);

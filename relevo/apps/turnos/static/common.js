@@ -1,6 +1,8 @@
-// Shared by the four turnos screens: configuration, tokens, API calls,
-// state labels, the chime and a few formats. ES module, no build step.
+// Shared by the four turnos screens, on the UI kit's session module:
+// configuration, tokens, API calls, what the login page shows, state labels,
+// the chime and a few formats. ES module, no build step.
 
+import * as session from "/static/ui/session.js";
 import * as ui from "/static/ui/ui.js";
 
 // The seed's states, with the UI kit's colours.
@@ -40,128 +42,64 @@ const MENSAJES = {
   bad_request: "La solicitud no es válida.",
 };
 
-/** An API error: `code` (relevo's stable codes), `status`, and `mensaje`,
- * the Spanish sentence to show. */
-export class ApiError extends Error {
-  constructor(code, mensaje, { status = 0, body = {} } = {}) {
-    super(mensaje);
-    this.code = code;
-    this.mensaje = mensaje;
-    this.status = status;
-    this.body = body;
-  }
-}
+/** The Spanish sentence for an API error: the server's `mensaje`, else one by code. */
+export const errorText = (err) => session.errorText(err, MENSAJES);
 
-/** fetch() a JSON API route; throws ApiError. */
-export async function api(path, { method = "GET", body, token, timeout = 10000 } = {}) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const ctrl = new AbortController();
-  const timer = setTimeout(() => ctrl.abort(), timeout);
-  let res;
-  try {
-    res = await fetch(path, { method, headers, cache: "no-store", signal: ctrl.signal,
-      body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch (_) {
-    const code = ctrl.signal.aborted ? "timeout" : "network";
-    throw new ApiError(code, MENSAJES[code]);
-  } finally {
-    clearTimeout(timer);
-  }
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    const code = data.code || `http_${res.status}`;
-    throw new ApiError(code, data.mensaje || MENSAJES[code] || `Error ${res.status}`, { status: res.status, body: data });
-  }
-  return data;
-}
+/** fetch() a JSON API route (10 s at most); throws ApiError (/static/ui/session.js). */
+export const api = (path, opts = {}) => session.api(path, { timeout: 10000, ...opts });
 
 /** GET, retried with backoff while the server is down or unreachable. */
-export async function apiRetry(path, opts = {}, { tries = Infinity, onRetry } = {}) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await api(path, opts);
-    } catch (err) {
-      const transient = ["network", "timeout", "unavailable", "internal"].includes(err.code) || err.status >= 500;
-      if (!transient || attempt >= tries) throw err;
-      if (onRetry) onRetry(err, attempt);
-      await new Promise((r) => setTimeout(r, Math.min(8000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2)));
-    }
-  }
-}
+export const apiRetry = (path, opts = {}, retry = {}) => session.apiRetry(path, { timeout: 10000, ...opts }, retry);
 
 export const loadConfig = () => apiRetry("/api/turnos/config");
 
 // -- tokens -------------------------------------------------------------------------
 
-/**
- * A token handed to this page in the URL fragment, `#token=…` (as the leads pages
- * take theirs): a browser never sends the fragment to the server, so the token stays
- * out of access logs, Referer headers and proxies. It leaves the address bar (and
- * the tab's history) at once. A `?token=` is removed unused: the query string has
- * already gone to the server by the time the page runs — hand tokens in the fragment.
- */
-export function takeToken() {
-  const url = new URL(location.href);
-  const hash = new URLSearchParams(url.hash.slice(1));
-  const given = hash.get("token");
-  if (!given && !url.searchParams.has("token")) return null;
-  hash.delete("token");
-  url.searchParams.delete("token");
-  url.hash = hash.toString();
-  history.replaceState(null, "", url);
-  return given;
-}
+// A session per screen and tab: an operator and the admin can share a browser.
+const STORES = Object.fromEntries(["operador", "admin", "kiosco"].map((rol) => [rol, session.sessionStore(`relevo.turnos.session.${rol}`)]));
+const DEMO_USER = { operador: "operador", admin: "supervisor" };
+
+/** The token the kiosk issues tickets with (when `kiosk_role` asks for one): handed as #token=…, kept for the tab. */
+export const kioskToken = () => STORES.kiosco.load()?.token || "";
 
 /**
  * The token a staff screen (rol "operador" or "admin") connects with, first found:
- *   1. `#token=…` in the page URL (see takeToken; kept for the tab);
+ *   1. `#token=…` in the page URL (kept for the tab);
  *   2. one kept earlier in this tab (sessionStorage);
  *   3. `token_url` of [app.turnos]: your backend answers {"token": …} for the signed-in user;
  *   4. on a demo server (`relevo demo`), a development token (POST /api/turnos/demo/token).
- * Returns {token, refresh} — refresh() fetches a new one the same way (null if it cannot).
+ * Returns {token, refresh, forget, user} — refresh() fetches a new one the same way.
  */
-const DEMO_USER = { operador: "operador", admin: "supervisor" };
-
 export async function staffToken(rol, config) {
-  const key = `turnos.token.${rol}`;
-  const given = takeToken();
-  if (given) sessionStorage.setItem(key, given);
-  const fetchNew = async () => {
-    if (config.token_url) {
-      const res = await fetch(config.token_url, { credentials: "include", cache: "no-store" });
-      if (res.ok) return (await res.json()).token;
-    }
-    if (config.demo) {
-      const res = await api("/api/turnos/demo/token", { method: "POST", body: { user: DEMO_USER[rol] } });
-      sessionStorage.setItem(`${key}.user`, JSON.stringify(res.user));
-      return res.token;
-    }
-    return null;
+  const store = STORES[rol];
+  const fetchNew = session.tokenSource("turnos", config, DEMO_USER[rol], (token) => store.save(token).token);
+  let token = store.load()?.token;
+  if (!token && fetchNew) token = await fetchNew().catch(() => null);
+  const refresh = async () => (fetchNew && (await fetchNew().catch(() => null))) || store.load()?.token || "";
+  const user = () => {
+    const s = store.load();
+    return s && { name: s.name, role: s.roles.join(", ") };
   };
-  let token = sessionStorage.getItem(key);
-  if (!token) token = await fetchNew().catch(() => null);
-  if (token) sessionStorage.setItem(key, token);
-  const refresh = async () => {
-    const fresh = await fetchNew().catch(() => null);
-    if (fresh) sessionStorage.setItem(key, fresh);
-    return fresh || sessionStorage.getItem(key) || "";
-  };
-  return { token, refresh, forget: () => sessionStorage.removeItem(key), user: () => whoIs(sessionStorage.getItem(key) || "", key) };
+  return { token, refresh, forget: () => store.clear(), user };
 }
 
-/** {name, role} for the top bar: the demo user, or the token's claims. */
-function whoIs(token, key) {
-  try {
-    const demo = JSON.parse(sessionStorage.getItem(`${key}.user`) || "null");
-    if (demo) return { name: demo.nombre, role: demo.rol || "" };
-    const claims = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
-    return { name: claims.name || claims.sub, role: (claims.roles || []).join(", ") };
-  } catch (_) {
-    return null;
-  }
-}
+/** What the one login page (/static/ui/login.js) needs to know of this app. */
+export const LOGIN = {
+  name: "Turnos",
+  heading: "Turnos",
+  subtitle: "Las mesas llaman a la fila y la estadística se ve en vivo: entra como operador o como supervisión.",
+  homes: { operador: "/turnos/operador", admin: "/turnos/admin" },
+  stores: [STORES.operador, STORES.admin],
+  storeFor: (s) => (s.roles.includes("admin") ? STORES.admin : STORES.operador),
+  who: (s) => s.name,
+  describe: (u) => `${u.rol || u.roles.join(", ")} · usuario ${u.id}`,
+  groups: (users) => [
+    { title: "Operadores", meta: "Llaman y atienden en su mesa", users: users.filter((u) => u.roles.includes("operador")) },
+    { title: "Supervisión", meta: "Estadísticas del día", users: users.filter((u) => u.roles.includes("admin")) },
+  ],
+  demo: ["Modo demostración", "Elige un usuario: cada uno recibe un token de desarrollo. El kiosco y el monitor no necesitan usuario."],
+  elsewhere: ["Entra desde el sistema de tu organización", "Esta instalación no usa el acceso de demostración: tu sistema abre /turnos/operador o /turnos/admin con tu sesión (#token=…)."],
+};
 
 /** A card asking for a token (when no source gave one); resolves with it. */
 export function askToken(container, rol) {
@@ -176,7 +114,13 @@ export function askToken(container, rol) {
         error.hidden = false;
         return;
       }
-      sessionStorage.setItem(`turnos.token.${rol}`, value);
+      try {
+        STORES[rol].save(value);
+      } catch (_) {
+        error.textContent = "Ese token no se puede leer.";
+        error.hidden = false;
+        return;
+      }
       form.remove();
       resolve(value);
     } },

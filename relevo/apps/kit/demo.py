@@ -1,0 +1,88 @@
+"""The development login of ``relevo demo``: ``GET /api/<app>/demo/users``
+lists the seeded users, ``POST /api/<app>/demo/token`` (``{"user": id}``)
+mints a token for one, without a password.
+
+Both answer only when the server runs with ``demo = true`` (``not_found``
+otherwise): a real deployment hands the pages its own users' tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from relevo.hub.auth import mint_token
+from relevo.protocol.errors import RelevoError
+from relevo.settings import Settings
+from relevo.web import json_response
+
+from .errors import bad_request, not_found
+from .http import public, read_json
+
+__all__ = ["DEMO_TOKEN_TTL", "DemoUser", "demo_login_routes"]
+
+DEMO_TOKEN_TTL = 12 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    id: str
+    nombre: str
+    roles: tuple[str, ...]
+    tenant: str = ""
+    info: Mapping[str, Any] = field(default_factory=dict)
+    """Shown on the login page (``rol``, ``ruta``, the tenant's name, ...)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {"id": self.id, "nombre": self.nombre, "roles": list(self.roles), **self.info}
+        if self.tenant:
+            out["tenant"] = self.tenant
+        return out
+
+
+def demo_login_routes(
+    app: str, settings: Settings, users: Callable[[], Awaitable[Iterable[DemoUser]]]
+) -> list[BaseRoute]:
+    """The two routes of ``app``'s development login; ``users()`` lists who
+    may be picked, in the order the login page shows them."""
+
+    def check() -> None:
+        if not settings.demo:
+            raise not_found(
+                "demo login is off; a real deployment passes its own tokens",
+                "El acceso de demostración está apagado: entra desde el portal de tu empresa.",
+            )
+        if not settings.auth.secret:
+            raise RelevoError("demo login needs auth.secret (HS256) to mint tokens")
+
+    async def list_users(request: Request) -> Response:
+        check()
+        return json_response({"users": [u.as_dict() for u in await users()]})
+
+    async def token(request: Request) -> Response:
+        check()
+        uid = (await read_json(request, 4096)).get("user")
+        if not isinstance(uid, str):
+            raise bad_request('send {"user": "<id>"}', "Falta el usuario.", field="user")
+        user = next((u for u in await users() if u.id == uid), None)
+        if user is None:
+            raise not_found(f"no demo user {uid!r}", "Ese usuario no existe.")
+        jwt = mint_token(
+            settings.auth.secret,
+            user.id,
+            list(user.roles),
+            user.tenant,
+            ttl=DEMO_TOKEN_TTL,
+            extra={"name": user.nombre},
+        )
+        return json_response({"token": jwt, "user": user.as_dict()})
+
+    return [
+        Route(f"/api/{app}/demo/users", public(list_users)),
+        Route(f"/api/{app}/demo/token", public(token), methods=["POST"]),
+    ]
