@@ -9,7 +9,7 @@ async with Subscriber("ws://127.0.0.1:8000/ws", token=tok, channels=["gtr"]) as 
 """
 
 from relevo.client.http import AsyncRelevoClient, RelevoClient, RelevoHTTPError
-from relevo.client.subscriber import Subscriber, SubscriberPublication
+from relevo.client.subscriber import Subscriber, SubscriberPublication, SubscriberStopped
 
 __all__ = [
     "AsyncRelevoClient",
@@ -17,4 +17,5 @@ __all__ = [
     "RelevoHTTPError",
     "Subscriber",
     "SubscriberPublication",
+    "SubscriberStopped",
 ]

@@ -23,7 +23,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from relevo.protocol import frames
-from relevo.protocol.errors import ProtocolError
+from relevo.protocol.errors import ErrorCode, ProtocolError, RelevoError
 from relevo.protocol.frames import PublicationFrame
 from relevo.protocol.server_frames import (
     DisconnectFrame,
@@ -33,7 +33,7 @@ from relevo.protocol.server_frames import (
     parse_server_frame,
 )
 
-__all__ = ["Subscriber", "SubscriberPublication"]
+__all__ = ["Subscriber", "SubscriberPublication", "SubscriberStopped"]
 
 log = logging.getLogger("relevo.client")
 
@@ -109,11 +109,11 @@ class Subscriber:
                     attempt = 0
             except asyncio.CancelledError:
                 raise
-            except _Fatal as exc:
+            except SubscriberStopped as exc:
                 self._queue.put_nowait(exc)
                 return
-            except (OSError, websockets.WebSocketException):
-                pass
+            except (OSError, websockets.WebSocketException, ProtocolError):
+                pass  # gone, or answered what is no server frame: connect again
             self.ws = None
             self.connected.clear()
             self.reconnects += 1
@@ -128,7 +128,7 @@ class Subscriber:
             await ws.send(frames.encode_command(connect), text=True)
             reply = parse_server_frame(await ws.recv(decode=False))
             if isinstance(reply, ErrorReply):
-                raise _Fatal(reply.err.code, reply.err.message)
+                raise SubscriberStopped(reply.err.code, reply.err.message)
         pending: dict[int, str] = {}
         for ch in self.channels:
             frame_id = next(self._ids)
@@ -148,14 +148,14 @@ class Subscriber:
             if isinstance(msg, Reply | ErrorReply) and msg.id in pending:
                 ch = pending.pop(msg.id)
                 if isinstance(msg, ErrorReply):
-                    raise _Fatal(msg.err.code, msg.err.message)
+                    raise SubscriberStopped(msg.err.code, msg.err.message)
                 self._on_subscribed(ch, msg.result(SubResult))
                 if not pending:
                     self.connected.set()
             elif isinstance(msg, PublicationFrame):
                 self._on_publication(msg)
             elif isinstance(msg, DisconnectFrame) and not msg.reconnect:
-                raise _Fatal(msg.code, msg.message)
+                raise SubscriberStopped(msg.code, msg.message)
 
     def _on_subscribed(self, ch: str, ok: SubResult) -> None:
         if ok.recovered is False:
@@ -175,7 +175,14 @@ class Subscriber:
         self._queue.put_nowait(SubscriberPublication(ch, pub.off, pub.ev, data, pub.ts))
 
 
-class _Fatal(Exception):
+class SubscriberStopped(RelevoError):
+    """The server turned the subscriber away for good (a channel it may not
+    subscribe to, a refused token, a disconnect that says not to come back);
+    raised from the iteration. ``remote_code`` is the server's code as sent
+    (``code`` is ``internal`` for one this client does not know, such as
+    the disconnect code ``forced``)."""
+
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
+        known = code in ErrorCode.__members__.values()
+        super().__init__(f"{code}: {message}", code=ErrorCode(code) if known else None)
+        self.remote_code = code

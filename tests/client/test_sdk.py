@@ -10,8 +10,15 @@ import httpx
 import pytest
 import websockets
 
-from relevo.client import AsyncRelevoClient, RelevoClient, RelevoHTTPError, Subscriber
+from relevo.client import (
+    AsyncRelevoClient,
+    RelevoClient,
+    RelevoHTTPError,
+    Subscriber,
+    SubscriberStopped,
+)
 from relevo.client import subscriber as subscriber_module
+from relevo.protocol.errors import ErrorCode, RelevoError
 from relevo.server.app import RelevoServer
 from tests.conftest import API_KEY, token
 from tests.helpers import timeout
@@ -121,8 +128,10 @@ class GatedConnect:
 async def test_subscriber_stops_on_a_forbidden_channel(server: RelevoServer) -> None:
     sub = Subscriber(f"{url(server, 'ws')}/ws", ["gtr"], min_backoff=0.05)
     task = asyncio.create_task(sub._run())
-    with pytest.raises(Exception, match="forbidden"):
+    with pytest.raises(SubscriberStopped, match="forbidden") as info:
         await asyncio.wait_for(anext(aiter(sub)), timeout(5))
+    assert isinstance(info.value, RelevoError)  # under the one exception root
+    assert info.value.code is ErrorCode.FORBIDDEN
     task.cancel()
 
 
