@@ -122,6 +122,9 @@ class SSEConnection:
             self.finished = True
             if self.session is not None:
                 self.hub.close_session(self.session)
+                # The session points back at this connection: break the cycle,
+                # or every closed stream waits for a full garbage collection.
+                self.session = None
 
 
 async def sse_endpoint(request: Request) -> Response:
@@ -156,6 +159,7 @@ async def sse_endpoint(request: Request) -> Response:
             await hub.subscribe(session, ch, positions.get(ch))
     except RelevoError as exc:
         hub.close_session(session)
+        conn.session = None
         body = {"code": str(exc.code), "message": exc.message}
         if current is not None:
             body["channel"] = current

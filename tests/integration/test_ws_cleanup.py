@@ -36,3 +36,31 @@ async def test_a_closed_websocket_session_is_freed_without_a_gc(server: RelevoSe
         assert not alive, f"{len(alive)} closed sessions still held (a reference cycle)"
     finally:
         gc.enable()
+
+
+async def test_a_closed_sse_session_is_freed_without_a_gc(server: RelevoServer) -> None:
+    import httpx
+
+    hub = server.hub
+    gc.collect()
+    gc.disable()
+    try:
+        refs = []
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as http:
+            for _ in range(3):
+                async with http.stream("GET", "/sse", params={"ch": "demo:gc"}) as resp:
+                    async for _line in resp.aiter_lines():
+                        break  # the stream is open
+                    (session,) = hub.sessions
+                    refs.append(weakref.ref(session))
+                    del session
+                for _ in range(int(timeout(10) / 0.02)):  # the server sees the close
+                    if not hub.sessions:
+                        break
+                    await asyncio.sleep(0.02)
+                assert not hub.sessions
+        await asyncio.sleep(0.05)
+        alive = [r for r in refs if r() is not None]
+        assert not alive, f"{len(alive)} closed SSE sessions still held (a reference cycle)"
+    finally:
+        gc.enable()
