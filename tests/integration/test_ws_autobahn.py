@@ -3,8 +3,8 @@ stack, through ``scripts/autobahn``.
 
 The suite needs a Python 2.7 toolchain that ``scripts/autobahn`` builds on its
 first run (from Debian 11's packages, about two minutes). This test never
-builds it: it runs the suite where it is installed and is skipped elsewhere,
-CI included, so CI never depends on a Python 2 download. Without the suite,
+builds it: it runs the suite where it is installed and is skipped elsewhere;
+under CI (``.ci/run`` installs the toolchain first) a missing one fails. Without the suite,
 tests/integration/test_ws_rfc.py and tests/protocol/test_ws*.py still check
 every case family the suite found failing.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import timeout
+from tests.helpers import missing_service, timeout
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,6 +34,6 @@ def test_autobahn_cases_1_to_7_and_10_none_failed(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     if proc.returncode == 2 and "not installed" in proc.stderr:
-        pytest.skip("the Autobahn TestSuite is not installed: run scripts/autobahn once")
+        missing_service("the Autobahn TestSuite is not installed: run scripts/autobahn once")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "\n  all " in proc.stdout, proc.stdout
