@@ -24,13 +24,13 @@ async def test_a_called_turno_nobody_attends_becomes_no_presento(
     await turnos.emitir("consultas")
     attended = (await turnos.emitir("consultas"))["turno"]
 
+    started = time.monotonic()  # before the call: its timer is armed inside it
     called = await turnos.siguiente("1")
     assert called is not None
     other = await turnos.siguiente("2")
     assert other is not None
     assert other["id"] == attended["id"]
     await turnos.accion(other["id"], "atender")  # attended in time: no timer
-    started = time.monotonic()
 
     for lis in (area, monitor):
         frame = await lis.wait_for(lambda f: f["ev"] == "turno_no_presento", wait=5)
