@@ -28,6 +28,26 @@ def timeout(seconds: float) -> float:
     return seconds * SCALE
 
 
+def ws_frame(
+    opcode: int, payload: bytes = b"", fin: bool = True, masked: bool = True, rsv: int = 0
+) -> bytes:
+    """One RFC 6455 frame as a client sends it (masked unless told not to),
+    built independently of relevo's codec."""
+    b0 = (0x80 if fin else 0) | rsv << 4 | opcode
+    n = len(payload)
+    mbit = 0x80 if masked else 0
+    if n < 126:
+        head = struct.pack("!BB", b0, mbit | n)
+    elif n < 65536:
+        head = struct.pack("!BBH", b0, mbit | 126, n)
+    else:
+        head = struct.pack("!BBQ", b0, mbit | 127, n)
+    if not masked:
+        return head + payload
+    mask = os.urandom(4)
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
 class RawWS:
     """A minimal RFC 6455 client over a plain socket, written independently of
     relevo's codec so tests do not check the codec against itself."""
@@ -64,21 +84,7 @@ class RawWS:
     def send_frame(
         self, opcode: int, payload: bytes, fin: bool = True, masked: bool = True
     ) -> None:
-        b0 = (0x80 if fin else 0) | opcode
-        n = len(payload)
-        mbit = 0x80 if masked else 0
-        if n < 126:
-            head = struct.pack("!BB", b0, mbit | n)
-        elif n < 65536:
-            head = struct.pack("!BBH", b0, mbit | 126, n)
-        else:
-            head = struct.pack("!BBQ", b0, mbit | 127, n)
-        if masked:
-            mask = os.urandom(4)
-            body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-            self.writer.write(head + mask + body)
-        else:
-            self.writer.write(head + payload)
+        self.writer.write(ws_frame(opcode, payload, fin=fin, masked=masked))
 
     def send(self, obj: Any) -> None:
         text = obj if isinstance(obj, str | bytes) else json.dumps(obj)

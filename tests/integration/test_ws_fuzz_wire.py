@@ -20,7 +20,7 @@ import pytest
 from relevo.protocol.errors import DisconnectCode
 from relevo.server.app import RelevoServer
 from tests.conftest import API_KEY
-from tests.helpers import RawWS, timeout
+from tests.helpers import RawWS, timeout, ws_frame
 
 CLIENTS = 40
 PUBLICATIONS = 60
@@ -28,20 +28,7 @@ PUBLICATIONS = 60
 
 def frame(rng: random.Random, opcode: int, payload: bytes, fin: bool = True) -> bytes:
     rsv = rng.choice([0] * 12 + [1, 2, 4])
-    masked = rng.random() > 0.05
-    b0 = (0x80 if fin else 0) | rsv << 4 | opcode
-    n = len(payload)
-    m = 0x80 if masked else 0
-    if n < 126:
-        head = struct.pack("!BB", b0, m | n)
-    elif n < 65536:
-        head = struct.pack("!BBH", b0, m | 126, n)
-    else:
-        head = struct.pack("!BBQ", b0, m | 127, n)
-    if not masked:
-        return head + payload
-    mask = os.urandom(4)
-    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return ws_frame(opcode, payload, fin=fin, masked=rng.random() > 0.05, rsv=rsv)
 
 
 def soup(rng: random.Random) -> bytes:

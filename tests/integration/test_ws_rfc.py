@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import struct
 from typing import Any
 
@@ -15,23 +14,11 @@ import pytest
 from relevo.protocol.errors import DisconnectCode
 from relevo.server.app import RelevoServer
 from tests.conftest import make_settings
-from tests.helpers import RawWS, timeout
+from tests.helpers import RawWS, timeout, ws_frame
 
 
 def frame(opcode: int, payload: bytes = b"", fin: bool = True, masked: bool = True) -> bytes:
-    b0 = (0x80 if fin else 0) | opcode
-    n = len(payload)
-    m = 0x80 if masked else 0
-    if n < 126:
-        head = struct.pack("!BB", b0, m | n)
-    elif n < 65536:
-        head = struct.pack("!BBH", b0, m | 126, n)
-    else:
-        head = struct.pack("!BBQ", b0, m | 127, n)
-    if not masked:
-        return head + payload
-    mask = os.urandom(4)
-    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return ws_frame(opcode, payload, fin=fin, masked=masked)
 
 
 def text(obj: Any) -> bytes:

@@ -9,22 +9,11 @@ import struct
 import pytest
 
 from relevo.protocol import ws
+from tests.helpers import ws_frame
 
 
 def client_frame(payload: bytes, opcode: int = 1, fin: bool = True, masked: bool = True) -> bytes:
-    b0 = (0x80 if fin else 0) | opcode
-    n = len(payload)
-    m = 0x80 if masked else 0
-    if n < 126:
-        head = struct.pack("!BB", b0, m | n)
-    elif n < 65536:
-        head = struct.pack("!BBH", b0, m | 126, n)
-    else:
-        head = struct.pack("!BBQ", b0, m | 127, n)
-    if not masked:
-        return head + payload
-    mask = os.urandom(4)
-    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return ws_frame(opcode, payload, fin=fin, masked=masked)
 
 
 def handshake(extra: str = "") -> bytes:
