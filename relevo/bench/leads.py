@@ -33,6 +33,7 @@ import httpx
 from relevo.apps.base import AppContext
 from relevo.apps.leads import extension, kinds, namespaces
 from relevo.apps.leads.kinds import LEAD, USER
+from relevo.bench.loop import run_fast
 from relevo.broker.memory import MemoryBroker
 from relevo.hub.auth import mint_token
 from relevo.hub.hub import Hub
@@ -272,12 +273,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     if args.quick:
         kwargs.update(leads=500, duration=3.0, asesores=10)
-    try:
-        import uvloop
-
-        result = uvloop.run(run_leads_bench(**kwargs))
-    except ImportError:
-        result = asyncio.run(run_leads_bench(**kwargs))
+    result = run_fast(run_leads_bench(**kwargs))
     print(json.dumps(result, indent=2))
 
 

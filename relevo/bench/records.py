@@ -30,6 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from relevo.bench.loop import run_fast
 from relevo.records import schema as s
 from relevo.records.kinds import Field, Kind, Timer, Transition
 from relevo.records.service import Records, RecordsOptions
@@ -279,17 +280,11 @@ async def run_records_bench(
 def main(argv: list[str] | None = None) -> None:
     """``python -m relevo.bench.records`` runs the benchmark on uvloop."""
     args = list(sys.argv[1:] if argv is None else argv)
-    try:
-        import uvloop
-
-        run: Any = uvloop.run
-    except ImportError:
-        run = asyncio.run
     if args[:1] == ["--client"]:
         port, per, *ids = args[1:]
-        print(json.dumps(run(_client(int(port), int(per), ids))))
+        print(json.dumps(run_fast(_client(int(port), int(per), ids))))
         return
-    print(json.dumps(run(run_records_bench()), indent=2))
+    print(json.dumps(run_fast(run_records_bench()), indent=2))
 
 
 if __name__ == "__main__":

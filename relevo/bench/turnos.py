@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from relevo.bench._turnos_io import Http, Listener, free_port, server_process
+from relevo.bench.loop import run_fast
 from relevo.hub.auth import mint_token
 
 __all__ = ["run_turnos_bench"]
@@ -286,12 +287,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--preload", type=int, default=0, help="tickets already finished today")
     args = p.parse_args(argv)
     kwargs = vars(args)
-    try:
-        import uvloop
-
-        result = uvloop.run(run_turnos_bench(**kwargs))
-    except ImportError:
-        result = asyncio.run(run_turnos_bench(**kwargs))
+    result = run_fast(run_turnos_bench(**kwargs))
     print(json.dumps(result, indent=2))
 
 
