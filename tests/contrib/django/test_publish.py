@@ -47,6 +47,7 @@ def test_rolled_back_publishes_nothing(relevo: RelevoThread) -> None:
     from relevo.contrib.django import publish_on_commit, wait_published
 
     ch = channel()
+
     def view() -> None:
         with transaction.atomic():
             publish_on_commit(ch, "check_update", {"v": True})
