@@ -5,6 +5,7 @@ loop), and a PostgreSQL database made for this run and dropped after it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -90,9 +91,9 @@ def _admin(sql: str) -> None:
         conn.execute(sql)
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A database of its own for this run: ``relevo_dj_<random>``."""
+@contextlib.contextmanager
+def new_database() -> Iterator[str]:
+    """A PostgreSQL database of its own, ``relevo_dj_<random>``, dropped after."""
     try:
         import psycopg  # noqa: F401
 
@@ -105,6 +106,12 @@ def pg_database() -> Iterator[str]:
         yield name
     finally:
         _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    with new_database() as name:
+        yield name
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
