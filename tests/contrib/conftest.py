@@ -95,11 +95,14 @@ def _admin(sql: str) -> None:
 def new_database() -> Iterator[str]:
     """A PostgreSQL database of its own, ``relevo_dj_<random>``, dropped after."""
     try:
+        import django  # noqa: F401
         import psycopg  # noqa: F401
-
+    except ImportError as exc:
+        missing_service(f"{exc.name} is not installed (pip install -e '.[dev]')")
+    try:
         _admin("SELECT 1")
     except Exception as exc:
-        missing_service(f"PostgreSQL not reachable (or psycopg missing): {exc}")
+        missing_service(f"PostgreSQL not reachable: {exc}")
     name = f"relevo_dj_{secrets.token_hex(4)}"
     _admin(f"CREATE DATABASE {name}")
     try:
