@@ -3,6 +3,7 @@ the thread pool that ``publish_on_commit`` hands its publications to."""
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -19,11 +20,24 @@ _client: RelevoClient | None = None
 _executor: ThreadPoolExecutor | None = None
 _pending: set[Future[Any]] = set()
 _idle = threading.Condition(_lock)
+#: The process that made the pool and the client. A child forked after that
+#: (gunicorn ``--preload``) inherits them without their threads: it makes its own.
+_pid = os.getpid()
+
+
+def _forked() -> None:
+    global _client, _executor, _pid, _pending
+    if _pid != os.getpid():
+        _pid = os.getpid()
+        _client = None
+        _executor = None
+        _pending = set()
 
 
 def client() -> RelevoClient:
     global _client
     with _lock:
+        _forked()
         if _client is None:
             c = conf()
             if not c.url or not c.api_key:
@@ -35,6 +49,7 @@ def client() -> RelevoClient:
 def executor() -> ThreadPoolExecutor:
     global _executor
     with _lock:
+        _forked()
         if _executor is None:
             _executor = ThreadPoolExecutor(
                 max_workers=conf().publish_workers, thread_name_prefix="relevo-publish"
@@ -61,6 +76,7 @@ def wait_published(timeout: float | None = None) -> bool:
     given up and logged); False if ``timeout`` passed first. For tests, and
     for scripts that exit right after a publish."""
     with _idle:
+        _forked()
         return _idle.wait_for(lambda: not _pending, timeout)
 
 

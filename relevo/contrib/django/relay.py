@@ -10,10 +10,10 @@ least once, and what subscribers see is exactly once.
 
 Rows are locked with ``SELECT … FOR UPDATE`` (no ``SKIP LOCKED``): a second
 relay waits for the first instead of publishing later rows ahead of earlier
-ones. A row relevo refuses for good (``retry: false``: a channel of no
-namespace, a body too large) is marked ``failed`` with the error and the
-relay goes on; anything retryable (relevo down, ``unavailable``) stops the
-batch, so the order holds, and the next run starts from that row.
+ones. A row relevo refuses for good (a channel of no namespace, a body too
+large: :data:`REFUSED_FOR_GOOD`) is marked ``failed`` with the error and the
+relay goes on; anything else (relevo down, ``unavailable``, a wrong API key)
+stops the batch, so the order holds, and the next run starts from that row.
 """
 
 from __future__ import annotations
@@ -45,6 +45,11 @@ def _fault(point: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+#: Answers that are the row's fault (its channel, namespace or size): it is
+#: marked failed. Anything else (401: the relay's API key) stops the relay.
+REFUSED_FOR_GOOD = frozenset({400, 403, 404, 413, 422})
+
+
 @dataclass(frozen=True, slots=True)
 class RelayResult:
     sent: int = 0
@@ -70,8 +75,8 @@ def relay_batch(limit: int = 100, using: str | None = None) -> RelayResult:
                     row.channel, row.event, row.data, idempotency_key=row.idempotency_key
                 )
             except RelevoHTTPError as exc:
-                if exc.retry:
-                    blocked = str(exc)
+                if exc.retry or exc.status not in REFUSED_FOR_GOOD:
+                    blocked = str(exc)  # relevo busy, or the relay's key wrong: wait
                     break
                 log.error("relevo refused outbox row %s for good: %s", row.pk, exc)
                 row.status = Outbox.Status.FAILED

@@ -37,7 +37,7 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 RELEVO_URL = os.environ.get("RELEVO_DJANGO_RELEVO_URL", "http://127.0.0.1:9")
-RELEVO_API_KEY = "test-api-key"
+RELEVO_API_KEY = os.environ.get("RELEVO_DJANGO_API_KEY", "test-api-key")
 RELEVO_TOKEN_SECRET = "test-secret-0123456789abcdef-0123456789"
 RELEVO_TOKEN_TTL = 120
 RELEVO_ROLES = {"despachadores": "despachador", "vendedores": ["vendedor"]}

@@ -125,3 +125,14 @@ def test_relevo_down_keeps_rows_pending(relevo: RelevoThread) -> None:
     assert down.returncode != 0
     assert "relevo unreachable" in down.stderr
     assert Outbox.objects.get().status == Outbox.Status.PENDING
+
+
+def test_a_wrong_api_key_blocks_instead_of_failing_rows(relevo: RelevoThread) -> None:
+    """A 401 is the relay's configuration, not the row's fault: the rows wait."""
+    from relevo.contrib.django import publish_durable
+    from relevo.contrib.django.models import Outbox
+
+    publish_durable(channel(), "check_update", {"v": True})
+    bad = relay("--once", RELEVO_DJANGO_API_KEY="wrong-key")
+    assert bad.returncode != 0
+    assert Outbox.objects.get().status == Outbox.Status.PENDING

@@ -4,6 +4,7 @@ the request when relevo is down."""
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 
 import pytest
@@ -110,3 +111,25 @@ def test_refused_publication_is_logged(
         publish_on_commit("nonamespace:x", "check_update", {"v": True})
         assert wait_published(timeout(10))
     assert any("refused" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_worker_gets_its_own_pool(relevo: RelevoThread) -> None:
+    """gunicorn --preload forks after the app was loaded: a pool made before
+    the fork has no threads in the child, whose publications would wait forever."""
+    from relevo.contrib.django import publish_on_commit, wait_published
+
+    ch = channel()
+    publish_on_commit(ch, "antes")  # the parent's pool and client exist now
+    assert wait_published(timeout(10))
+    pid = os.fork()
+    if pid == 0:  # the child: publish, report by exit status only
+        code = 1
+        try:
+            publish_on_commit(ch, "hijo")
+            code = 0 if wait_published(timeout(10)) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert [p["ev"] for p in history(ch)] == ["antes", "hijo"]
