@@ -43,6 +43,7 @@ def site() -> Iterator[str]:
     try:
         with new_database() as db, tempfile.TemporaryDirectory() as logs:
             env = subprocess_env(
+                DJANGO_SETTINGS_MODULE="cargue_project.settings",
                 CARGUE_DB=db,
                 RELEVO_URL=relevo.url,
                 RELEVO_API_KEY=API_KEY,
