@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
-from redis.asyncio.connection import AbstractConnection
+from redis.asyncio.connection import AbstractConnection, BlockingConnectionPool
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
@@ -65,6 +65,11 @@ from relevo.protocol.types import ClientInfo, Publication, StreamPosition
 log = logging.getLogger("relevo.broker.redis")
 
 __all__ = ["RedisBroker"]
+
+DEFAULT_POOL_SIZE = 50
+"""Command connections per node (pub/sub has one more of its own)."""
+DEFAULT_POOL_TIMEOUT = 10.0
+"""Seconds a command waits for a free pooled connection before ``unavailable``."""
 
 _REFILL_LIMIT = 10_000  # a feed gap longer than this is not refilled: subscribers recover
 
@@ -112,8 +117,14 @@ class RedisBroker:
         socket_timeout: float = 2.0,
         health_interval: float = 1.0,
         idempotency_window: float = DEFAULT_IDEMPOTENCY_WINDOW,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        pool_timeout: float = DEFAULT_POOL_TIMEOUT,
     ) -> None:
+        if pool_size < 1:
+            raise RelevoError(f"broker.pool_size must be at least 1, got {pool_size}")
         self._redis_url, url_prefix, self.url = split_url(url)
+        self.pool_size = pool_size
+        self._pool_timeout = pool_timeout
         self.keys = Keys(prefix or url_prefix)
         self._window_ms = _ms(idempotency_window)
         self._socket_timeout = socket_timeout
@@ -125,8 +136,15 @@ class RedisBroker:
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self, handler: BrokerHandler) -> None:
-        client = aioredis.Redis.from_url(
+        # Commands share a bounded pool and wait for a free connection (up to
+        # ``pool_timeout``) instead of failing: redis-py's default pool answers
+        # the 101st concurrent command "Too many connections", which a storm
+        # of subscribes reaches at once. Pub/sub needs none of these: the feed
+        # multiplexes every channel on a connection of its own.
+        pool = BlockingConnectionPool.from_url(
             self._redis_url,
+            max_connections=self.pool_size,
+            timeout=self._pool_timeout,
             socket_timeout=self._socket_timeout,
             socket_connect_timeout=self._socket_timeout,
             # No silent retries: a publish retried after a lost reply would be
@@ -137,6 +155,7 @@ class RedisBroker:
             protocol=2,
             client_name=f"{self.keys.prefix}:cmd",  # visible in CLIENT LIST
         )
+        client = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
         try:
             await client.ping()
         except (RedisError, OSError) as exc:
@@ -146,8 +165,6 @@ class RedisBroker:
             name: client.register_script(_script(name))
             for name in ("publish", "history", "presence_add", "presence_get")
         }
-        pool = client.connection_pool
-
         def new_connection() -> AbstractConnection:
             kwargs = {**pool.connection_kwargs, "client_name": f"{self.keys.prefix}:feed"}
             conn: AbstractConnection = pool.connection_class(**kwargs)
