@@ -108,6 +108,12 @@ def split_url(url: str) -> tuple[str, str, str]:
     return clean, prefix, shown
 
 
+def _retrieve(read: asyncio.Future[StreamPosition]) -> None:
+    # A shared read whose askers all went away must not log "never retrieved".
+    if not read.cancelled():
+        read.exception()
+
+
 class RedisBroker:
     def __init__(
         self,
@@ -132,6 +138,8 @@ class RedisBroker:
         self._client: aioredis.Redis | None = None
         self._feed: Feed | None = None
         self._scripts: dict[str, AsyncScript] = {}
+        self._positions: dict[tuple[str, HistoryOptions], asyncio.Future[StreamPosition]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -281,8 +289,38 @@ class RedisBroker:
         )
 
     async def position(self, channel: str, options: HistoryOptions) -> StreamPosition:
-        res = await self.history(channel, None, 0, options)
-        return res.position
+        """Reads of one channel asked in the same event-loop pass share one
+        script call (a subscribe storm asks thousands at once). Every one of
+        them was asked before that call is sent, so each answer is as fresh
+        as a read of its own: nothing published before the ask is missing."""
+        key = (channel, options)
+        read = self._positions.get(key)
+        if read is None:
+            read = asyncio.get_running_loop().create_future()
+            read.add_done_callback(_retrieve)
+            self._positions[key] = read
+            task = asyncio.get_running_loop().create_task(self._read_position(key, read))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await asyncio.shield(read)
+
+    async def _read_position(
+        self, key: tuple[str, HistoryOptions], read: asyncio.Future[StreamPosition]
+    ) -> None:
+        # Later asks start a new read: this one is about to be sent.
+        if self._positions.get(key) is read:
+            del self._positions[key]
+        try:
+            res = await self.history(key[0], None, 0, key[1])
+        except asyncio.CancelledError:
+            read.cancel()
+            raise
+        except Exception as exc:
+            if not read.done():
+                read.set_exception(exc)
+        else:
+            if not read.done():
+                read.set_result(res.position)
 
     async def _history(
         self,

@@ -257,3 +257,25 @@ def test_pool_settings_reach_the_broker_and_are_checked() -> None:
         make_settings(broker={"pool_size": 0})
     with pytest.raises(ConfigError, match="broker.pool_timeout"):
         make_settings(broker={"pool_timeout": 0})
+
+
+async def test_position_reads_of_one_pass_share_a_round_trip(node_factory: Nodes) -> None:
+    """A storm asks one channel's position thousands of times at once: the
+    reads asked in one event-loop pass share one script call. Each was asked
+    before that call began, so it is as fresh as a read of its own."""
+    node, _ = await node_factory()
+    await node.publish("shared", "e", b"1", OPTS)
+    calls = 0
+    real = node._call
+
+    async def counting(script: str, keys: list[str], args: list[object]) -> object:
+        nonlocal calls
+        calls += 1
+        return await real(script, keys, args)
+
+    node._call = counting  # type: ignore[method-assign]
+    positions = await asyncio.gather(*(node.position("shared", OPTS) for _ in range(500)))
+    assert {p.offset for p in positions} == {1}
+    assert calls == 1
+    await node.publish("shared", "e", b"2", OPTS)
+    assert (await node.position("shared", OPTS)).offset == 2  # a later read is a new one
