@@ -173,6 +173,7 @@ class RedisBroker:
             name: client.register_script(_script(name))
             for name in ("publish", "history", "presence_add", "presence_get")
         }
+
         def new_connection() -> AbstractConnection:
             kwargs = {**pool.connection_kwargs, "client_name": f"{self.keys.prefix}:feed"}
             conn: AbstractConnection = pool.connection_class(**kwargs)

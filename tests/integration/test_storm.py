@@ -193,6 +193,7 @@ class Publisher:
         self.count = 0
         self.failed = 0
         self.stop = asyncio.Event()
+        self.flowing = asyncio.Event()  # set once every channel has an acknowledged one
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -207,6 +208,8 @@ class Publisher:
                 self.failed += 1  # Redis is down: not acknowledged
             else:
                 self.acked[ch] = (ok["epoch"], ok["offset"])
+                if len(self.acked) == len(channels):
+                    self.flowing.set()
             # Paced by the count, not by sleeps of a fixed length: a slow
             # publish is caught up on, not added to.
             delay = start + self.count / RATE - loop.time()
@@ -288,8 +291,7 @@ async def test_subscribe_storm_across_a_redis_restart_never_has_a_silent_gap(
     async def restart(publisher: Publisher) -> None:
         # Mid-storm: once some publications went through, kill Redis (its
         # data goes with it: no persistence) and start it again on its port.
-        while len(publisher.acked) < min(CHANNELS, 10):
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(publisher.flowing.wait(), TIMEOUT)
         await asyncio.to_thread(redis_server.stop)
         await asyncio.sleep(0.5)  # down for a while, with the storm going on
         await asyncio.to_thread(redis_server.start)
