@@ -147,6 +147,12 @@ class BrokerSettings:
     idempotency_window: float = 300.0
     """Seconds a publish's ``idempotency_key`` is remembered per channel: a
     repeat within it publishes nothing and answers the first offset."""
+    pool_size: int = 50
+    """Redis command connections per node process; a command waits for a free
+    one instead of failing. Pub/sub uses one more connection, whatever the
+    number of channels."""
+    pool_timeout: float = 10.0
+    """Seconds a Redis command waits for a free connection before ``unavailable``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
-from redis.asyncio.connection import AbstractConnection
+from redis.asyncio.connection import AbstractConnection, BlockingConnectionPool
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
@@ -65,6 +65,11 @@ from relevo.protocol.types import ClientInfo, Publication, StreamPosition
 log = logging.getLogger("relevo.broker.redis")
 
 __all__ = ["RedisBroker"]
+
+DEFAULT_POOL_SIZE = 50
+"""Command connections per node (pub/sub has one more of its own)."""
+DEFAULT_POOL_TIMEOUT = 10.0
+"""Seconds a command waits for a free pooled connection before ``unavailable``."""
 
 _REFILL_LIMIT = 10_000  # a feed gap longer than this is not refilled: subscribers recover
 
@@ -103,6 +108,12 @@ def split_url(url: str) -> tuple[str, str, str]:
     return clean, prefix, shown
 
 
+def _retrieve(read: asyncio.Future[StreamPosition]) -> None:
+    # A shared read whose askers all went away must not log "never retrieved".
+    if not read.cancelled():
+        read.exception()
+
+
 class RedisBroker:
     def __init__(
         self,
@@ -112,8 +123,14 @@ class RedisBroker:
         socket_timeout: float = 2.0,
         health_interval: float = 1.0,
         idempotency_window: float = DEFAULT_IDEMPOTENCY_WINDOW,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        pool_timeout: float = DEFAULT_POOL_TIMEOUT,
     ) -> None:
+        if pool_size < 1:
+            raise RelevoError(f"broker.pool_size must be at least 1, got {pool_size}")
         self._redis_url, url_prefix, self.url = split_url(url)
+        self.pool_size = pool_size
+        self._pool_timeout = pool_timeout
         self.keys = Keys(prefix or url_prefix)
         self._window_ms = _ms(idempotency_window)
         self._socket_timeout = socket_timeout
@@ -121,12 +138,21 @@ class RedisBroker:
         self._client: aioredis.Redis | None = None
         self._feed: Feed | None = None
         self._scripts: dict[str, AsyncScript] = {}
+        self._positions: dict[tuple[str, HistoryOptions], asyncio.Future[StreamPosition]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self, handler: BrokerHandler) -> None:
-        client = aioredis.Redis.from_url(
+        # Commands share a bounded pool and wait for a free connection (up to
+        # ``pool_timeout``) instead of failing: redis-py's default pool answers
+        # the 101st concurrent command "Too many connections", which a storm
+        # of subscribes reaches at once. Pub/sub needs none of these: the feed
+        # multiplexes every channel on a connection of its own.
+        pool = BlockingConnectionPool.from_url(
             self._redis_url,
+            max_connections=self.pool_size,
+            timeout=self._pool_timeout,
             socket_timeout=self._socket_timeout,
             socket_connect_timeout=self._socket_timeout,
             # No silent retries: a publish retried after a lost reply would be
@@ -137,6 +163,7 @@ class RedisBroker:
             protocol=2,
             client_name=f"{self.keys.prefix}:cmd",  # visible in CLIENT LIST
         )
+        client = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
         try:
             await client.ping()
         except (RedisError, OSError) as exc:
@@ -146,7 +173,6 @@ class RedisBroker:
             name: client.register_script(_script(name))
             for name in ("publish", "history", "presence_add", "presence_get")
         }
-        pool = client.connection_pool
 
         def new_connection() -> AbstractConnection:
             kwargs = {**pool.connection_kwargs, "client_name": f"{self.keys.prefix}:feed"}
@@ -264,8 +290,38 @@ class RedisBroker:
         )
 
     async def position(self, channel: str, options: HistoryOptions) -> StreamPosition:
-        res = await self.history(channel, None, 0, options)
-        return res.position
+        """Reads of one channel asked in the same event-loop pass share one
+        script call (a subscribe storm asks thousands at once). Every one of
+        them was asked before that call is sent, so each answer is as fresh
+        as a read of its own: nothing published before the ask is missing."""
+        key = (channel, options)
+        read = self._positions.get(key)
+        if read is None:
+            read = asyncio.get_running_loop().create_future()
+            read.add_done_callback(_retrieve)
+            self._positions[key] = read
+            task = asyncio.get_running_loop().create_task(self._read_position(key, read))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await asyncio.shield(read)
+
+    async def _read_position(
+        self, key: tuple[str, HistoryOptions], read: asyncio.Future[StreamPosition]
+    ) -> None:
+        # Later asks start a new read: this one is about to be sent.
+        if self._positions.get(key) is read:
+            del self._positions[key]
+        try:
+            res = await self.history(key[0], None, 0, key[1])
+        except asyncio.CancelledError:
+            read.cancel()
+            raise
+        except Exception as exc:
+            if not read.done():
+                read.set_exception(exc)
+        else:
+            if not read.done():
+                read.set_result(res.position)
 
     async def _history(
         self,

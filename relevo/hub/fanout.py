@@ -41,7 +41,6 @@ class Channel:
 
     __slots__ = (
         "catching",
-        "failed",
         "fed",
         "live",
         "name",
@@ -72,7 +71,6 @@ class Channel:
         self.fed: StreamPosition | None = None
         #: Set once the broker feeds this node the channel (``None`` after).
         self.ready: asyncio.Event | None = asyncio.Event()
-        self.failed = False
 
     def live_sessions(self) -> list[Session]:
         return [session for group in self.live.values() for session in group]

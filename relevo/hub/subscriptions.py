@@ -21,7 +21,7 @@ from relevo.hub.metrics import HubMetrics
 from relevo.hub.permissions import Permissions
 from relevo.hub.session import Session
 from relevo.protocol import frames
-from relevo.protocol.errors import LimitExceeded, ProtocolError, Unavailable
+from relevo.protocol.errors import LimitExceeded, ProtocolError
 from relevo.protocol.recovery import is_recovered, merge_buffered
 from relevo.protocol.types import Publication, StreamPosition
 from relevo.settings import Settings
@@ -117,28 +117,35 @@ class Subscriptions:
 
     async def _attach(self, channel: str) -> Channel:
         """The channel's entry, its broker feed attached (by this call, or by
-        the one that created the entry)."""
-        chan = self.fanout.channels.get(channel)
-        if chan is None:
-            chan = self.fanout.add(channel)
-            ready = chan.ready
-            try:
-                leaving = self.unsubscribing.get(channel)
-                if leaving is not None:
-                    await asyncio.wait([leaving])  # its errors are its own (logged)
-                await self.broker.subscribe(channel)
-            except BaseException:
-                chan.failed = True
-                self.fanout.remove(chan)
-                raise
-            finally:
-                chan.ready = None
-                if ready is not None:
-                    ready.set()
-        elif chan.ready is not None:
+        the one that created the entry). The caller registers on it before it
+        next awaits, so the entry cannot be dropped under it."""
+        while True:
+            chan = self.fanout.channels.get(channel)
+            if chan is None:
+                return await self._create(channel)
+            if chan.ready is None:
+                return chan
             await chan.ready.wait()
-            if chan.failed:
-                raise Unavailable(f"could not subscribe to {channel}")
+            # Attached, or not: the creator's broker call failed (its own error
+            # is its answer, or it was cancelled with its connection) or its
+            # subscriber left and the entry was dropped before this task ran.
+            # Look again: the entry now in the index, or a new one, is ours.
+
+    async def _create(self, channel: str) -> Channel:
+        chan = self.fanout.add(channel)
+        ready = chan.ready
+        try:
+            leaving = self.unsubscribing.get(channel)
+            if leaving is not None:
+                await asyncio.wait([leaving])  # its errors are its own (logged)
+            await self.broker.subscribe(channel)
+        except BaseException:
+            self.fanout.remove(chan)
+            raise
+        finally:
+            chan.ready = None
+            if ready is not None:
+                ready.set()
         return chan
 
     def unsubscribe(self, session: Session, channel: str) -> None:

@@ -58,7 +58,12 @@ def create_broker(settings: Settings) -> Broker:
         from relevo.broker.redis import RedisBroker
     except ImportError:
         raise RelevoError("the redis broker is not available in this build") from None
-    broker: Broker = RedisBroker(url, idempotency_window=settings.broker.idempotency_window)
+    broker: Broker = RedisBroker(
+        url,
+        idempotency_window=settings.broker.idempotency_window,
+        pool_size=settings.broker.pool_size,
+        pool_timeout=settings.broker.pool_timeout,
+    )
     return broker
 
 

@@ -134,6 +134,10 @@ def _validate(settings: Settings) -> None:
         )
     if s.broker.idempotency_window <= 0:
         raise ConfigError("broker.idempotency_window: must be positive")
+    if s.broker.pool_size < 1:
+        raise ConfigError("broker.pool_size: must be at least 1")
+    if s.broker.pool_timeout <= 0:
+        raise ConfigError("broker.pool_timeout: must be positive")
     for ns in s.namespaces:
         if not ns.name or ":" in ns.name:
             raise ConfigError(f"namespaces.{ns.name}: a namespace name has no ':'")

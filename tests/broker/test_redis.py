@@ -212,3 +212,70 @@ async def test_hung_redis_is_unavailable_within_the_socket_timeout(
     finally:
         private_redis.resume()
         await node.close()
+
+
+async def test_a_burst_of_subscribes_waits_for_a_connection_instead_of_failing(
+    node_factory: Nodes,
+) -> None:
+    """A subscribe storm needs no connection per subscribe: pub/sub shares one
+    connection, and commands (position, history) wait for a pooled one.
+    redis-py's default pool answered a burst over 100 with "Too many connections"."""
+    node, _ = await node_factory()
+    channels = [f"burst{i}" for i in range(400)]
+    results = await asyncio.gather(
+        *(node.subscribe(ch) for ch in channels),
+        *(node.position(ch, OPTS) for ch in channels),
+        *(node.history(ch, None, 10, OPTS) for ch in channels),
+        return_exceptions=True,
+    )
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert failures == []
+    pool = node._redis().connection_pool
+    assert len(pool._in_use_connections) + len(pool._available_connections) <= node.pool_size
+
+
+async def test_pool_size_is_bounded_and_configurable(node_factory: Nodes, prefix: str) -> None:
+    node = RedisBroker(f"{REDIS_URL}?prefix={prefix}", pool_size=3)
+    await node.start(Recorder())
+    try:
+        await asyncio.gather(*(node.position(f"p{i}", OPTS) for i in range(50)))
+        pool = node._redis().connection_pool
+        assert len(pool._in_use_connections) + len(pool._available_connections) <= 3
+    finally:
+        await node.close()
+
+
+def test_pool_settings_reach_the_broker_and_are_checked() -> None:
+    from relevo.server.app import create_broker
+    from relevo.server.config import ConfigError
+    from tests.conftest import make_settings
+
+    broker = create_broker(make_settings(broker={"url": REDIS_URL, "pool_size": 7}))
+    assert isinstance(broker, RedisBroker)
+    assert broker.pool_size == 7
+    with pytest.raises(ConfigError, match="broker.pool_size"):
+        make_settings(broker={"pool_size": 0})
+    with pytest.raises(ConfigError, match="broker.pool_timeout"):
+        make_settings(broker={"pool_timeout": 0})
+
+
+async def test_position_reads_of_one_pass_share_a_round_trip(node_factory: Nodes) -> None:
+    """A storm asks one channel's position thousands of times at once: the
+    reads asked in one event-loop pass share one script call. Each was asked
+    before that call began, so it is as fresh as a read of its own."""
+    node, _ = await node_factory()
+    await node.publish("shared", "e", b"1", OPTS)
+    calls = 0
+    real = node._call
+
+    async def counting(script: str, keys: list[str], args: list[object]) -> object:
+        nonlocal calls
+        calls += 1
+        return await real(script, keys, args)
+
+    node._call = counting  # type: ignore[method-assign]
+    positions = await asyncio.gather(*(node.position("shared", OPTS) for _ in range(500)))
+    assert {p.offset for p in positions} == {1}
+    assert calls == 1
+    await node.publish("shared", "e", b"2", OPTS)
+    assert (await node.position("shared", OPTS)).offset == 2  # a later read is a new one

@@ -13,6 +13,7 @@ import random
 from relevo.broker.base import BrokerHandler
 from relevo.broker.memory import MemoryBroker
 from relevo.hub.hub import Hub
+from relevo.protocol.errors import Unavailable
 from relevo.protocol.types import Publication
 from tests.conftest import make_settings
 from tests.hub.test_subscribe import FakeTransport
@@ -129,3 +130,81 @@ async def test_the_feed_never_repeats_what_the_reply_carried() -> None:
         assert lost.events == [("sub", 3, False, []), ("pub", 4)]
     finally:
         await hub.close()
+
+
+class GatedBroker(FeedPerChannelBroker):
+    """The first broker subscribe waits at a gate the test opens, then fails
+    if told to; later ones behave (a feed per channel, as Redis)."""
+
+    def __init__(self, fail_first: bool) -> None:
+        super().__init__(seed=0)
+        self.fail_first = fail_first
+        self.gate = asyncio.Event()
+        self.calls = 0
+
+    async def subscribe(self, channel: str) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            await self.gate.wait()
+            if self.fail_first:
+                raise Unavailable("redis said no, once")
+        await super().subscribe(channel)
+
+
+async def _waiting_on(hub: Hub, channel: str, tasks: list[asyncio.Task[None]]) -> None:
+    """Let every task reach its wait (the first in the broker, the others on
+    the channel's attach): a condition, not a sleep."""
+    for _ in range(100):
+        await asyncio.sleep(0)
+        chan = hub.fanout.channels.get(channel)
+        if chan is not None and chan.ready is not None and all(not t.done() for t in tasks):
+            if sum(1 for t in tasks if t.get_stack()) == len(tasks):
+                return
+    raise AssertionError("the subscribes never reached their waits")
+
+
+async def _settle_loop() -> None:
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+async def _storm_on_a_failing_first_call(end_first: str) -> None:
+    broker = GatedBroker(fail_first=end_first == "fails")
+    hub = Hub(make_settings(), broker)
+    await hub.start()
+    try:
+        first = hub.open_session(FakeTransport())
+        others = [FakeTransport() for _ in range(5)]
+        tasks = [asyncio.create_task(hub.subscribe(first, "demo:gate", None))]
+        tasks += [
+            asyncio.create_task(hub.subscribe(hub.open_session(t), "demo:gate", None))
+            for t in others
+        ]
+        await _waiting_on(hub, "demo:gate", tasks)
+        if end_first == "cancelled":
+            tasks[0].cancel()  # its connection closed: the runner is cancelled
+        elif end_first == "closed":
+            hub.close_session(first)  # gone, without a cancel reaching the broker call
+        broker.gate.set()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert all(r is None for r in results[1:]), results
+        await _settle_loop()
+        await hub.publish("demo:gate", "after", b"1")
+        await _settle_loop()
+        for t in others:
+            assert t.events == [("sub", 0, None, []), ("pub", 1)], t.events
+        assert hub.subscriber_count("demo:gate") == len(others)
+    finally:
+        await hub.close()
+
+
+async def test_waiters_retry_when_the_first_broker_subscribe_fails() -> None:
+    await _storm_on_a_failing_first_call("fails")
+
+
+async def test_waiters_retry_when_the_first_subscriber_is_cancelled() -> None:
+    await _storm_on_a_failing_first_call("cancelled")
+
+
+async def test_waiters_never_attach_to_a_channel_dropped_behind_them() -> None:
+    await _storm_on_a_failing_first_call("closed")
