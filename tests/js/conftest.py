@@ -33,7 +33,8 @@ def run(cmd: list[str], cwd: Path, seconds: float = 120, **env: str) -> str:
         env={**os.environ, **env},
         check=False,
     )
-    assert proc.returncode == 0, f"{' '.join(cmd)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    shown = f"{' '.join(cmd)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    assert proc.returncode == 0, shown
     return proc.stdout
 
 

@@ -81,7 +81,8 @@ async def serve_control(actions: dict[str, Callable[[], Awaitable[None]]]) -> as
             status = "200 OK" if action else "404 Not Found"
             if action:
                 await action()
-            writer.write(f"HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
+            head = f"HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            writer.write(head.encode())
             await writer.drain()
         finally:
             writer.close()
