@@ -66,3 +66,9 @@ def test_npm_pack_installs_and_type_checks_in_a_fresh_project(
     version = 'import { VERSION } from "@relevo/client"; console.log(VERSION);'
     got = run([node, "--input-type=module", "-e", version], project).strip()
     assert got == installed["version"]
+
+
+def test_the_lockfile_names_no_download_address() -> None:
+    lock = (PACKAGE / "package-lock.json").read_text()
+    assert '"resolved"' not in lock
+    assert "omit-lockfile-registry-resolved=true" in (PACKAGE / ".npmrc").read_text()
