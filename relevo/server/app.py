@@ -30,7 +30,7 @@ from relevo import __version__
 from relevo.broker.base import Broker
 from relevo.broker.memory import presence_for
 from relevo.hub.hub import Hub
-from relevo.protocol.errors import RelevoError
+from relevo.protocol.errors import NotFound, RelevoError
 from relevo.server.admin import admin_routes
 from relevo.server.api import api_routes
 from relevo.server.openapi import openapi_document
@@ -46,6 +46,11 @@ __all__ = ["Extension", "RelevoServer", "create_app", "create_broker"]
 log = logging.getLogger("relevo")
 
 STATIC = resources.files("relevo.server") / "static"
+#: The client's ES modules: ``client_js`` is the npm package's ``clients/js/src``
+#: (a link in the repository, real files in a wheel), so pages, npm and Node
+#: run one client. ``/relevo.js`` re-exports ``/relevo/index.js``.
+CLIENT_JS = resources.files("relevo.server") / "client_js"
+CLIENT_MODULES = frozenset(p.name for p in CLIENT_JS.iterdir() if p.name.endswith(".js"))
 
 
 def create_broker(settings: Settings) -> Broker:
@@ -111,6 +116,16 @@ async def relevo_js(request: Request) -> Response:
     )
 
 
+async def relevo_module(request: Request) -> Response:
+    """One module of the client, by exact name: nothing else under the folder."""
+    name = request.path_params["name"]
+    if name not in CLIENT_MODULES:
+        return error_response(NotFound("no such module of the client"))
+    return FileResponse(
+        str(CLIENT_JS / name), media_type="text/javascript", headers={"Cache-Control": "no-cache"}
+    )
+
+
 def create_app(hub: Hub, extensions: list[Extension] | None = None) -> Starlette:
     extensions = extensions or []
     routes: list[BaseRoute] = [
@@ -119,6 +134,7 @@ def create_app(hub: Hub, extensions: list[Extension] | None = None) -> Starlette
         Route("/metrics", metrics),
         Route("/api/openapi.json", openapi),
         Route("/relevo.js", relevo_js),
+        Route("/relevo/{name}", relevo_module),
         Route("/sse", sse_endpoint),
         Route("/admin", admin_page),
         *api_routes(),
