@@ -63,6 +63,7 @@ class Session:
         "state",
         "strikes",
         "subs",
+        "subscribing",
         "tokens",
         "tokens_at",
         "transport",
@@ -77,6 +78,9 @@ class Session:
         self.identity: Identity = ANONYMOUS
         self.state = SessionState.OPEN
         self.subs: set[str] = set()
+        #: Each subscribe in flight, by channel: its own token, so an
+        #: unsubscribe (and a new subscribe) meanwhile is seen when it ends.
+        self.subscribing: dict[str, object] = {}
         self.tokens = float(context.limits.command_burst)
         self.tokens_at = now
         self.strikes = 0

@@ -21,7 +21,7 @@ from relevo.hub.metrics import HubMetrics
 from relevo.hub.permissions import Permissions
 from relevo.hub.session import Session
 from relevo.protocol import frames
-from relevo.protocol.errors import LimitExceeded, ProtocolError
+from relevo.protocol.errors import Conflict, LimitExceeded, ProtocolError
 from relevo.protocol.recovery import is_recovered, merge_buffered
 from relevo.protocol.types import Publication, StreamPosition
 from relevo.settings import Settings
@@ -68,6 +68,7 @@ class Subscriptions:
             raise LimitExceeded("too many subscriptions on this connection")
         options = self.permissions.history_options(channel)
         session.subs.add(channel)
+        attempt = session.subscribing[channel] = object()
         try:
             chan = await self._attach(channel)
             buffered: list[Publication] = []
@@ -84,16 +85,25 @@ class Subscriptions:
                 else:
                     position = await self.broker.position(channel, options)
             finally:
-                still = chan.recovering.pop(session, None) is not None
+                # Only this call's own buffer: a new subscribe after an
+                # unsubscribe meanwhile has put its own.
+                if chan.recovering.get(session) is buffered:
+                    del chan.recovering[session]
         except BaseException:
-            session.subs.discard(channel)
+            if session.subscribing.get(channel) is attempt:
+                del session.subscribing[channel]
+                session.subs.discard(channel)
             self._drop_if_empty(channel)
             raise
-        if not still or session.closed or channel not in session.subs:
+        if session.subscribing.get(channel) is not attempt or session.closed:
             # Unsubscribed or closed meanwhile: its detach ran while the channel
-            # was still attaching, so dropping the channel falls to us.
+            # was still attaching, so dropping the channel falls to us. The
+            # request still gets its answer (a closed session hears nothing).
             self._drop_if_empty(channel)
-            return
+            if session.closed:
+                return
+            raise Conflict(f"unsubscribed from {channel} before the subscription was live")
+        del session.subscribing[channel]
         # Frames still in the outbox are of publications at or before
         # ``position`` (or in ``buffered``): they are not for this session.
         self.fanout.flush(chan)
@@ -163,6 +173,7 @@ class Subscriptions:
     def detach(self, session: Session, channel: str) -> None:
         """Forget the subscription at once (the session is gone, or ending it)."""
         session.subs.discard(channel)
+        session.subscribing.pop(channel, None)
         chan = self.fanout.channels.get(channel)
         if chan is None:
             return

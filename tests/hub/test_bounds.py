@@ -14,6 +14,7 @@ import pytest
 
 from relevo.broker.memory import MemoryBroker
 from relevo.hub.hub import Hub
+from relevo.protocol.errors import Conflict
 from relevo.server.app import RelevoServer
 from tests.conftest import SECRET, make_settings, token
 from tests.helpers import RawWS, timeout
@@ -157,7 +158,9 @@ async def test_a_session_gone_during_its_subscribe_leaves_no_channel() -> None:
         hub.close_session(closed)
         hub.unsubscribe(unsubbed, "demo:b")
         broker.gate.set()
-        await asyncio.gather(*tasks)
+        answers = await asyncio.gather(*tasks, return_exceptions=True)
+        assert answers[0] is None  # closed: no one to answer
+        assert isinstance(answers[1], Conflict)  # unsubscribed: answered, not ok
         await eventually(lambda: not hub.background.tasks, wait=5)
         assert hub.fanout.channels == {}
         assert sorted(broker.unsubscribed) == ["demo:a", "demo:b"]

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
+
 from relevo.broker.base import BrokerHandler
 from relevo.broker.memory import MemoryBroker
 from relevo.hub.hub import Hub
-from relevo.protocol.errors import Unavailable
+from relevo.protocol.errors import ErrorCode, RelevoError, Unavailable
 from relevo.protocol.types import Publication
 from tests.conftest import make_settings
 from tests.hub.test_subscribe import FakeTransport
@@ -208,3 +210,71 @@ async def test_waiters_retry_when_the_first_subscriber_is_cancelled() -> None:
 
 async def test_waiters_never_attach_to_a_channel_dropped_behind_them() -> None:
     await _storm_on_a_failing_first_call("closed")
+
+
+class GatedPositionBroker(MemoryBroker):
+    """The first read of a channel's position waits at a gate the test opens
+    (a subscribe still reading its starting point)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.reads = 0
+
+    async def position(self, channel, options):  # type: ignore[no-untyped-def]
+        self.reads += 1
+        if self.reads == 1:
+            await self.gate.wait()
+        return await super().position(channel, options)
+
+
+async def _until(predicate) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(200):
+        if predicate():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("never happened")
+
+
+async def test_a_subscribe_cut_short_by_an_unsubscribe_still_gets_an_answer() -> None:
+    broker = GatedPositionBroker()
+    hub = Hub(make_settings(), broker)
+    await hub.start()
+    try:
+        transport = FakeTransport()
+        session = hub.open_session(transport)
+        first = asyncio.create_task(hub.subscribe(session, "demo:cut", None))
+        await _until(lambda: broker.reads == 1)
+        hub.unsubscribe(session, "demo:cut")
+        broker.gate.set()
+        with pytest.raises(RelevoError) as answer:
+            await first
+        assert answer.value.code == ErrorCode.CONFLICT
+        assert transport.events == []  # no ok reply for a subscription that is not there
+        assert "demo:cut" not in hub.fanout.channels
+    finally:
+        await hub.close()
+
+
+async def test_a_resubscribe_after_a_cut_short_one_gets_its_own_reply_and_feed() -> None:
+    broker = GatedPositionBroker()
+    hub = Hub(make_settings(), broker)
+    await hub.start()
+    try:
+        transport = FakeTransport()
+        session = hub.open_session(transport)
+        first = asyncio.create_task(hub.subscribe(session, "demo:again", None))
+        await _until(lambda: broker.reads == 1)
+        hub.unsubscribe(session, "demo:again")
+        second = asyncio.create_task(hub.subscribe(session, "demo:again", None))
+        await _until(lambda: broker.reads == 2)
+        await second  # its own read was not gated
+        broker.gate.set()
+        with pytest.raises(RelevoError):
+            await first
+        await hub.publish("demo:again", "e", b"1")
+        await _settle_loop()
+        assert transport.events == [("sub", 0, None, []), ("pub", 1)], transport.events
+        assert hub.subscriber_count("demo:again") == 1
+    finally:
+        await hub.close()
