@@ -4,8 +4,14 @@ relevo.toml; passwords only on stdin, never printed, nor their hashes."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import os
+import pty
+import select
 import subprocess
+import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -133,3 +139,53 @@ def test_refusals(site: Path) -> None:
     assert r.returncode == 2
     r = users(["disable", "not valid!"], site)
     assert r.returncode == 2
+
+
+def _read_until(fd: int, marker: bytes, seen: bytearray) -> None:
+    deadline = time.monotonic() + timeout(60)
+    while marker not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, seen.decode(errors="replace")
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child closed the terminal
+                chunk = b""
+            assert chunk, seen.decode(errors="replace")
+            seen += chunk
+
+
+@pytest.mark.slow
+def test_on_a_terminal_the_password_is_asked_twice_without_echo(site: Path) -> None:
+    master, slave = pty.openpty()
+
+    def take_terminal() -> None:  # the child's controlling terminal, for getpass
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(
+        [*RELEVO, "users", "add", "jefa", "--roles", "admin"],
+        cwd=site,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=ENV,
+        start_new_session=True,
+        preexec_fn=take_terminal,
+    )
+    os.close(slave)
+    seen = bytearray()
+    try:
+        _read_until(master, b"Password: ", seen)
+        os.write(master, PASSWORD.encode() + b"\n")
+        _read_until(master, b"Again: ", seen)
+        os.write(master, PASSWORD.encode() + b"\n")
+        _read_until(master, b"created jefa", seen)
+        assert proc.wait(timeout(60)) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    assert PASSWORD.encode() not in seen  # not echoed
+    assert asyncio.run(_check(site, "jefa", PASSWORD)) == "jefa"
