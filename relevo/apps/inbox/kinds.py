@@ -97,7 +97,16 @@ def _conversation() -> Kind:
                 accepts={"assigned_to", "assigned_name"},
                 event=ev,
             ),
-            Transition("resolver", {"abierta"}, "resuelta", roles=agents, event=ev),
+            # resolving handles the conversation: its messages count as read, so
+            # "Sin leer" (the unread of open conversations) never counts it
+            Transition(
+                "resolver",
+                {"abierta"},
+                "resuelta",
+                roles=agents,
+                updates={"unread": 0},
+                event=ev,
+            ),
             Transition("reabrir", {"resuelta"}, "abierta", roles=agents, event=ev),
         ],
         channels=[_INBOX],

@@ -129,7 +129,7 @@ async def test_conversation_moves(app: AppServer, ws_clients: OpenWs) -> None:
     await app.fails(409, "conflict", "POST", base + "/resolve", ANA)
     assert (await app.ok("POST", base + "/reopen", ANA))["state"] == "abierta"
     rec = await app.ok("POST", base + "/read", ANA)
-    assert rec["unread"] == 0
+    assert rec["unread"] == 0  # resolving read it: no move
     assert (await app.ok("POST", base + "/assign", ANA, json={"agent": None}))[
         "assigned_to"
     ] is None
@@ -139,7 +139,7 @@ async def test_conversation_moves(app: AppServer, ws_clients: OpenWs) -> None:
         for f in agent.publications()
         if f["ev"] == "conversation:updated" and f["data"]["id"] == conv["id"]
     ]
-    assert moves == ["asignar", "resolver", "reabrir", "leer", "asignar"]
+    assert moves == ["asignar", "resolver", "reabrir", "asignar"]
     # an agent of another tenant is not assignable, and an incoming message reopens
     await app.fails(404, "not_found", "POST", base + "/assign", ANA, json={"agent": "pedro@andes"})
     await app.ok("POST", base + "/resolve", ANA)
@@ -381,3 +381,30 @@ async def test_bad_input_gets_clear_codes(app: AppServer) -> None:
         "Ferretería Los Andes",
         "Pedro Huamán",
     )
+
+
+async def test_resolving_a_conversation_reads_it(app: AppServer) -> None:
+    """Issue 15, defect 4: "Sin leer" counted the unread messages of resolved
+    conversations. Resolving reads the
+    conversation, so the unread messages of a tenant are those of its
+    open conversations; a message after that starts the count again at 1."""
+    convs = await conversations(app, ANA, "condorito")
+    bodega = next(c for c in convs if c["contact_name"] == "Bodega San Martín")
+    jorge = next(c for c in convs if c["contact_name"] == "Jorge Salazar")
+    assert (bodega["state"], bodega["unread"], jorge["unread"]) == ("abierta", 2, 1)
+    rec = await app.ok("POST", f"/api/inbox/conversations/{bodega['id']}/resolve", LUIS)
+    assert (rec["state"], rec["unread"]) == ("resuelta", 0)
+    # the records API is no way around it (agents write through /api/inbox)
+    resolver = f"/api/records/inbox_conversation/{jorge['id']}/transitions/resolver"
+    await app.fails(403, "forbidden", "POST", resolver, LUIS)
+    rec = await app.ok("POST", f"/api/inbox/conversations/{jorge['id']}/resolve", ANA)
+    assert (rec["state"], rec["unread"]) == ("resuelta", 0)
+    after = await conversations(app, ANA, "condorito")
+    assert all(c["unread"] == 0 for c in after if c["state"] == "resuelta")
+    d = await app.ok(
+        "POST",
+        "/api/inbox/t/condorito/incoming",
+        headers=API,
+        json={"from": bodega["contact_phone"], "text": "¿Y la factura?"},
+    )
+    assert (d["conversation"]["state"], d["conversation"]["unread"]) == ("abierta", 1)

@@ -113,14 +113,16 @@ function setStat(name, value, foot) {
 }
 
 function renderFigures() {
-  const convs = [...state.convs.values()];
-  setStat("abiertas", convs.filter((c) => c.state === "abierta").length);
-  const unread = convs.reduce((n, c) => n + (c.unread || 0), 0);
-  setStat("sin_leer", unread);
+  // Only open conversations count: resolving reads one, and a count left on a
+  // resolved one (older data) is nothing waiting for an answer.
+  const open = [...state.convs.values()].filter((c) => c.state === "abierta");
+  setStat("abiertas", open.length, ui.plural(open.length, "conversación", "conversaciones", { number: false }));
+  const unread = open.reduce((n, c) => n + (c.unread || 0), 0);
+  setStat("sin_leer", unread, ui.plural(unread, "mensaje", "mensajes", { number: false }));
   document.title = unread ? `(${unread}) Bandeja · ${state.session.tenantName || state.session.tenant}` : `Bandeja · ${state.session.tenantName || state.session.tenant}`;
   const s = state.stats;
   if (s) {
-    setStat("entrantes", s.entrantes || 0, `${s.nuevas || 0} conversaciones nuevas`);
+    setStat("entrantes", s.entrantes || 0, ui.plural(s.nuevas || 0, "conversación nueva", "conversaciones nuevas"));
     setStat("salientes", s.salientes || 0);
   }
 }

@@ -9,7 +9,7 @@ export { $, $$, append, classNames, escapeHtml, h, hydrateIcons, icon, initials,
 export { announce, busy, flash, toast } from "./feedback.js";
 export {
   countdown, duration, fmtCompact, fmtDate, fmtDateTime, fmtDecimal, fmtNumber, fmtRate, fmtTime,
-  humanDuration, tickTimes, timeAgo, toDate,
+  humanDuration, plural, tickTimes, timeAgo, toDate,
 } from "./time.js";
 export { focusSearch, shortcuts, showHelp } from "./keys.js";
 export { confirm, dialog, drawer, prompt } from "./overlay.js";
