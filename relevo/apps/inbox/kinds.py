@@ -47,6 +47,7 @@ TENANT = "inbox_tenant"
 STATS = "inbox_stats"
 
 AGENT_ROLES = frozenset({"agente", "supervisor"})
+SUPERVISORS = frozenset({"supervisor"})
 _SYSTEM = frozenset({"system"})
 _INBOX = "t:{tenant}:inbox"
 _LIVE_INBOX = {"tenant": _INBOX}
@@ -242,7 +243,7 @@ def _bulk() -> Kind:
                 "cancelar",
                 source={"en_cola", "enviando"},
                 target="cancelado",
-                roles=AGENT_ROLES,
+                roles=SUPERVISORS,
                 updates={"finished_at": NOW},
                 event="bulk:cancelled",
             ),

@@ -159,7 +159,7 @@ async def test_a_bulk_send_publishes_its_progress(app: AppServer, ws_clients: Op
     rec = await app.ok(
         "POST",
         "/api/inbox/bulk",
-        LUIS,
+        ANA,
         json={"nombre": "Promo", "texto": "2x1 hoy", "destinatarios": "todos"},
     )
     assert (rec["state"], rec["total"], rec["enviados"]) == ("en_cola", total, 0)
@@ -178,11 +178,11 @@ async def test_a_bulk_send_publishes_its_progress(app: AppServer, ws_clients: Op
     # a list of numbers, while WhatsApp is disconnected (it waits), then cancelled
     await app.ok("POST", "/api/inbox/sim/disconnect", LUIS)
     body = {"nombre": "Aviso", "texto": "Cerrado el lunes", "destinatarios": ["+51911000111"] * 2}
-    one = await app.ok("POST", "/api/inbox/bulk", LUIS, json=body)
+    one = await app.ok("POST", "/api/inbox/bulk", ANA, json=body)
     assert one["total"] == 1  # duplicates are dropped
-    cancelled = await app.ok("POST", f"/api/inbox/bulk/{one['id']}/cancel", LUIS)
+    cancelled = await app.ok("POST", f"/api/inbox/bulk/{one['id']}/cancel", ANA)
     assert (cancelled["state"], cancelled["enviados"]) == ("cancelado", 0)
-    await app.fails(409, "conflict", "POST", f"/api/inbox/bulk/{one['id']}/cancel", LUIS)
+    await app.fails(409, "conflict", "POST", f"/api/inbox/bulk/{one['id']}/cancel", ANA)
     await app.ok("POST", "/api/inbox/sim/scan", LUIS)
     await agent.wait(ev("bulk:cancelled", id=one["id"]))
 
@@ -324,7 +324,7 @@ async def test_bad_input_gets_clear_codes(app: AppServer) -> None:
             "bad_request",
             "POST",
             "/api/inbox/bulk",
-            LUIS,
+            ANA,
             {"json": {"nombre": "x", "texto": "y", "destinatarios": "algunos"}},
         ),
         (
@@ -332,7 +332,7 @@ async def test_bad_input_gets_clear_codes(app: AppServer) -> None:
             "bad_request",
             "POST",
             "/api/inbox/bulk",
-            LUIS,
+            ANA,
             {"json": {"nombre": "", "texto": "y", "destinatarios": "todos"}},
         ),
         (
@@ -340,7 +340,7 @@ async def test_bad_input_gets_clear_codes(app: AppServer) -> None:
             "bad_request",
             "POST",
             "/api/inbox/bulk",
-            LUIS,
+            ANA,
             {"json": {"nombre": "x", "texto": "y", "destinatarios": ["123"]}},
         ),
         (404, "not_found", "POST", "/api/inbox/sim/teleport", LUIS, {}),
@@ -408,3 +408,63 @@ async def test_resolving_a_conversation_reads_it(app: AppServer) -> None:
         json={"from": bodega["contact_phone"], "text": "¿Y la factura?"},
     )
     assert (d["conversation"]["state"], d["conversation"]["unread"]) == ("abierta", 1)
+
+
+async def test_bulk_sends_are_a_supervisors_and_cancel_stops_the_rest(
+    app: AppServer, ws_clients: OpenWs
+) -> None:
+    """Issue 15, defect 3: only a supervisor starts or cancels a bulk send,
+    enforced by the server (an agent's call is 403 ``forbidden`` with the bare
+    error body, before any record is looked at); a cancel while it runs stops
+    the messages not yet sent."""
+    body = {"nombre": "Promo", "texto": "2x1 hoy", "destinatarios": "todos"}
+    denied = await app.fails(403, "forbidden", "POST", "/api/inbox/bulk", LUIS, json=body)
+    assert set(denied) <= {"code", "message", "retry", "mensaje"}
+    assert "supervisor" in denied["mensaje"]
+    await app.fails(403, "forbidden", "POST", "/api/inbox/bulk", headers=API, json=body)
+    await app.fails(401, "unauthorized", "POST", "/api/inbox/bulk", json=body)
+    snap = await app.ok("GET", "/api/records/inbox_bulk", LUIS, params={"tenant": "condorito"})
+    assert len(snap["rows"]) == 1  # the demo's only: nothing was created
+    done = snap["rows"][0]["id"]
+    # an agent cannot cancel, whether the send exists, is over, or is another's
+    for bulk_id in (done, "9999"):
+        denied = await app.fails(
+            403, "forbidden", "POST", f"/api/inbox/bulk/{bulk_id}/cancel", LUIS
+        )
+        assert set(denied) <= {"code", "message", "retry", "mensaje"}
+    cancelar = f"/api/records/inbox_bulk/{done}/transitions/cancelar"
+    await app.fails(403, "forbidden", "POST", cancelar, LUIS)
+
+    # a supervisor's send to many numbers, cancelled while it runs
+    watcher = await ws_clients(app, LUIS)
+    await watcher.sub("t:condorito:bulk")
+    phones = [f"+5190000{i:04d}" for i in range(200)]
+    rec = await app.ok(
+        "POST",
+        "/api/inbox/bulk",
+        ANA,
+        json={"nombre": "Larga", "texto": "Hola", "destinatarios": phones},
+    )
+    assert rec["total"] == 200
+
+    def progressed(f: dict[str, Any]) -> bool:
+        r = (f.get("data") or {}).get("record") or {}
+        return f.get("ev") == "bulk:progress" and r.get("id") == rec["id"] and r["enviados"] >= 2
+
+    await watcher.wait(progressed)
+    cancelled = await app.ok("POST", f"/api/inbox/bulk/{rec['id']}/cancel", ANA)
+    assert cancelled["state"] == "cancelado"
+    sent = cancelled["enviados"] + cancelled["fallidos"]
+    assert 2 <= sent < 200
+    # another send runs to its end after it: the cancelled one's sender had its turns
+    after = await app.ok(
+        "POST",
+        "/api/inbox/bulk",
+        ANA,
+        json={"nombre": "Corta", "texto": "Hola", "destinatarios": phones[:5]},
+    )
+    await watcher.wait(ev("bulk:completed", id=after["id"]), wait=15)
+    final = await app.ok("GET", f"/api/records/inbox_bulk/{rec['id']}", ANA)
+    assert (final["state"], final["enviados"] + final["fallidos"]) == ("cancelado", sent)
+    msgs = await app.records.find("inbox_message", {"tenant": "condorito"}, limit=10_000)
+    assert sum(m.get("bulk_id") == rec["id"] for m in msgs) == sent
