@@ -21,8 +21,9 @@ export function avatar(conv) {
 const byTime = (a, b) => (a.at ?? a.created_at) - (b.at ?? b.created_at) || Number(a.id) - Number(b.id);
 
 export class ChatPane {
-  constructor(root, { rv, session, agents }) {
-    Object.assign(this, { root, rv, session, agents });
+  /** onBack: the phone's back button (list and chat are two screens there). */
+  constructor(root, { rv, session, agents, onBack }) {
+    Object.assign(this, { root, rv, session, agents, onBack });
     this.conv = null;
     this.live = null;
     this.els = new Map();
@@ -50,7 +51,7 @@ export class ChatPane {
     this.msgs = ui.h("div", { class: "ib-msgs", id: "msgs", role: "log", "aria-live": "polite", "aria-label": `Mensajes con ${conv.contact_name}`, "aria-busy": "true" },
       ui.h("div", { class: "ib-msgs-loading" }, ui.h("span", { class: "spinner" })));
     this.head = ui.h("header", { class: "ib-chat-head" });
-    this.input = ui.h("textarea", { class: "input", id: "reply", rows: 1, placeholder: "Escribe una respuesta… (Intro envía, Mayús+Intro salto de línea)", "aria-label": "Respuesta", maxlength: 4096 });
+    this.input = ui.h("textarea", { class: "input", id: "reply", rows: 1, placeholder: matchMedia("(max-width: 760px)").matches ? "Escribe una respuesta…" : "Escribe una respuesta… (Intro envía, Mayús+Intro salto de línea)", "aria-label": "Respuesta", maxlength: 4096 });
     this.sendBtn = ui.h("button", { type: "submit", class: "btn btn-primary", id: "send" }, ui.icon("send"), ui.h("span", { class: "hide-phone" }, "Enviar"));
     const form = ui.h("form", { class: "ib-composer", onsubmit: (e) => { e.preventDefault(); this.send(); } }, this.input, this.sendBtn);
     this.input.addEventListener("keydown", (e) => {
@@ -78,15 +79,18 @@ export class ChatPane {
       [...this.agents.values()].sort((a, b) => a.nombre.localeCompare(b.nombre)).map((a) =>
         ui.h("option", { value: a.id, selected: a.id === conv.assigned_to }, a.id === this.session.user ? `${a.nombre} (yo)` : a.nombre)));
     this.head.replaceChildren(
+      ui.h("button", { type: "button", class: "btn btn-ghost btn-icon ib-back", id: "back", "aria-label": "Volver a las conversaciones", onclick: () => this.onBack?.() },
+        ui.icon("chevron-left")),
       avatar(conv),
       ui.h("div", { class: "grow ib-chat-who" },
-        ui.h("div", { class: "strong truncate" }, conv.contact_name || fmtPhone(conv.contact_phone)),
-        ui.h("div", { class: "muted small mono" }, fmtPhone(conv.contact_phone))),
-      ui.chip(conv.state),
-      assign,
-      ui.h("button", { type: "button", class: ["btn", "btn-sm", resolved ? "btn-secondary" : "btn-primary"], id: "resolve",
-        onclick: (e) => this.move(resolved ? "reopen" : "resolve", e.currentTarget) },
-        ui.icon(resolved ? "refresh" : "check"), resolved ? "Reabrir" : "Resolver"),
+        ui.h("div", { class: "strong truncate ib-chat-name" }, conv.contact_name || fmtPhone(conv.contact_phone)),
+        ui.h("div", { class: "muted small mono ib-chat-phone" }, fmtPhone(conv.contact_phone))),
+      ui.h("div", { class: "ib-chat-actions" },
+        ui.chip(conv.state),
+        assign,
+        ui.h("button", { type: "button", class: ["btn", "btn-sm", resolved ? "btn-secondary" : "btn-primary"], id: "resolve",
+          onclick: (e) => this.move(resolved ? "reopen" : "resolve", e.currentTarget) },
+          ui.icon(resolved ? "refresh" : "check"), resolved ? "Reabrir" : "Resolver")),
     );
   }
 

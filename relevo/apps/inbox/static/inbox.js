@@ -91,6 +91,23 @@ function select(id) {
   chat.open(conv);
   chat.markRead(conv);
   history.replaceState(null, "", `#c=${encodeURIComponent(id)}`);
+  // On a phone the list and the chat are two screens (inbox.css): this one is the chat.
+  if (document.body.dataset.view !== "chat") {
+    document.body.dataset.view = "chat";
+    window.scrollTo(0, 0);
+  }
+}
+
+/** The phone's back button: from the chat to the list, where the agent was. */
+function backToList() {
+  const id = state.selected;
+  state.selected = null;
+  for (const el of state.els.values()) el.setAttribute("aria-selected", "false");
+  chat.empty();
+  history.replaceState(null, "", location.pathname);
+  document.body.dataset.view = "list";
+  state.els.get(id)?.scrollIntoView({ block: "center" });
+  state.els.get(id)?.focus();
 }
 
 function step(delta) {
@@ -167,7 +184,7 @@ async function main() {
     banner.hidden = s === "connected" || !status.everConnected;
     banner.textContent = s === "connecting" ? "Reconectando… Los mensajes que lleguen mientras tanto aparecerán al volver la conexión." : "Sin conexión con el servidor. Reintentando…";
   });
-  chat = new ChatPane($("chat"), { rv, session: state.session, agents: state.agents });
+  chat = new ChatPane($("chat"), { rv, session: state.session, agents: state.agents, onBack: backToList });
   const tenant = state.session.tenant;
   connectorCard($("connector"), { rv, tenant, simulator: config.simulator });
   rv.live("inbox_agent", { tenant }, { onChange: (rows) => { state.agents.clear(); for (const [k, v] of rows) state.agents.set(k, v); if (chat.conv) chat.update(chat.conv); } });
