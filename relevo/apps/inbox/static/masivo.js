@@ -140,6 +140,7 @@ async function main() {
   $("bulk-form").addEventListener("submit", submit);
   if (!supervisor) readOnly();
   const tenant = me.tenant;
+  ui.bindStale($("campaigns"), rv);
   rv.live("inbox_bulk", { tenant }, { onChange: render, onError: (err) => ui.toast(errorText(err), { kind: "danger" }) });
   const convs = rv.live("inbox_conversation", { tenant }, {
     onChange: (rows) => {

@@ -15,7 +15,7 @@ export { focusSearch, shortcuts, showHelp } from "./keys.js";
 export { confirm, dialog, drawer, prompt } from "./overlay.js";
 export { emptyState, LiveTable, liveUpdate, syncTable, table } from "./table.js";
 export {
-  badge, bindConnection, chip, CONN_LABELS, connIndicator, defineStatus, setBadge, setConn, STATUS,
+  badge, bindConnection, bindStale, chip, CONN_LABELS, connIndicator, defineStatus, setBadge, setConn, STATUS,
   statusLabel,
 } from "./status.js";
 export { segmented, shell, tabs, userChip } from "./shell.js";
