@@ -432,6 +432,11 @@ async def test_spanish_time_formatting(admin_server: AdminServer, page: Page) ->
                 ui.duration(3723),
                 ui.fmtRate(12.345),
                 ui.fmtNumber(12345),
+                ui.plural(1, "fallido", "fallidos"),
+                ui.plural(2, "fallido", "fallidos"),
+                ui.plural(0, "contacto", "contactos"),
+                ui.plural(1234, "contacto", "contactos"),
+                ui.plural(1, "mensaje", "mensajes", {number: false}),
             ];
         }"""
     )
@@ -447,6 +452,11 @@ async def test_spanish_time_formatting(admin_server: AdminServer, page: Page) ->
         "1:02:03",
         "12,3/s",
         "12.345",
+        "1 fallido",
+        "2 fallidos",
+        "0 contactos",
+        "1234 contactos",
+        "mensaje",
     ]
 
 

@@ -19,7 +19,7 @@ from ..kit.errors import bad_request, conflict
 from ..kit.http import acting_as
 from .kinds import BULK, CONVERSATION
 from .service import InboxService
-from .validate import agent_tenant, optional_str, phone, tenant_id, text
+from .validate import optional_str, phone, supervisor_tenant, tenant_id, text
 
 __all__ = ["BulkSends"]
 
@@ -43,8 +43,9 @@ class BulkSends:
 
     async def create(self, actor: Actor, nombre: Any, texto: Any, destinatarios: Any) -> Record:
         """A campaign to ``destinatarios`` (phones) or ``"todos"`` (every
-        contact of the tenant), queued (``en_cola``) until a sender starts it."""
-        tenant = agent_tenant(actor)
+        contact of the tenant), queued (``en_cola``) until a sender starts it.
+        A supervisor's only."""
+        tenant = supervisor_tenant(actor, "start a bulk send")
         name = optional_str(nombre, "nombre", 80)
         if not name:
             raise bad_request("nombre is required", "Ponle un nombre al envío.", field="nombre")
@@ -91,7 +92,10 @@ class BulkSends:
         return phones
 
     async def cancel(self, actor: Actor, bulk_id: str) -> Record:
-        tenant = agent_tenant(actor)
+        """Stop a campaign (a supervisor's only). The sender checks the state
+        under the campaign's row lock before each message, so nothing goes out
+        after this commits."""
+        tenant = supervisor_tenant(actor, "cancel a bulk send")
         async with self.records.transaction() as tx:
             rec = await self.inbox.own(tx, BULK, bulk_id, tenant, "Ese envío")
             if rec.state not in ("en_cola", "enviando"):

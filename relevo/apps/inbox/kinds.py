@@ -47,6 +47,7 @@ TENANT = "inbox_tenant"
 STATS = "inbox_stats"
 
 AGENT_ROLES = frozenset({"agente", "supervisor"})
+SUPERVISORS = frozenset({"supervisor"})
 _SYSTEM = frozenset({"system"})
 _INBOX = "t:{tenant}:inbox"
 _LIVE_INBOX = {"tenant": _INBOX}
@@ -97,7 +98,16 @@ def _conversation() -> Kind:
                 accepts={"assigned_to", "assigned_name"},
                 event=ev,
             ),
-            Transition("resolver", {"abierta"}, "resuelta", roles=agents, event=ev),
+            # resolving handles the conversation: its messages count as read, so
+            # "Sin leer" (the unread of open conversations) never counts it
+            Transition(
+                "resolver",
+                {"abierta"},
+                "resuelta",
+                roles=agents,
+                updates={"unread": 0},
+                event=ev,
+            ),
             Transition("reabrir", {"resuelta"}, "abierta", roles=agents, event=ev),
         ],
         channels=[_INBOX],
@@ -233,7 +243,7 @@ def _bulk() -> Kind:
                 "cancelar",
                 source={"en_cola", "enviando"},
                 target="cancelado",
-                roles=AGENT_ROLES,
+                roles=SUPERVISORS,
                 updates={"finished_at": NOW},
                 event="bulk:cancelled",
             ),

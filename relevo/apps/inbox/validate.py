@@ -12,7 +12,7 @@ from relevo.records import Actor
 from ..kit.errors import bad_request, forbidden
 from .kinds import AGENT_ROLES
 
-__all__ = ["agent_tenant", "phone", "tenant_id", "text"]
+__all__ = ["agent_tenant", "phone", "supervisor_tenant", "tenant_id", "text"]
 
 _TENANT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
@@ -43,6 +43,18 @@ def agent_tenant(actor: Actor) -> str:
             "Tu sesión no indica tu empresa (claim tenant).",
         )
     return actor.tenant
+
+
+def supervisor_tenant(actor: Actor, what: str) -> str:
+    """The tenant of a supervisor's token; anyone else is ``forbidden`` (said
+    before any record is read, so the denial tells nothing about one)."""
+    tenant = agent_tenant(actor)
+    if "supervisor" not in actor.roles:
+        raise forbidden(
+            f"only a supervisor may {what}",
+            "Solo un supervisor puede hacer o cancelar envíos masivos.",
+        )
+    return tenant
 
 
 def phone(value: Any, field: str = "from") -> str:

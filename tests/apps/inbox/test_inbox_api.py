@@ -129,7 +129,7 @@ async def test_conversation_moves(app: AppServer, ws_clients: OpenWs) -> None:
     await app.fails(409, "conflict", "POST", base + "/resolve", ANA)
     assert (await app.ok("POST", base + "/reopen", ANA))["state"] == "abierta"
     rec = await app.ok("POST", base + "/read", ANA)
-    assert rec["unread"] == 0
+    assert rec["unread"] == 0  # resolving read it: no move
     assert (await app.ok("POST", base + "/assign", ANA, json={"agent": None}))[
         "assigned_to"
     ] is None
@@ -139,7 +139,7 @@ async def test_conversation_moves(app: AppServer, ws_clients: OpenWs) -> None:
         for f in agent.publications()
         if f["ev"] == "conversation:updated" and f["data"]["id"] == conv["id"]
     ]
-    assert moves == ["asignar", "resolver", "reabrir", "leer", "asignar"]
+    assert moves == ["asignar", "resolver", "reabrir", "asignar"]
     # an agent of another tenant is not assignable, and an incoming message reopens
     await app.fails(404, "not_found", "POST", base + "/assign", ANA, json={"agent": "pedro@andes"})
     await app.ok("POST", base + "/resolve", ANA)
@@ -159,7 +159,7 @@ async def test_a_bulk_send_publishes_its_progress(app: AppServer, ws_clients: Op
     rec = await app.ok(
         "POST",
         "/api/inbox/bulk",
-        LUIS,
+        ANA,
         json={"nombre": "Promo", "texto": "2x1 hoy", "destinatarios": "todos"},
     )
     assert (rec["state"], rec["total"], rec["enviados"]) == ("en_cola", total, 0)
@@ -178,11 +178,11 @@ async def test_a_bulk_send_publishes_its_progress(app: AppServer, ws_clients: Op
     # a list of numbers, while WhatsApp is disconnected (it waits), then cancelled
     await app.ok("POST", "/api/inbox/sim/disconnect", LUIS)
     body = {"nombre": "Aviso", "texto": "Cerrado el lunes", "destinatarios": ["+51911000111"] * 2}
-    one = await app.ok("POST", "/api/inbox/bulk", LUIS, json=body)
+    one = await app.ok("POST", "/api/inbox/bulk", ANA, json=body)
     assert one["total"] == 1  # duplicates are dropped
-    cancelled = await app.ok("POST", f"/api/inbox/bulk/{one['id']}/cancel", LUIS)
+    cancelled = await app.ok("POST", f"/api/inbox/bulk/{one['id']}/cancel", ANA)
     assert (cancelled["state"], cancelled["enviados"]) == ("cancelado", 0)
-    await app.fails(409, "conflict", "POST", f"/api/inbox/bulk/{one['id']}/cancel", LUIS)
+    await app.fails(409, "conflict", "POST", f"/api/inbox/bulk/{one['id']}/cancel", ANA)
     await app.ok("POST", "/api/inbox/sim/scan", LUIS)
     await agent.wait(ev("bulk:cancelled", id=one["id"]))
 
@@ -324,7 +324,7 @@ async def test_bad_input_gets_clear_codes(app: AppServer) -> None:
             "bad_request",
             "POST",
             "/api/inbox/bulk",
-            LUIS,
+            ANA,
             {"json": {"nombre": "x", "texto": "y", "destinatarios": "algunos"}},
         ),
         (
@@ -332,7 +332,7 @@ async def test_bad_input_gets_clear_codes(app: AppServer) -> None:
             "bad_request",
             "POST",
             "/api/inbox/bulk",
-            LUIS,
+            ANA,
             {"json": {"nombre": "", "texto": "y", "destinatarios": "todos"}},
         ),
         (
@@ -340,7 +340,7 @@ async def test_bad_input_gets_clear_codes(app: AppServer) -> None:
             "bad_request",
             "POST",
             "/api/inbox/bulk",
-            LUIS,
+            ANA,
             {"json": {"nombre": "x", "texto": "y", "destinatarios": ["123"]}},
         ),
         (404, "not_found", "POST", "/api/inbox/sim/teleport", LUIS, {}),
@@ -381,3 +381,90 @@ async def test_bad_input_gets_clear_codes(app: AppServer) -> None:
         "Ferretería Los Andes",
         "Pedro Huamán",
     )
+
+
+async def test_resolving_a_conversation_reads_it(app: AppServer) -> None:
+    """Issue 15, defect 4: "Sin leer" counted the unread messages of resolved
+    conversations. Resolving reads the
+    conversation, so the unread messages of a tenant are those of its
+    open conversations; a message after that starts the count again at 1."""
+    convs = await conversations(app, ANA, "condorito")
+    bodega = next(c for c in convs if c["contact_name"] == "Bodega San Martín")
+    jorge = next(c for c in convs if c["contact_name"] == "Jorge Salazar")
+    assert (bodega["state"], bodega["unread"], jorge["unread"]) == ("abierta", 2, 1)
+    rec = await app.ok("POST", f"/api/inbox/conversations/{bodega['id']}/resolve", LUIS)
+    assert (rec["state"], rec["unread"]) == ("resuelta", 0)
+    # the records API is no way around it (agents write through /api/inbox)
+    resolver = f"/api/records/inbox_conversation/{jorge['id']}/transitions/resolver"
+    await app.fails(403, "forbidden", "POST", resolver, LUIS)
+    rec = await app.ok("POST", f"/api/inbox/conversations/{jorge['id']}/resolve", ANA)
+    assert (rec["state"], rec["unread"]) == ("resuelta", 0)
+    after = await conversations(app, ANA, "condorito")
+    assert all(c["unread"] == 0 for c in after if c["state"] == "resuelta")
+    d = await app.ok(
+        "POST",
+        "/api/inbox/t/condorito/incoming",
+        headers=API,
+        json={"from": bodega["contact_phone"], "text": "¿Y la factura?"},
+    )
+    assert (d["conversation"]["state"], d["conversation"]["unread"]) == ("abierta", 1)
+
+
+async def test_bulk_sends_are_a_supervisors_and_cancel_stops_the_rest(
+    app: AppServer, ws_clients: OpenWs
+) -> None:
+    """Issue 15, defect 3: only a supervisor starts or cancels a bulk send,
+    enforced by the server (an agent's call is 403 ``forbidden`` with the bare
+    error body, before any record is looked at); a cancel while it runs stops
+    the messages not yet sent."""
+    body = {"nombre": "Promo", "texto": "2x1 hoy", "destinatarios": "todos"}
+    denied = await app.fails(403, "forbidden", "POST", "/api/inbox/bulk", LUIS, json=body)
+    assert set(denied) <= {"code", "message", "retry", "mensaje"}
+    assert "supervisor" in denied["mensaje"]
+    await app.fails(403, "forbidden", "POST", "/api/inbox/bulk", headers=API, json=body)
+    await app.fails(401, "unauthorized", "POST", "/api/inbox/bulk", json=body)
+    snap = await app.ok("GET", "/api/records/inbox_bulk", LUIS, params={"tenant": "condorito"})
+    assert len(snap["rows"]) == 1  # the demo's only: nothing was created
+    done = snap["rows"][0]["id"]
+    # an agent cannot cancel, whether the send exists, is over, or is another's
+    for bulk_id in (done, "9999"):
+        denied = await app.fails(
+            403, "forbidden", "POST", f"/api/inbox/bulk/{bulk_id}/cancel", LUIS
+        )
+        assert set(denied) <= {"code", "message", "retry", "mensaje"}
+    cancelar = f"/api/records/inbox_bulk/{done}/transitions/cancelar"
+    await app.fails(403, "forbidden", "POST", cancelar, LUIS)
+
+    # a supervisor's send to many numbers, cancelled while it runs
+    watcher = await ws_clients(app, LUIS)
+    await watcher.sub("t:condorito:bulk")
+    phones = [f"+5190000{i:04d}" for i in range(200)]
+    rec = await app.ok(
+        "POST",
+        "/api/inbox/bulk",
+        ANA,
+        json={"nombre": "Larga", "texto": "Hola", "destinatarios": phones},
+    )
+    assert rec["total"] == 200
+
+    def progressed(f: dict[str, Any]) -> bool:
+        r = (f.get("data") or {}).get("record") or {}
+        return f.get("ev") == "bulk:progress" and r.get("id") == rec["id"] and r["enviados"] >= 2
+
+    await watcher.wait(progressed)
+    cancelled = await app.ok("POST", f"/api/inbox/bulk/{rec['id']}/cancel", ANA)
+    assert cancelled["state"] == "cancelado"
+    sent = cancelled["enviados"] + cancelled["fallidos"]
+    assert 2 <= sent < 200
+    # another send runs to its end after it: the cancelled one's sender had its turns
+    after = await app.ok(
+        "POST",
+        "/api/inbox/bulk",
+        ANA,
+        json={"nombre": "Corta", "texto": "Hola", "destinatarios": phones[:5]},
+    )
+    await watcher.wait(ev("bulk:completed", id=after["id"]), wait=15)
+    final = await app.ok("GET", f"/api/records/inbox_bulk/{rec['id']}", ANA)
+    assert (final["state"], final["enviados"] + final["fallidos"]) == ("cancelado", sent)
+    msgs = await app.records.find("inbox_message", {"tenant": "condorito"}, limit=10_000)
+    assert sum(m.get("bulk_id") == rec["id"] for m in msgs) == sent

@@ -114,6 +114,7 @@ async def test_a_bulk_sends_progress_bar_moves_live(app: AppServer, contexts: Co
     await page.locator("#nombre").fill("Ofertas del lunes")
     await page.locator("#texto").fill("Hola, este lunes 2x1 en panadería. ¡Te esperamos!")
     await page.locator("#start").click()
+    await page.locator("dialog[open]").get_by_role("button", name="Enviar a 6 contactos").click()
     card = page.locator(".ib-campaign", has_text="Ofertas del lunes")
     await expect(card.locator(".chip")).to_have_text("Enviando")
     bar = card.locator('[role="progressbar"]')

@@ -12,11 +12,12 @@ from typing import Any
 
 from tests.apps.appserver import API, AppServer, WsClient, token
 
-from .conftest import CARLA, LUIS
+from .conftest import ANA, CARLA, LUIS, PEDRO
 
 OpenWs = Callable[[AppServer, str], Awaitable[WsClient]]
 
 TENANTS = {"condorito": LUIS, "andes": CARLA}
+SUPERVISORS = {"condorito": ANA, "andes": PEDRO}  # bulk sends are theirs
 
 
 async def subscribe_everything(app: AppServer, ws: WsClient, tok: str, tenant: str) -> None:
@@ -46,7 +47,7 @@ async def busy_tenant(app: AppServer, ws: WsClient, tenant: str, tok: str, marke
     await app.ok(
         "POST",
         "/api/inbox/bulk",
-        tok,
+        SUPERVISORS[tenant],
         json={"nombre": marker, "texto": marker, "destinatarios": "todos"},
     )
 
@@ -135,7 +136,7 @@ async def test_no_http_path_reaches_another_tenant(app: AppServer) -> None:
         await app.fails(404, "not_found", "POST", path, LUIS, json=body)
     bulk = await app.ok("GET", f"{records}/inbox_bulk", CARLA, params={"tenant": "andes"})
     await app.fails(
-        404, "not_found", "POST", f"/api/inbox/bulk/{bulk['rows'][0]['id']}/cancel", LUIS
+        404, "not_found", "POST", f"/api/inbox/bulk/{bulk['rows'][0]['id']}/cancel", ANA
     )
     # a token claiming a tenant that smuggles a channel separator is refused
     sly = token("x", ("agente",), "condorito:conv")

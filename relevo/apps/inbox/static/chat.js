@@ -1,6 +1,8 @@
 // The chat pane: one conversation's messages as a live query
 // (t:<tenant>:conv:<id>), the header with its state and assignee, and the
 // composer. Opening another conversation closes the previous live query.
+// Opened while the server is unreachable, it says so (no endless spinner) and
+// loads the messages as soon as the connection is back.
 
 import * as ui from "/static/ui/ui.js";
 import { api, errorText, fmtPhone } from "./common.js";
@@ -21,12 +23,42 @@ export function avatar(conv) {
 const byTime = (a, b) => (a.at ?? a.created_at) - (b.at ?? b.created_at) || Number(a.id) - Number(b.id);
 
 export class ChatPane {
-  constructor(root, { rv, session, agents }) {
-    Object.assign(this, { root, rv, session, agents });
+  /** onBack: the phone's back button (list and chat are two screens there). */
+  constructor(root, { rv, session, agents, onBack }) {
+    Object.assign(this, { root, rv, session, agents, onBack });
     this.conv = null;
     this.live = null;
+    this.loaded = false;
     this.els = new Map();
     this.empty();
+    rv.on("state", (state) => this.connection(state));
+  }
+
+  /** Messages not loaded yet: say why while offline; load at once when back. */
+  connection(state) {
+    if (!this.conv || this.loaded) return;
+    if (state === "connected") this.load();
+    else this.offline();
+  }
+
+  offline() {
+    this.msgs.setAttribute("aria-busy", "false");
+    this.msgs.replaceChildren(ui.h("div", { class: "alert alert-warning ib-msgs-offline", role: "status" }, ui.icon("alert"),
+      ui.h("div", ui.h("div", { class: "alert-title" }, "Sin conexión con el servidor"),
+        "Los mensajes de esta conversación se cargarán solos al volver la conexión.")));
+  }
+
+  /** (Re)start the conversation's live query; a spinner until its snapshot. */
+  load() {
+    if (this.live) this.live.close();
+    const conv = this.conv;
+    this.msgs.setAttribute("aria-busy", "true");
+    this.msgs.replaceChildren(ui.h("div", { class: "ib-msgs-loading" }, ui.h("span", { class: "spinner" })));
+    this.live = this.rv.live("inbox_message", { tenant: this.session.tenant, conversation_id: conv.id }, {
+      newest: true, // a long conversation opens on its latest messages
+      onChange: (rows, change) => this.render(rows, change),
+      onError: (err) => this.msgs.replaceChildren(ui.h("div", { class: "alert alert-danger" }, ui.icon("danger"), ui.h("div", errorText(err)))),
+    });
   }
 
   empty() {
@@ -39,6 +71,7 @@ export class ChatPane {
     if (this.live) this.live.close();
     this.live = null;
     this.conv = null;
+    this.loaded = false;
     this.els.clear();
   }
 
@@ -47,10 +80,9 @@ export class ChatPane {
     if (this.conv && this.conv.id === conv.id) return this.update(conv);
     this.close();
     this.conv = conv;
-    this.msgs = ui.h("div", { class: "ib-msgs", id: "msgs", role: "log", "aria-live": "polite", "aria-label": `Mensajes con ${conv.contact_name}`, "aria-busy": "true" },
-      ui.h("div", { class: "ib-msgs-loading" }, ui.h("span", { class: "spinner" })));
+    this.msgs = ui.h("div", { class: "ib-msgs", id: "msgs", role: "log", "aria-live": "polite", "aria-label": `Mensajes con ${conv.contact_name || fmtPhone(conv.contact_phone)}` });
     this.head = ui.h("header", { class: "ib-chat-head" });
-    this.input = ui.h("textarea", { class: "input", id: "reply", rows: 1, placeholder: "Escribe una respuesta… (Intro envía, Mayús+Intro salto de línea)", "aria-label": "Respuesta", maxlength: 4096 });
+    this.input = ui.h("textarea", { class: "input", id: "reply", rows: 1, placeholder: matchMedia("(max-width: 760px)").matches ? "Escribe una respuesta…" : "Escribe una respuesta… (Intro envía, Mayús+Intro salto de línea)", "aria-label": "Respuesta", maxlength: 4096 });
     this.sendBtn = ui.h("button", { type: "submit", class: "btn btn-primary", id: "send" }, ui.icon("send"), ui.h("span", { class: "hide-phone" }, "Enviar"));
     const form = ui.h("form", { class: "ib-composer", onsubmit: (e) => { e.preventDefault(); this.send(); } }, this.input, this.sendBtn);
     this.input.addEventListener("keydown", (e) => {
@@ -62,11 +94,9 @@ export class ChatPane {
     this.input.addEventListener("input", () => this.autosize());
     this.root.replaceChildren(this.head, this.msgs, form);
     this.update(conv);
-    this.live = this.rv.live("inbox_message", { tenant: this.session.tenant, conversation_id: conv.id }, {
-      newest: true, // a long conversation opens on its latest messages
-      onChange: (rows, change) => this.render(rows, change),
-      onError: (err) => this.msgs.replaceChildren(ui.h("div", { class: "alert alert-danger" }, ui.icon("danger"), ui.h("div", errorText(err)))),
-    });
+    // The query is started either way (it retries by itself); offline, the pane says so.
+    this.load();
+    if (this.rv.state !== "connected") this.offline();
   }
 
   /** The conversation row changed (state, name, assignee). */
@@ -78,20 +108,25 @@ export class ChatPane {
       [...this.agents.values()].sort((a, b) => a.nombre.localeCompare(b.nombre)).map((a) =>
         ui.h("option", { value: a.id, selected: a.id === conv.assigned_to }, a.id === this.session.user ? `${a.nombre} (yo)` : a.nombre)));
     this.head.replaceChildren(
+      ui.h("button", { type: "button", class: "btn btn-ghost btn-icon ib-back", id: "back", "aria-label": "Volver a las conversaciones", onclick: () => this.onBack?.() },
+        ui.icon("chevron-left")),
       avatar(conv),
       ui.h("div", { class: "grow ib-chat-who" },
-        ui.h("div", { class: "strong truncate" }, conv.contact_name || fmtPhone(conv.contact_phone)),
-        ui.h("div", { class: "muted small mono" }, fmtPhone(conv.contact_phone))),
-      ui.chip(conv.state),
-      assign,
-      ui.h("button", { type: "button", class: ["btn", "btn-sm", resolved ? "btn-secondary" : "btn-primary"], id: "resolve",
-        onclick: (e) => this.move(resolved ? "reopen" : "resolve", e.currentTarget) },
-        ui.icon(resolved ? "refresh" : "check"), resolved ? "Reabrir" : "Resolver"),
+        ui.h("div", { class: "strong truncate ib-chat-name" }, conv.contact_name || fmtPhone(conv.contact_phone)),
+        ui.h("div", { class: "muted small mono ib-chat-phone" }, fmtPhone(conv.contact_phone))),
+      ui.h("div", { class: "ib-chat-actions" },
+        ui.chip(conv.state),
+        assign,
+        ui.h("button", { type: "button", class: ["btn", "btn-sm", resolved ? "btn-secondary" : "btn-primary"], id: "resolve",
+          onclick: (e) => this.move(resolved ? "reopen" : "resolve", e.currentTarget) },
+          ui.icon(resolved ? "refresh" : "check"), resolved ? "Reabrir" : "Resolver")),
     );
   }
 
   render(rows, change) {
+    this.loaded = true;
     this.msgs.removeAttribute("aria-busy");
+    this.msgs.querySelector(".ib-msgs-offline")?.remove();
     const list = [...rows.values()].sort(byTime);
     const nearBottom = this.msgs.scrollHeight - this.msgs.scrollTop - this.msgs.clientHeight < 120;
     this.msgs.querySelector(".ib-msgs-loading")?.remove();

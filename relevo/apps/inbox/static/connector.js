@@ -1,6 +1,8 @@
 // The WhatsApp connector card: the tenant's session status as a live query
 // (whatsapp:qr / whatsapp:authenticated / whatsapp:disconnected), the QR to
-// scan while it waits, and — in demo mode — the simulator's buttons.
+// scan while it waits, and — in demo mode — the simulator's buttons. While
+// relevo itself is unreachable the status is unknown, and the card says so
+// rather than repeat the last one it heard.
 
 import * as ui from "/static/ui/ui.js";
 import { api, errorText, fmtPhone } from "./common.js";
@@ -50,12 +52,17 @@ export function connectorCard(root, { rv, tenant, simulator }) {
   const qrSlot = root.querySelector("#wa-qr");
   const sim = root.querySelector("#sim");
   let current = null;
+  let offline = false;
 
   const render = (c) => {
     const s = c ? c.state : "disconnected";
-    root.dataset.state = s;
-    chipSlot.replaceChildren(ui.chip(s, { large: false }));
-    detail.textContent = (DETAIL[s] || DETAIL.disconnected)(c || {});
+    root.dataset.state = offline ? "unknown" : s;
+    chipSlot.replaceChildren(offline
+      ? ui.chip("unknown", { label: "Desconocido", kind: "neutral" })
+      : ui.chip(s, { large: false }));
+    detail.textContent = offline
+      ? `Sin conexión con el servidor: estado desconocido (último: ${ui.statusLabel(s)}${c?.since ? `, ${ui.timeAgo(c.since)}` : ""})`
+      : (DETAIL[s] || DETAIL.disconnected)(c || {});
     qrSlot.hidden = s !== "qr" || !c?.qr;
     if (!qrSlot.hidden) {
       qrSlot.replaceChildren(fakeQr(c.qr), ui.h("div", { class: "small muted" },
@@ -82,6 +89,7 @@ export function connectorCard(root, { rv, tenant, simulator }) {
     },
   });
   render(null);
+  ui.bindStale(root, rv, { onChange: (stale) => { offline = stale; render(current); } });
 
   if (!simulator) return;
   sim.hidden = false;

@@ -91,6 +91,23 @@ function select(id) {
   chat.open(conv);
   chat.markRead(conv);
   history.replaceState(null, "", `#c=${encodeURIComponent(id)}`);
+  // On a phone the list and the chat are two screens (inbox.css): this one is the chat.
+  if (document.body.dataset.view !== "chat") {
+    document.body.dataset.view = "chat";
+    window.scrollTo(0, 0);
+  }
+}
+
+/** The phone's back button: from the chat to the list, where the agent was. */
+function backToList() {
+  const id = state.selected;
+  state.selected = null;
+  for (const el of state.els.values()) el.setAttribute("aria-selected", "false");
+  chat.empty();
+  history.replaceState(null, "", location.pathname);
+  document.body.dataset.view = "list";
+  state.els.get(id)?.scrollIntoView({ block: "center" });
+  state.els.get(id)?.focus();
 }
 
 function step(delta) {
@@ -113,14 +130,16 @@ function setStat(name, value, foot) {
 }
 
 function renderFigures() {
-  const convs = [...state.convs.values()];
-  setStat("abiertas", convs.filter((c) => c.state === "abierta").length);
-  const unread = convs.reduce((n, c) => n + (c.unread || 0), 0);
-  setStat("sin_leer", unread);
+  // Only open conversations count: resolving reads one, and a count left on a
+  // resolved one (older data) is nothing waiting for an answer.
+  const open = [...state.convs.values()].filter((c) => c.state === "abierta");
+  setStat("abiertas", open.length, ui.plural(open.length, "conversación", "conversaciones", { number: false }));
+  const unread = open.reduce((n, c) => n + (c.unread || 0), 0);
+  setStat("sin_leer", unread, ui.plural(unread, "mensaje", "mensajes", { number: false }));
   document.title = unread ? `(${unread}) Bandeja · ${state.session.tenantName || state.session.tenant}` : `Bandeja · ${state.session.tenantName || state.session.tenant}`;
   const s = state.stats;
   if (s) {
-    setStat("entrantes", s.entrantes || 0, `${s.nuevas || 0} conversaciones nuevas`);
+    setStat("entrantes", s.entrantes || 0, ui.plural(s.nuevas || 0, "conversación nueva", "conversaciones nuevas"));
     setStat("salientes", s.salientes || 0);
   }
 }
@@ -165,9 +184,10 @@ async function main() {
     banner.hidden = s === "connected" || !status.everConnected;
     banner.textContent = s === "connecting" ? "Reconectando… Los mensajes que lleguen mientras tanto aparecerán al volver la conexión." : "Sin conexión con el servidor. Reintentando…";
   });
-  chat = new ChatPane($("chat"), { rv, session: state.session, agents: state.agents });
+  chat = new ChatPane($("chat"), { rv, session: state.session, agents: state.agents, onBack: backToList });
   const tenant = state.session.tenant;
   connectorCard($("connector"), { rv, tenant, simulator: config.simulator });
+  for (const panel of [$("stats"), $("connector"), document.querySelector(".ib-list-pane"), $("chat")]) ui.bindStale(panel, rv);
   rv.live("inbox_agent", { tenant }, { onChange: (rows) => { state.agents.clear(); for (const [k, v] of rows) state.agents.set(k, v); if (chat.conv) chat.update(chat.conv); } });
   rv.live("inbox_stats", { tenant }, { onChange: (rows) => { state.stats = rows.get(tenant) || null; renderFigures(); } });
   rv.live("inbox_conversation", { tenant }, {

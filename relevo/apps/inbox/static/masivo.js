@@ -1,5 +1,7 @@
 // Bulk sends: the form, and every campaign of the tenant as a live query
-// (t:<tenant>:bulk) whose progress bar moves with each bulk:progress.
+// (t:<tenant>:bulk) whose progress bar moves with each bulk:progress. Only a
+// supervisor starts (after confirming the count) or cancels one — the server
+// enforces it; an agent sees the progress only.
 
 import * as ui from "/static/ui/ui.js";
 import { api, connect, errorText, getConfig, requireSession, topbar, whoami } from "./common.js";
@@ -8,6 +10,10 @@ const $ = (id) => document.getElementById(id);
 const els = new Map();
 let contacts = 0;
 let config;
+let supervisor = false;
+const sent = (n) => ui.plural(n, "enviado", "enviados");
+const failed = (n) => ui.plural(n, "fallido", "fallidos");
+const recipients = (n) => ui.plural(n, "contacto", "contactos");
 
 function pct(c) {
   return c.total ? Math.round((100 * ((c.enviados || 0) + (c.fallidos || 0))) / c.total) : 0;
@@ -28,13 +34,13 @@ function campaign(c) {
         ui.h("div", { class: "strong" }, c.nombre),
         ui.h("div", { class: "muted small" }, `${c.creado_por_nombre || c.creado_por || ""} · ${ui.fmtDateTime(c.created_at)}`)),
       ui.chip(c.state),
-      running ? ui.h("button", { type: "button", class: "btn btn-sm btn-ghost", onclick: (e) => cancel(c, e.currentTarget) }, "Cancelar") : null),
+      running && supervisor ? ui.h("button", { type: "button", class: "btn btn-sm btn-ghost", "data-action": "cancel", onclick: (e) => cancel(c, e.currentTarget) }, "Cancelar") : null),
     ui.h("div", { class: ["progress", c.state === "completado" && "success"], role: "progressbar", "aria-label": `Avance de ${c.nombre}`, "aria-valuemin": "0", "aria-valuemax": String(c.total), "aria-valuenow": String(done) },
       ui.h("span", { style: { "--value": `${pct(c)}%` } })),
     ui.h("div", { class: "ib-campaign-nums" },
       ui.h("span", { class: "pct" }, `${pct(c)} %`),
-      ui.h("span", `${ui.fmtNumber(c.enviados || 0)} de ${ui.fmtNumber(c.total)} enviados`),
-      c.fallidos ? ui.h("span", { class: "text-danger" }, `${c.fallidos} fallidos`) : null,
+      ui.h("span", { class: "ib-sent" }, `${ui.fmtNumber(c.enviados || 0)} de ${sent(c.total)}`),
+      c.fallidos ? ui.h("span", { class: "text-danger ib-failed" }, failed(c.fallidos)) : null,
       ui.h("span", { class: "spacer" }),
       c.finished_at && c.started_at ? ui.h("span", { class: "muted" }, `en ${ui.humanDuration(Math.max(1, Math.round((c.finished_at - c.started_at) / 1000)))}`) : null),
     ui.h("div", { class: "ib-campaign-text" }, c.texto));
@@ -48,8 +54,8 @@ function render(rows, change) {
   if (!list.length) root.replaceChildren(ui.h("div", { class: "card" }, ui.emptyState({ icon: "send", title: "Aún no hay envíos", text: "Crea uno con el formulario: su avance aparecerá aquí en vivo." })));
   if (change.type === "update" && change.previous && change.previous.state !== change.row.state) {
     const c = change.row;
-    if (c.state === "completado") ui.toast(`${c.enviados} enviados${c.fallidos ? `, ${c.fallidos} fallidos` : ""}.`, { kind: "success", title: `Envío "${c.nombre}" completado` });
-    if (c.state === "cancelado") ui.toast(`Se detuvo con ${c.enviados} de ${c.total} enviados.`, { kind: "warning", title: `Envío "${c.nombre}" cancelado` });
+    if (c.state === "completado") ui.toast(`${sent(c.enviados || 0)}${c.fallidos ? `, ${failed(c.fallidos)}` : ""}.`, { kind: "success", title: `Envío "${c.nombre}" completado` });
+    if (c.state === "cancelado") ui.toast(`Se detuvo con ${ui.fmtNumber(c.enviados || 0)} de ${sent(c.total)}.`, { kind: "warning", title: `Envío "${c.nombre}" cancelado` });
   }
   if (change.type === "insert") ui.flash(els.get(change.id));
 }
@@ -71,7 +77,8 @@ function recipientsLabel() {
   const lista = document.querySelector('input[name="dest"]:checked').value === "lista";
   $("phones").hidden = !lista;
   const n = lista ? phones().length : contacts;
-  $("start").replaceChildren(ui.icon("send"), n ? `Enviar a ${ui.fmtNumber(n)} contacto${n === 1 ? "" : "s"}` : "Enviar");
+  $("start").replaceChildren(ui.icon("send"), n ? `Enviar a ${recipients(n)}` : "Enviar");
+  return n;
 }
 
 async function submit(e) {
@@ -79,9 +86,19 @@ async function submit(e) {
   const lista = document.querySelector('input[name="dest"]:checked').value === "lista";
   const body = { nombre: $("nombre").value, texto: $("texto").value, destinatarios: lista ? phones() : "todos" };
   for (const el of document.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  // Nothing leaves without a confirmation of how many it goes to. (An incomplete
+  // form goes straight to the server, which sends nothing and says what is missing.)
+  const n = recipientsLabel();
+  const complete = body.nombre.trim() && body.texto.trim() && n > 0;
+  if (complete && !(await ui.confirm({
+    title: `¿Enviar a ${recipients(n)}?`,
+    message: `"${body.nombre.trim()}" sale ahora a ${recipients(n)}. Puedes cancelarlo mientras se envía, pero lo ya enviado no se puede retirar.`,
+    confirmLabel: `Enviar a ${recipients(n)}`,
+    cancelLabel: "Volver",
+  }))) return;
   try {
     const rec = await ui.busy($("start"), api("/api/inbox/bulk", { method: "POST", body }));
-    ui.toast(`${rec.total} destinatarios. El avance se ve en vivo en la lista.`, { kind: "success", title: "Envío en cola" });
+    ui.toast(`${ui.plural(rec.total, "destinatario", "destinatarios")}. El avance se ve en vivo en la lista.`, { kind: "success", title: "Envío en cola" });
     $("nombre").value = "";
     $("texto").value = "";
     $("count").textContent = `0 / ${config.max_text}`;
@@ -93,11 +110,20 @@ async function submit(e) {
   }
 }
 
+/** An agent's view: the campaigns' progress, no form (the server refuses anyway). */
+function readOnly() {
+  const form = $("bulk-form");
+  for (const el of form.querySelectorAll("input, textarea, button")) el.disabled = true;
+  form.querySelector(".card-body").prepend(ui.h("div", { class: "alert alert-info", id: "only-supervisor" }, ui.icon("info"),
+    ui.h("div", ui.h("div", { class: "alert-title" }, "Solo un supervisor puede enviar"), "Los envíos masivos los crea y cancela un supervisor de tu empresa. Aquí ves su avance en vivo.")));
+}
+
 const session = requireSession();
 
 async function main() {
   config = await getConfig();
   const me = await whoami(session);
+  supervisor = (me.roles || []).includes("supervisor");
   const rv = connect(me, config);
   topbar(me, rv, "masivo");
   ui.hydrateIcons(document.body);
@@ -112,7 +138,9 @@ async function main() {
   for (const r of document.querySelectorAll('input[name="dest"]')) r.addEventListener("change", recipientsLabel);
   $("phones").addEventListener("input", recipientsLabel);
   $("bulk-form").addEventListener("submit", submit);
+  if (!supervisor) readOnly();
   const tenant = me.tenant;
+  ui.bindStale($("campaigns"), rv);
   rv.live("inbox_bulk", { tenant }, { onChange: render, onError: (err) => ui.toast(errorText(err), { kind: "danger" }) });
   const convs = rv.live("inbox_conversation", { tenant }, {
     onChange: (rows) => {

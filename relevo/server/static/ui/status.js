@@ -108,3 +108,31 @@ export function bindConnection(el, rv, options) {
   setConn(el, rv.state || "connecting", options);
   return rv.on("state", (state) => setConn(el, state, options));
 }
+
+/**
+ * bindStale(el, rv, {title}) — mark `el` as showing stale data while the
+ * relevo.js connection `rv` is not connected (after it had been: before the
+ * first connection there is nothing to be stale): `data-stale="true"` (ui.css
+ * dims it and labels it "Sin actualizar") and a Spanish title. `onChange(stale)`
+ * runs on each change too. Returns a function that stops following.
+ */
+export function bindStale(el, rv, { title = "Sin conexión: estos datos pueden estar desactualizados", onChange } = {}) {
+  let was = null;
+  const render = (state) => {
+    const stale = state !== "connected" && Boolean(rv.everConnected || rv.status?.everConnected);
+    if (stale === was) return;
+    was = stale;
+    if (stale) {
+      el.dataset.stale = "true";
+      el.dataset.staleTitle = el.title || "";
+      el.title = title;
+    } else {
+      if (el.dataset.stale) el.title = el.dataset.staleTitle || "";
+      delete el.dataset.stale;
+      delete el.dataset.staleTitle;
+    }
+    if (onChange) onChange(stale);
+  };
+  render(rv.state);
+  return rv.on("state", (state) => render(state));
+}

@@ -87,6 +87,17 @@ const compact = new Intl.NumberFormat(LOCALE, { notation: "compact", maximumFrac
 
 /** 1234 → "1234", 12345 → "12.345" (Spanish grouping). */
 export const fmtNumber = (n) => (n == null || Number.isNaN(n) ? "—" : numFmt.format(n));
+/**
+ * plural(n, one, many, {number}) — the one place a count meets its noun:
+ * plural(1, "fallido", "fallidos") → "1 fallido"; plural(1234, "contacto",
+ * "contactos") → "1.234 contactos"; plural(0, …) → "0 contactos" (Spanish
+ * uses the plural for zero). {number: false}: the noun alone, for a label
+ * under a figure shown elsewhere.
+ */
+export function plural(n, one, many, { number = true } = {}) {
+  const word = Math.abs(Number(n)) === 1 ? one : many;
+  return number ? `${fmtNumber(n)} ${word}` : word;
+}
 /** 0.25 → "0,3", 12 → "12" */
 export const fmtDecimal = (n) => (n == null || Number.isNaN(n) ? "—" : dec1.format(n));
 /** 1500000 → "1,5 M" */

@@ -9,13 +9,13 @@ export { $, $$, append, classNames, escapeHtml, h, hydrateIcons, icon, initials,
 export { announce, busy, flash, toast } from "./feedback.js";
 export {
   countdown, duration, fmtCompact, fmtDate, fmtDateTime, fmtDecimal, fmtNumber, fmtRate, fmtTime,
-  humanDuration, tickTimes, timeAgo, toDate,
+  humanDuration, plural, tickTimes, timeAgo, toDate,
 } from "./time.js";
 export { focusSearch, shortcuts, showHelp } from "./keys.js";
 export { confirm, dialog, drawer, prompt } from "./overlay.js";
 export { emptyState, LiveTable, liveUpdate, syncTable, table } from "./table.js";
 export {
-  badge, bindConnection, chip, CONN_LABELS, connIndicator, defineStatus, setBadge, setConn, STATUS,
+  badge, bindConnection, bindStale, chip, CONN_LABELS, connIndicator, defineStatus, setBadge, setConn, STATUS,
   statusLabel,
 } from "./status.js";
 export { segmented, shell, tabs, userChip } from "./shell.js";
