@@ -143,6 +143,11 @@ class Snapshot:
     total: int | None = None
     """How many records match (also those past the limit); None when the
     filter has non-indexed fields and counting would mean reading them all."""
+    where: dict[str, list[Any]] = field(default_factory=dict)
+    """The filter as the server read it: each field's accepted values, typed
+    (``{"prioridad": [1]}`` for ``?prioridad=01``). A client decides whether a
+    changed record still belongs by this — equal to one of the values — and
+    never by its own reading of the query string."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -153,4 +158,5 @@ class Snapshot:
             "rows": self.rows,
             "more": self.more,
             "total": self.total,
+            "where": self.where,
         }

@@ -362,6 +362,11 @@ class Records:
         conversations active lately); ``more`` says there are others."""
         k, who = self.kind(kind), actor_of(actor)
         where = dict(where or {})
+        if not who.is_system:
+            hidden = sorted(f for f in where if f in k.fields and not k.fields[f].public)
+            if hidden:
+                # Filtering on a field the user cannot see would tell its value.
+                raise ProtocolError(f"{k.name} cannot be filtered on {', '.join(hidden)}")
         try:
             channel, _ = k.live_channel(where)
         except ValueError as exc:
@@ -380,7 +385,9 @@ class Records:
         rows = [k.public(r) for r in page]
         more = len(recs) > n
         total = await self.count(kind, where) if more else len(rows)
-        return Snapshot(kind, channel, position.epoch, position.offset, rows, more, total)
+        return Snapshot(
+            kind, channel, position.epoch, position.offset, rows, more, total, _typed(where)
+        )
 
     async def history(self, kind: str, id: str, *, limit: int = 100) -> list[HistoryEntry]:
         self.kind(kind)
@@ -423,3 +430,13 @@ def _entry(row: Any) -> HistoryEntry:
         data=msgspec.json.decode(m["data"]) if m["data"] else {},
         at=float(m["created_at"]),
     )
+
+
+def _typed(where: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """A filter as a snapshot states it: each field's values as a list (ids as
+    strings, as records carry them)."""
+    out: dict[str, list[Any]] = {}
+    for name, value in where.items():
+        values = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
+        out[name] = [str(v) for v in values] if name == "id" else values
+    return out

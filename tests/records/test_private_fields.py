@@ -138,3 +138,29 @@ async def test_the_apps_private_fields_stay_out_of_history(db: Db) -> None:
         # The backend reads the recipients it has to send to (docs/apps/inbox.md).
         full = await _ok(await http.get(f"/api/records/inbox_bulk/{bulk.id}", headers=API))
         assert full["destinatarios"] == [phone]
+
+
+async def test_a_user_cannot_probe_a_private_field_with_a_filter(db: Db) -> None:
+    # ?documento=… would tell a GTR which lead has a given DNI without ever
+    # showing the field: a user's query may not filter on what it cannot see.
+    async with (
+        serve_records(db) as (srv, _),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{srv.port}") as http,
+    ):
+        base = "/api/records/lead"
+        await _ok(
+            await http.post(
+                base, json={"data": {"nombre": "Ana", "documento": SECRET_DNI}}, headers=GTR
+            ),
+            201,
+        )
+        for probe in (SECRET_DNI, "DNI-nobody"):
+            resp = await http.get(base, params={"documento": probe}, headers=GTR)
+            assert resp.status_code == 400, resp.text
+            assert resp.json()["code"] == "bad_request"
+            assert SECRET_DNI not in resp.text and "Ana" not in resp.text
+        # The backend may: it reads the whole record anyway.
+        rows = (await _ok(await http.get(base, params={"documento": SECRET_DNI}, headers=API)))[
+            "rows"
+        ]
+        assert [r["nombre"] for r in rows] == ["Ana"]

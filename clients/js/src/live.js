@@ -69,6 +69,7 @@ export class LiveCollection {
     }
     this.rows.clear();
     this._gone.clear();
+    this._where = snap.where || null;
     for (const row of snap.rows) this.rows.set(row.id, row);
     // How many match, also past the limit (null if the server could not count):
     // kept current by the deltas that insert and remove.
@@ -103,7 +104,15 @@ export class LiveCollection {
     return res.json();
   }
 
+  /** Does a changed record belong? By the filter as the server read it (the
+   * snapshot's `where`: typed values, `null` for "empty"), so membership is
+   * decided once, by the server's reading of the query. A server too old to
+   * send `where`: the record's fields against the query's strings. */
   _matches(record) {
+    if (this._where) {
+      const same = (have, want) => (want === null ? have == null : have === want);
+      return Object.entries(this._where).every(([f, values]) => values.some((v) => same(record[f], v)));
+    }
     // `limit` shapes the snapshot only; the record's own fields decide membership.
     const ok = ([field, values]) => field === "limit" || values.includes(String(record[field]));
     return Object.entries(this.filter).every(ok);
