@@ -106,7 +106,8 @@ async def test_close_closes_the_client() -> None:
     backend = FakeBackend()
     p = proxies(backend, Clock())
     await p.close()
-    assert backend.closed and p.backend is None
+    assert backend.closed
+    assert p.backend is None
 
 
 @pytest.mark.parametrize(
