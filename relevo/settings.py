@@ -17,6 +17,7 @@ __all__ = [
     "LimitSettings",
     "LivenessSettings",
     "NamespaceSettings",
+    "ProxySettings",
     "Rule",
     "ServerSettings",
     "Settings",
@@ -138,6 +139,41 @@ class NamespaceSettings:
     """Seconds a publication stays in history."""
     join_leave: bool = False
     """Push ``$join`` / ``$leave`` to subscribers and track presence."""
+    subscribe_proxy: str = ""
+    """Name of a ``[proxy.NAME]`` the app's backend answers: asked before each
+    subscribe (and history read) the rules above allow. Empty: not asked."""
+
+
+#: The name of the one proxy asked when a client connects without a token.
+CONNECT_PROXY = "connect"
+
+
+@dataclass(frozen=True, slots=True)
+class ProxySettings:
+    """An HTTP endpoint of the app's own backend that relevo asks (docs/proxies.md).
+    ``[proxy.connect]`` is asked when a client connects without a token; any
+    other name is a subscribe proxy that namespaces name in ``subscribe_proxy``."""
+
+    name: str
+    """``connect``, or the name namespaces refer to."""
+    url: str = ""
+    """Where relevo POSTs (http:// or https://); from the config only, never from a client."""
+    timeout: float = 1.0
+    """Seconds an answer may take, the wait for a free call slot included; past it: unavailable."""
+    forward_cookies: tuple[str, ...] = ()
+    """Cookies of the client's request passed on to the backend (connect only), by name."""
+    forward_headers: tuple[str, ...] = ()
+    """Headers of the client's request passed on to the backend (connect only), by name."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Fixed headers relevo adds to every call (a key the backend checks it is relevo)."""
+    cache_ttl: float = 5.0
+    """Seconds an answer, yes or no, is reused for the same question; 0: never reused."""
+    cache_size: int = 10000
+    """Answers kept at most (the oldest go first)."""
+    max_concurrency: int = 16
+    """Calls in flight at once to this backend; the others wait (within ``timeout``)."""
+    always: bool = False
+    """Connect only: refuse client tokens, so every connection is the backend's to allow."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +206,8 @@ class Settings:
     broker: BrokerSettings = field(default_factory=BrokerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     namespaces: tuple[NamespaceSettings, ...] = ()
+    proxies: tuple[ProxySettings, ...] = ()
+    """The app's backend endpoints relevo asks, from ``[proxy.NAME]`` tables."""
     apps: tuple[str, ...] = ()
     """Apps to mount: leads, turnos, cargue, inbox."""
     app: dict[str, dict[str, Any]] = field(default_factory=dict)

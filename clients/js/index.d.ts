@@ -57,6 +57,9 @@ export interface ConnectOptions {
   token?: string;
   /** Called when a token is needed, near its expiry and after `token_expired`; enables in-band refresh. */
   getToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  /** No token: the server asks the app's backend (its connect proxy, docs/proxies.md)
+   * with the page's cookies; after `token_expired` it asks again. Default false. */
+  proxy?: boolean;
   /** In order of preference. Default `["websocket", "sse"]`. */
   transports?: TransportKind[];
   /** Reconnect backoff floor, ms. Default 250. */

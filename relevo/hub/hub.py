@@ -16,7 +16,7 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -29,6 +29,7 @@ from relevo.hub.fanout import CONTROL_CHANNEL, Fanout
 from relevo.hub.liveness import Liveness
 from relevo.hub.metrics import HubMetrics
 from relevo.hub.permissions import Permissions, namespace_of
+from relevo.hub.proxy import Backend, Proxies
 from relevo.hub.session import Session, SessionContext, SessionState
 from relevo.hub.subscriptions import Subscriptions
 from relevo.hub.transport import Transport
@@ -66,6 +67,7 @@ class Hub:
         *,
         presence: PresenceStore | None = None,
         clock: Callable[[], float] = time.monotonic,
+        backend: Backend | None = None,
     ) -> None:
         self.settings = settings
         self.broker = broker
@@ -74,6 +76,9 @@ class Hub:
         self.permissions = Permissions(settings.namespaces)
         self.verifier = TokenVerifier(settings.auth)
         self.metrics = HubMetrics()
+        #: The app's backend, asked through ``[proxy.*]`` (``backend``: the
+        #: HTTP client for it; the server gives one when proxies are configured).
+        self.proxies = Proxies(settings.proxies, backend, clock, self.metrics.proxy_answers)
         self.node = secrets.token_hex(3)
         self._ids = itertools.count(1)
         self._sessions: set[Session] = set()
@@ -116,6 +121,7 @@ class Hub:
             self.disconnect(session, DisconnectCode.SHUTDOWN, "server is shutting down")
         # Let presence leaves and broker unsubscribes finish, briefly.
         await self.background.close(grace=2.0)
+        await self.proxies.close()
         await self.broker.close()
 
     @property
@@ -143,8 +149,14 @@ class Hub:
 
     # -- sessions -------------------------------------------------------------
 
-    def open_session(self, transport: Transport) -> Session:
+    def open_session(
+        self, transport: Transport, headers: Mapping[str, str] | None = None
+    ) -> Session:
+        """A session for a new connection; ``headers`` (lower-case names) are
+        its request's, of which the connect proxy may be sent the allow-listed."""
         session = Session(self._context, transport, f"{self.node}-{next(self._ids)}", self.now())
+        if headers:
+            session.forwarded = self.proxies.forwarded(headers)
         self._sessions.add(session)
         self.metrics.child(self.metrics.connections, transport.kind).inc()
         return session
@@ -188,8 +200,29 @@ class Hub:
         self.disconnect(session, DisconnectCode.RATE_LIMITED, "too many commands")
 
     def authenticate(self, session: Session, token: str) -> Identity:
-        identity = self.verifier.verify(token)
+        identity = self.verify(token)
         self._set_identity(session, identity)
+        return identity
+
+    def verify(self, token: str) -> Identity:
+        if self.proxies.tokens_refused:
+            raise AuthError(
+                "this server lets the app's backend authenticate connections: "
+                "connect without a token"
+            )
+        return self.verifier.verify(token)
+
+    def can_connect_by_proxy(self, session: Session) -> bool:
+        """Would :meth:`connect_by_proxy` ask the backend (a connect proxy is
+        configured and the request carried a credential it forwards)?"""
+        return bool(session.forwarded)
+
+    async def connect_by_proxy(self, session: Session) -> Identity:
+        """Authenticate a connection without a token by asking the app's
+        backend with the request's allow-listed cookies and headers."""
+        identity = await self.proxies.connect(session.forwarded)
+        if not session.closed:
+            self._set_identity(session, identity)
         return identity
 
     def _set_identity(self, session: Session, identity: Identity) -> None:
@@ -264,7 +297,7 @@ class Hub:
             pub = await self.publish(cmd.ch, cmd.ev, data, source="client")
             session.send(frames.encode_ok(cmd.id, {"epoch": pub.epoch, "offset": pub.offset}))
         elif isinstance(cmd, frames.History):
-            self.permissions.check_subscribe(session.identity, cmd.ch)
+            await self.check_subscribe(session.identity, cmd.ch)
             pubs, pos = await self.history(cmd.ch, _since(cmd.since), cmd.limit)
             session.send(frames.encode_ok(cmd.id, frames.history_result(pos, pubs)))
         elif isinstance(cmd, frames.Presence):
@@ -275,8 +308,9 @@ class Hub:
             if session.state is not SessionState.OPEN:
                 raise ProtocolError("already connected")
             if cmd.token is None:
-                raise AuthError("token is required")
-            identity = self.authenticate(session, cmd.token)
+                identity = await self.connect_by_proxy(session)
+            else:
+                identity = self.authenticate(session, cmd.token)
             result = {"client": session.client, "user": identity.user, "expires": identity.expires}
             session.send(frames.encode_ok(cmd.id, result))
         elif isinstance(cmd, frames.Refresh):
@@ -288,7 +322,7 @@ class Hub:
         now on: each subscription it does not allow is dropped, with an
         ``unsub`` push saying why. A token for another user is refused and the
         session keeps its identity (switching users is a new connection)."""
-        identity = self.verifier.verify(token)
+        identity = self.verify(token)
         old = session.identity.user
         if old and identity.user != old:
             raise PermissionDenied(
@@ -327,7 +361,17 @@ class Hub:
     ) -> None:
         """Subscribe and reply; the reply is written only once the channel's
         feed is attached, so nothing published after it can be missed."""
+        await self.check_subscribe(session.identity, channel)
         await self.subscriptions.subscribe(session, channel, since, frame_id)
+
+    async def check_subscribe(self, identity: Identity, channel: str) -> None:
+        """May ``identity`` subscribe to (or read the history of) ``channel``?
+        The namespace's rules first; then, where the namespace names a
+        ``subscribe_proxy``, the app's backend (only for what the rules allow)."""
+        self.permissions.check_subscribe(identity, channel)
+        ns = self.permissions.namespace(channel)
+        if ns is not None and ns.subscribe_proxy:
+            await self.proxies.check_subscribe(ns.subscribe_proxy, identity, channel)
 
     def unsubscribe(self, session: Session, channel: str) -> None:
         self.subscriptions.unsubscribe(session, channel)

@@ -37,6 +37,12 @@ class HubMetrics:
         self.recoveries = Counter(
             "relevo_recoveries_total", "Subscriptions with since", ["recovered"], registry=r
         )
+        self.proxy_answers = Counter(
+            "relevo_proxy_answers_total",
+            "Answers of the app's backend proxies (allowed, refused, cached, unavailable)",
+            ["proxy", "answer"],
+            registry=r,
+        )
         for t in ("ws", "sse"):
             self.connections.labels(t)
         self._children: dict[tuple[int, str], Any] = {}

@@ -54,6 +54,7 @@ class Session:
         "client",
         "context",
         "expire_handle",
+        "forwarded",
         "identity",
         "last_ping",
         "last_seen",
@@ -90,6 +91,9 @@ class Session:
         self.pending: deque[bytes] | None = None
         self.runner: asyncio.Task[None] | None = None
         self.expire_handle: asyncio.TimerHandle | None = None
+        #: What of the client's request the connect proxy may be sent
+        #: (allow-listed headers and cookies; empty without a connect proxy).
+        self.forwarded: tuple[tuple[str, str], ...] = ()
 
     def __repr__(self) -> str:
         return f"<Session {self.client} user={self.identity.user!r} {self.state.value}>"

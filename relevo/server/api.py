@@ -187,11 +187,13 @@ async def command(request: Request) -> Response:
     except RelevoError as exc:
         return Response(frames.encode_error(None, exc), exc.status, media_type="application/json")
     replies = _Replies()
-    session = hub.open_session(replies)
+    session = hub.open_session(replies, request.headers)
     try:
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
             hub.authenticate(session, auth[7:].strip())
+        elif hub.can_connect_by_proxy(session):
+            await hub.connect_by_proxy(session)
         cmd = frames.parse_command(raw)
         if not isinstance(cmd, _STATELESS_OPS):
             err = ProtocolError("only pub, history, presence and ping run over HTTP")

@@ -34,6 +34,7 @@ from relevo.protocol.errors import NotFound, RelevoError
 from relevo.server.admin import admin_routes
 from relevo.server.api import api_routes
 from relevo.server.openapi import openapi_document
+from relevo.server.proxies import backend_for
 from relevo.settings import Settings
 from relevo.transport.frontdoor import front_door
 from relevo.transport.sse import sse_endpoint
@@ -211,6 +212,8 @@ class RelevoServer:
             if broker is None:
                 broker = create_broker(settings)
             hub = Hub(settings, broker, presence=presence_for(broker))
+        if hub.proxies.configured and hub.proxies.backend is None:
+            hub.proxies.backend = backend_for(settings)
         self.hub = hub
         self.app = create_app(self.hub, extensions)
         self.sock = sock

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 import tomllib
 import types
@@ -14,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from relevo.options import Shorthand, build, convert
-from relevo.settings import ConfigError, NamespaceSettings, Rule, Settings
+from relevo.settings import (
+    CONNECT_PROXY,
+    ConfigError,
+    NamespaceSettings,
+    ProxySettings,
+    Rule,
+    Settings,
+)
 
 __all__ = ["ConfigError", "load_settings", "merge_namespaces", "write_dev_config"]
 
@@ -143,6 +151,7 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"namespaces.{ns.name}: a namespace name has no ':'")
         if ns.history_size < 0 or ns.history_ttl <= 0:
             raise ConfigError(f"namespaces.{ns.name}: history_size >= 0 and history_ttl > 0")
+    _validate_proxies(s)
     from relevo.apps import KNOWN_APPS
 
     for app in s.apps:
@@ -153,19 +162,84 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"app.{app}: unknown app (known: {', '.join(KNOWN_APPS)})")
 
 
+#: Headers a proxy may not forward or set: they frame the call itself, or
+#: (cookie) have their own setting that names which cookies go.
+_PROXY_RESERVED_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "content-type",
+        "transfer-encoding",
+        "connection",
+        "cookie",
+        "upgrade",
+        "te",
+        "trailer",
+        "keep-alive",
+        "proxy-authorization",
+        "expect",
+    }
+)
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}")
+_COOKIE_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}")
+
+
+def _validate_proxies(s: Settings) -> None:
+    names = {p.name for p in s.proxies}
+    for p in s.proxies:
+        where = f"proxy.{p.name}"
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", p.name):
+            raise ConfigError(f"{where}: a proxy name is letters, digits, _ and -")
+        if not p.url.startswith(("http://", "https://")) or len(p.url) < 9:
+            raise ConfigError(f"{where}.url: an http:// or https:// URL is required")
+        if not 0 < p.timeout <= 60:
+            raise ConfigError(f"{where}.timeout: seconds, more than 0 and at most 60")
+        if p.cache_ttl < 0:
+            raise ConfigError(f"{where}.cache_ttl: 0 (no cache) or more")
+        if p.cache_size < 1 or p.max_concurrency < 1:
+            raise ConfigError(f"{where}: cache_size and max_concurrency must be at least 1")
+        for header in (*p.forward_headers, *p.headers):
+            if not _HEADER_NAME.fullmatch(header) or header.lower() in _PROXY_RESERVED_HEADERS:
+                raise ConfigError(
+                    f"{where}: header {header!r} cannot be forwarded or set "
+                    "(cookies go by name in forward_cookies)"
+                )
+        for cookie in p.forward_cookies:
+            if not _COOKIE_NAME.fullmatch(cookie):
+                raise ConfigError(f"{where}.forward_cookies: {cookie!r} is not a cookie name")
+        if p.name != CONNECT_PROXY and (p.forward_headers or p.forward_cookies or p.always):
+            raise ConfigError(
+                f"{where}: forward_headers, forward_cookies and always are for "
+                f"[proxy.{CONNECT_PROXY}] only (a subscribe proxy is sent the user, "
+                "not the request)"
+            )
+    for ns in s.namespaces:
+        if ns.subscribe_proxy and ns.subscribe_proxy not in names:
+            raise ConfigError(
+                f"namespaces.{ns.name}.subscribe_proxy: "
+                f"no [proxy.{ns.subscribe_proxy}] is configured"
+            )
+        if ns.subscribe_proxy == CONNECT_PROXY:
+            raise ConfigError(
+                f"namespaces.{ns.name}.subscribe_proxy: [proxy.{CONNECT_PROXY}] is the connect "
+                "proxy; give the subscribe proxy another name"
+            )
+
+
 def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     data = dict(data)
     kwargs: dict[str, Any] = {}
     hints = typing.get_type_hints(Settings)
     namespaces = data.pop("namespaces", {})
     app_options = data.pop("app", {})
+    proxies = data.pop("proxy", {})
     if not isinstance(app_options, Mapping) or not all(
         isinstance(v, Mapping) for v in app_options.values()
     ):
         raise ConfigError("app: expected tables like [app.leads]")
     for key, value in data.items():
-        if key not in hints or key in ("namespaces", "app"):
-            known = ", ".join(sorted(hints))
+        if key not in hints or key in ("namespaces", "app", "proxies"):
+            known = ", ".join(sorted({*hints, "proxy"} - {"proxies"}))
             raise ConfigError(f"{key}: unknown setting (known sections: {known})")
         kwargs[key] = _convert(value, hints[key], key)
     if not isinstance(namespaces, Mapping):
@@ -176,6 +250,14 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
             raise ConfigError(f"namespaces.{name}: expected a table")
         ns_list.append(_build(NamespaceSettings, {"name": name, **table}, f"namespaces.{name}"))
     kwargs["namespaces"] = tuple(ns_list)
+    if not isinstance(proxies, Mapping):
+        raise ConfigError("proxy: expected tables like [proxy.connect]")
+    proxy_list = []
+    for name, table in proxies.items():
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"proxy.{name}: expected a table")
+        proxy_list.append(_build(ProxySettings, {"name": name, **table}, f"proxy.{name}"))
+    kwargs["proxies"] = tuple(proxy_list)
     kwargs["app"] = {str(k): dict(v) for k, v in app_options.items()}
     settings = Settings(**kwargs)
     _validate(settings)

@@ -146,13 +146,16 @@ async def sse_endpoint(request: Request) -> Response:
     conn = SSEConnection(
         hub, f"{client.host}:{client.port}" if client else "", extensions.get(TRANSPORT_EXTENSION)
     )
-    session = hub.open_session(conn)
+    session = hub.open_session(conn, request.headers)
     conn.session = session
     current: str | None = None
     try:
         positions = parse_positions(last_id) if last_id else {}
         if token:
             hub.authenticate(session, token)
+        elif hub.can_connect_by_proxy(session):
+            # No connect frame on this transport: the stream's request is it.
+            await hub.connect_by_proxy(session)
         for ch in channels:
             current = ch
             frames.validate_channel(ch)

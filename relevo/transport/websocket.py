@@ -178,7 +178,7 @@ class WebSocketConnection(asyncio.Protocol):
         self.handshake_buf = b""
         self.transport.set_write_buffer_limits(high=self.hub.settings.limits.max_outbound_bytes)
         self.transport.write(ws.handshake_response(request.key))
-        self.session = self.hub.open_session(self)
+        self.session = self.hub.open_session(self, request.headers)
         token = parse_qs(request.query).get("token", [""])[0]
         if token:
             try:

@@ -148,3 +148,53 @@ def test_the_written_config_leaves_app_namespaces_to_the_apps(tmp_path: Path) ->
     owned = {ns.name for app in KNOWN_APPS for ns in load_app(app).namespaces({})}
     assert not owned & {ns.name for ns in written.namespaces}
     with_app_namespaces(dataclasses.replace(written, apps=KNOWN_APPS))
+
+
+_URL = "http://127.0.0.1:9/relevo"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"proxy": {"connect": {}}}, "proxy.connect.url"),
+        ({"proxy": {"connect": {"url": "file:///etc/passwd"}}}, "proxy.connect.url"),
+        ({"proxy": {"connect": {"url": _URL, "timeout": 0}}}, "proxy.connect.timeout"),
+        ({"proxy": {"connect": {"url": _URL, "forward_headers": ["Host"]}}}, "'Host'"),
+        ({"proxy": {"connect": {"url": _URL, "forward_headers": ["Cookie"]}}}, "forward_cookies"),
+        ({"proxy": {"connect": {"url": _URL, "headers": {"a b": "x"}}}}, "'a b'"),
+        ({"proxy": {"p": {"url": _URL, "forward_cookies": ["sid"]}}}, "[proxy.connect] only"),
+        ({"proxy": {"connect": {"url": _URL, "bogus": 1}}}, "proxy.connect.bogus"),
+        ({"proxy": "x"}, "proxy: expected tables"),
+        ({"namespaces": {"a": {"subscribe_proxy": "nope"}}}, "namespaces.a.subscribe_proxy"),
+        (
+            {
+                "proxy": {"connect": {"url": _URL}},
+                "namespaces": {"a": {"subscribe_proxy": "connect"}},
+            },
+            "is the connect proxy",
+        ),
+    ],
+)
+def test_proxy_settings_are_checked(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        settings_from_mapping(data)
+
+
+def test_proxy_settings_read() -> None:
+    s = settings_from_mapping(
+        {
+            "proxy": {
+                "connect": {"url": _URL, "forward_cookies": ["sessionid"], "timeout": 2},
+                "perms": {"url": _URL, "headers": {"X-Key": "k"}},
+            },
+            "namespaces": {"pedido": {"subscribe_proxy": "perms"}},
+        }
+    )
+    connect, perms = s.proxies
+    assert (connect.name, connect.timeout, connect.forward_cookies) == (
+        "connect",
+        2.0,
+        ("sessionid",),
+    )
+    assert (perms.name, perms.timeout, perms.headers) == ("perms", 1.0, {"X-Key": "k"})
+    assert s.namespaces[0].subscribe_proxy == "perms"

@@ -219,7 +219,9 @@ export class Client {
       if (t.kind === "sse") {
         this.info = { user: String(jwtClaims(t.token || "").sub || ""), client: null, expires: jwtExpiry(t.token) };
       } else {
-        this.info = t.token ? await this._call({ op: "connect", token: t.token }, true) : { user: "", client: null };
+        // proxy: no token; the server asks the app's backend with the page's cookies.
+        const connect = t.token ? { op: "connect", token: t.token } : this.options.proxy ? { op: "connect" } : null;
+        this.info = connect ? await this._call(connect, true) : { user: "", client: null };
         await Promise.all([...this._channels.values()].map((ch) => subscribeChannel(this, ch)));
       }
     } catch (err) {
@@ -251,7 +253,9 @@ export class Client {
     if (!opened) this._failedOpens++;
     if (AUTH_CODES.has(code)) {
       this._tokenStale = true; // the next attempt asks getToken() for a fresh one
-      if (!this.options.getToken) reconnect = false;
+      // Through the connect proxy an expiry is a reason to ask the backend again.
+      const reask = this.options.proxy && code === "token_expired";
+      if (!this.options.getToken && !reask) reconnect = false;
     }
     if (!reconnect) {
       this._terminal = true;
