@@ -107,21 +107,21 @@ class VirtualClock:
     """Virtual time: it moves only when a test calls :meth:`advance`.
 
     ``now()`` starts at ``start`` (wall seconds), ``monotonic()`` at 0, and
-    both move together. Sleepers and callbacks are kept in deadline order
-    (ties in the order they were scheduled); :meth:`advance` runs each
-    callback with the clock set to its own deadline and resolves each
-    sleeper's future in that order, so the sleepers resume in deadline order
-    once the test yields to the loop.
+    both move together (:meth:`advance_to` lands on a wall time exactly).
+    Sleepers and callbacks are kept in deadline order (ties in the order they
+    were scheduled); :meth:`advance` runs each callback with the clock set to
+    its own deadline and resolves each sleeper's future in that order, so the
+    sleepers resume in deadline order once the test yields to the loop.
     """
 
     def __init__(self, start: float = VIRTUAL_EPOCH) -> None:
-        self._start = start
+        self._wall = start
         self._elapsed = 0.0
         self._queue: list[tuple[float, int, _Scheduled]] = []
         self._ids = itertools.count()
 
     def now(self) -> float:
-        return self._start + self._elapsed
+        return self._wall
 
     def monotonic(self) -> float:
         return self._elapsed
@@ -166,13 +166,19 @@ class VirtualClock:
         everything due by then."""
         if seconds < 0:
             raise ValueError(f"time does not go back: advance({seconds!r})")
-        target = self._elapsed + seconds
-        while self._queue and self._queue[0][0] <= target:
-            when, _, item = heapq.heappop(self._queue)
-            self._elapsed = max(self._elapsed, when)
-            item.fire()
-        self._elapsed = target
+        self._move(self._elapsed + seconds, self._wall + seconds)
 
     def advance_to(self, wall: float) -> None:
-        """Move wall time forward to ``wall`` (no-op if it is already past)."""
-        self.advance(max(0.0, wall - self.now()))
+        """Move wall time forward to exactly ``wall`` (no-op if it is already
+        past): a deadline read from a record is then due, not one rounding short."""
+        if wall > self._wall:
+            self._move(self._elapsed + (wall - self._wall), wall)
+
+    def _move(self, elapsed: float, wall: float) -> None:
+        while self._queue and self._queue[0][0] <= elapsed:
+            when, _, item = heapq.heappop(self._queue)
+            if when > self._elapsed:
+                self._wall += when - self._elapsed
+                self._elapsed = when
+            item.fire()
+        self._elapsed, self._wall = elapsed, wall
