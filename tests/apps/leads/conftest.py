@@ -24,17 +24,14 @@ from relevo.records import Records, RecordsOptions
 from relevo.server.app import RelevoServer
 from relevo.server.run import with_app_namespaces
 from relevo.server.standalone import build_app_server
-from relevo.settings import AuthSettings, LivenessSettings, ServerSettings, Settings
-from tests.helpers import BROWSER_CONTEXT, SCREENSHOTS, missing_service, timeout
+from relevo.settings import AuthSettings, ServerSettings, Settings
+from tests.helpers import BROWSER_CONTEXT, SCREENSHOTS, STILL, missing_service, timeout
 
 SECRET = "leads-test-secret-0123456789abcdef"
 API_KEY = "leads-test-api-key"
 FAST = RecordsOptions(
     relay_poll=0.2, relay_grace=0.5, node_heartbeat=0.5, node_timeout=2.0, leave_grace=1.0
 )
-#: Liveness for a server on a virtual clock: a jump of minutes is time in which
-#: no ping was sent nor answered, and the sweep would take every connection for dead.
-STILL = LivenessSettings(ping_interval=86_400.0, pong_timeout=86_400.0, presence_ttl=86_400.0)
 USERS = {"g1": ("gtr",), "4": ("asesor",), "5": ("asesor",), "6": ("asesor",), "admin": ("admin",)}
 
 

@@ -88,7 +88,7 @@ async def test_activity_keeps_pushing_the_deadline(make_server: Any, ws_clients:
     await app.ok("POST", f"/api/leads/{lead['id']}/close", "4", json={"fencing_token": token})
     clock.advance(TIMEOUT - 1)
     assert await _state(app, lead["id"]) == "en_gestion"
-    clock.advance(1)
+    clock.advance_to(closed_at + TIMEOUT)
     _, frame = await gtr.wait(returned(lead["id"]), wait=5)
     history = await app.records.history("lead", lead["id"])
     fired = [h.at for h in history if h.reason == "timer:timeout_no_gestionado"]
