@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from relevo.settings import LivenessSettings
+
 SCALE = float(os.environ.get("RELEVO_TEST_TIMEOUT_SCALE", "1"))
 
 #: Where browser tests save their screenshots: a temporary folder, so a test
@@ -145,3 +147,8 @@ def missing_service(reason: str) -> None:
 #: which ``script-src 'self'`` forbids. The pages themselves run under the
 #: real policy in tests/browser/test_csp.py.
 BROWSER_CONTEXT: dict[str, bool] = {"bypass_csp": True}
+
+
+#: Liveness for a server on a virtual clock: a jump of minutes is time in which
+#: no ping was sent nor answered, and the sweep would take every connection for dead.
+STILL = LivenessSettings(ping_interval=86_400.0, pong_timeout=86_400.0, presence_ttl=86_400.0)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from relevo.accounts import schema as s
-from relevo.records.clock import Clock
+from relevo.clock import Clock
 from relevo.records.store import DbConn, Store
 
 __all__ = ["Throttle", "ThrottlePolicy", "address_key", "username_key"]

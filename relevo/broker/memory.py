@@ -19,9 +19,7 @@ every ``sweep_interval``).
 from __future__ import annotations
 
 import secrets
-import time
 from collections import deque
-from collections.abc import Callable
 
 from relevo.broker.base import (
     DEFAULT_IDEMPOTENCY_WINDOW,
@@ -32,6 +30,7 @@ from relevo.broker.base import (
     PresenceStore,
     check_idempotency_key,
 )
+from relevo.clock import Clock, SystemClock
 from relevo.protocol.errors import Unavailable
 from relevo.protocol.types import ClientInfo, Publication, StreamPosition
 
@@ -60,12 +59,12 @@ class _Stream:
 class MemoryBroker:
     def __init__(
         self,
-        clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
         *,
         idempotency_window: float = DEFAULT_IDEMPOTENCY_WINDOW,
         sweep_interval: float = 5.0,
     ) -> None:
-        self._clock = clock
+        self._clock = (clock or SystemClock()).now
         self._window = idempotency_window
         self._sweep_interval = sweep_interval
         self._streams: dict[str, _Stream] = {}
@@ -76,7 +75,7 @@ class MemoryBroker:
         self._seen: dict[str, tuple[int, str, int]] = {}
         self._handler: BrokerHandler | None = None
         self._closed = False
-        self._next_sweep = clock() + sweep_interval
+        self._next_sweep = self._clock() + sweep_interval
 
     @property
     def channel_count(self) -> int:
@@ -234,10 +233,10 @@ class MemoryBroker:
 class MemoryPresence:
     """Presence of one process: a dict of entries with deadlines."""
 
-    def __init__(self, clock: Callable[[], float] = time.time, *, sweep_interval: float = 5.0):
-        self._clock = clock
+    def __init__(self, clock: Clock | None = None, *, sweep_interval: float = 5.0):
+        self._clock = (clock or SystemClock()).now
         self._sweep_interval = sweep_interval
-        self._next_sweep = clock() + sweep_interval
+        self._next_sweep = self._clock() + sweep_interval
         self._channels: dict[str, dict[str, tuple[ClientInfo, float]]] = {}
 
     @property
@@ -285,8 +284,8 @@ class MemoryPresence:
             self._channels.pop(channel, None)
 
 
-def presence_for(broker: Broker) -> PresenceStore:
+def presence_for(broker: Broker, clock: Clock | None = None) -> PresenceStore:
     """The presence store that goes with ``broker``: its own when it keeps one
     (Redis: shared by every node through the broker's connection), else this
     process's (with an in-process broker, this process is every node)."""
-    return broker if isinstance(broker, PresenceStore) else MemoryPresence()
+    return broker if isinstance(broker, PresenceStore) else MemoryPresence(clock)

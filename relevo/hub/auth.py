@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jwt
 
+from relevo.clock import Clock, SystemClock
 from relevo.protocol.errors import AuthError, ErrorCode
 from relevo.settings import AuthSettings
 
@@ -45,8 +45,9 @@ class TokenExpired(AuthError):
 
 
 class TokenVerifier:
-    def __init__(self, settings: AuthSettings) -> None:
+    def __init__(self, settings: AuthSettings, clock: Clock | None = None) -> None:
         self._settings = settings
+        self._clock: Clock = clock or SystemClock()
         self._algorithms = list(settings.algorithms)
         self._keys: dict[str, Any] = {}
         if settings.secret:
@@ -86,7 +87,8 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise AuthError(f"invalid token: {exc}") from None
         identity = identity_from_claims(claims)
-        if identity.expires is not None and identity.expires <= time.time() - self._settings.leeway:
+        now = self._clock.now()
+        if identity.expires is not None and identity.expires <= now - self._settings.leeway:
             raise TokenExpired("token has expired")
         return identity
 
@@ -126,12 +128,13 @@ def mint_token(
     tenant: str = "",
     ttl: float = 3600.0,
     extra: dict[str, Any] | None = None,
+    clock: Clock | None = None,
 ) -> str:
     """An HS256 token for development and tests. It always expires: a token
     that lives forever cannot be taken back."""
     if not ttl > 0:
         raise ValueError(f"ttl must be positive, got {ttl!r}")
-    now = int(time.time())
+    now = int((clock or SystemClock()).now())
     claims: dict[str, Any] = {"sub": user, "roles": list(roles), "iat": now}
     claims["exp"] = now + max(1, int(ttl))
     if tenant:

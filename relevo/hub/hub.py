@@ -14,7 +14,6 @@ import asyncio
 import itertools
 import logging
 import secrets
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -23,6 +22,7 @@ import msgspec
 
 from relevo.broker.base import Broker, PresenceStore
 from relevo.broker.memory import presence_for
+from relevo.clock import Clock, SystemClock
 from relevo.hub._tasks import Background
 from relevo.hub.auth import Identity, TokenVerifier
 from relevo.hub.fanout import CONTROL_CHANNEL, Fanout
@@ -66,19 +66,21 @@ class Hub:
         broker: Broker,
         *,
         presence: PresenceStore | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
         backend: Backend | None = None,
     ) -> None:
         self.settings = settings
         self.broker = broker
-        self.presence_store = presence if presence is not None else presence_for(broker)
-        self.now = clock
+        self.clock: Clock = clock or SystemClock()
+        self.presence_store = presence if presence is not None else presence_for(broker, self.clock)
+        #: Monotonic seconds: when sessions were last seen, their command budget.
+        self.now = self.clock.monotonic
         self.permissions = Permissions(settings.namespaces)
-        self.verifier = TokenVerifier(settings.auth)
+        self.verifier = TokenVerifier(settings.auth, self.clock)
         self.metrics = HubMetrics()
         #: The app's backend, asked through ``[proxy.*]`` (``backend``: the
         #: HTTP client for it; the server gives one when proxies are configured).
-        self.proxies = Proxies(settings.proxies, backend, clock, self.metrics.proxy_answers)
+        self.proxies = Proxies(settings.proxies, backend, self.now, self.metrics.proxy_answers)
         self.node = secrets.token_hex(3)
         self._ids = itertools.count(1)
         self._sessions: set[Session] = set()
@@ -98,13 +100,13 @@ class Hub:
         )
         self.liveness = Liveness(
             settings,
-            clock,
+            self.clock,
             self.presence_store,
             self.permissions,
             self._sessions,
             self.disconnect,
         )
-        self._context = SessionContext(settings.limits, clock, self.handle_frame, self.flooded)
+        self._context = SessionContext(settings.limits, self.now, self.handle_frame, self.flooded)
         self._json = msgspec.json.Encoder()
         #: The last errors and server-side disconnects, newest last, for the admin page.
         self.recent_errors: deque[dict[str, Any]] = deque(maxlen=200)
@@ -273,7 +275,7 @@ class Hub:
     def _remember(self, session: Session, code: str, message: str) -> None:
         self.recent_errors.append(
             {
-                "ts": time.time(),
+                "ts": self.clock.now(),
                 "client": session.client,
                 "user": session.identity.user,
                 "code": code,

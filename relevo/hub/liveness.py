@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 
 from relevo.broker.base import PresenceStore
+from relevo.clock import Clock
 from relevo.hub.fanout import Disconnector
 from relevo.hub.permissions import Permissions
 from relevo.hub.session import Session
@@ -27,7 +27,7 @@ class Liveness:
     def __init__(
         self,
         settings: Settings,
-        clock: Callable[[], float],
+        clock: Clock,
         presence: PresenceStore,
         permissions: Permissions,
         sessions: Collection[Session],
@@ -55,7 +55,7 @@ class Liveness:
         live = self.settings.liveness
         step = max(0.2, min(live.ping_interval, live.pong_timeout) / 4)
         while True:
-            await asyncio.sleep(step)
+            await self.clock.sleep(step)
             try:
                 await self.sweep()
             except Exception:
@@ -64,7 +64,7 @@ class Liveness:
     async def sweep(self) -> None:
         """Ping idle peers, close dead ones, refresh presence."""
         live = self.settings.liveness
-        now = self.clock()
+        now = self.clock.monotonic()
         refresh: list[tuple[str, ClientInfo]] = []
         for session in list(self.sessions):
             if now - session.last_seen > live.ping_interval + live.pong_timeout:
@@ -98,8 +98,8 @@ class Liveness:
         if exp is None:
             return
         # Capped: a far-off exp re-arms later instead of overflowing the loop's timer.
-        delay = min(_MAX_TIMER, max(0.0, exp + self.settings.auth.leeway - time.time()))
-        session.expire_handle = asyncio.get_running_loop().call_later(delay, self._expire, session)
+        delay = min(_MAX_TIMER, max(0.0, exp + self.settings.auth.leeway - self.clock.now()))
+        session.expire_handle = self.clock.call_later(delay, lambda: self._expire(session))
 
     def disarm(self, session: Session) -> None:
         if session.expire_handle is not None:
@@ -109,7 +109,7 @@ class Liveness:
     def _expire(self, session: Session) -> None:
         session.expire_handle = None
         exp = session.identity.expires
-        if exp is not None and exp + self.settings.auth.leeway <= time.time() + 0.001:
+        if exp is not None and exp + self.settings.auth.leeway <= self.clock.now() + 0.001:
             self.disconnect(session, DisconnectCode.TOKEN_EXPIRED, "token expired; refresh it")
         else:
             self.arm_expiry(session)

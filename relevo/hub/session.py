@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from relevo.clock import Cancellable
 from relevo.hub.auth import ANONYMOUS, Identity
 from relevo.hub.transport import Transport
 from relevo.protocol.errors import RelevoError
@@ -90,7 +91,7 @@ class Session:
         self.presence_refreshed = now
         self.pending: deque[bytes] | None = None
         self.runner: asyncio.Task[None] | None = None
-        self.expire_handle: asyncio.TimerHandle | None = None
+        self.expire_handle: Cancellable | None = None
         #: What of the client's request the connect proxy may be sent
         #: (allow-listed headers and cookies; empty without a connect proxy).
         self.forwarded: tuple[tuple[str, str], ...] = ()

@@ -15,14 +15,12 @@ Modules (one concept each)::
     presence   leave hooks that survive a dead node
     store      engines and what differs between SQLite, PostgreSQL and MySQL
     rows       rows ↔ records, filters as SQL; _sql the prebuilt hot statements
-    clock      wall clock and MockClock for tests
     schema     the shared tables; migrations/ creates them
     http       the HTTP API; extension builds the server extension
     migrate    Alembic migrations (migrations/), for `relevo migrate` and serve
     bench      run_records_bench: transitions/s, delivery p99, timer lateness
 """
 
-from relevo.records.clock import Clock, MockClock, SystemClock
 from relevo.records.kinds import (
     NOW,
     Context,
@@ -41,7 +39,6 @@ __all__ = [
     "NOW",
     "SYSTEM",
     "Actor",
-    "Clock",
     "Context",
     "Field",
     "HistoryEntry",
@@ -49,12 +46,10 @@ __all__ = [
     "KindError",
     "Lease",
     "LeasePolicy",
-    "MockClock",
     "Records",
     "RecordsOptions",
     "Record",
     "Snapshot",
-    "SystemClock",
     "Timer",
     "Transaction",
     "Transition",

@@ -10,7 +10,6 @@ history" true for every kind of change.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -156,7 +155,7 @@ class WritePath:
         return after
 
     async def _outbox(self, channels: list[str], event: str, data: bytes) -> None:
-        created_at = time.time()  # real time, not the injectable clock: relay grace
+        created_at = self.records.clock.now()  # the relay's clock: its grace is measured on it
         res = await self.conn.execute(
             _sql.INSERT_OUTBOX,
             {

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from relevo.clock import Clock
 from relevo.records import schema as s
-from relevo.records.clock import Clock
 from relevo.records.store import DbConn
 
 if TYPE_CHECKING:

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import msgspec
 import sqlalchemy as sa
 
+from relevo.clock import Clock, SystemClock
 from relevo.protocol.errors import NotFound, PermissionDenied, ProtocolError
 from relevo.protocol.types import Publication
 from relevo.records import schema as s
@@ -89,7 +89,9 @@ class OutboxRelay:
         grace: float = 5.0,
         batch: int = 500,
         retention: float = 3600.0,
+        clock: Clock | None = None,
     ) -> None:
+        self.clock: Clock = clock or SystemClock()
         self.store = store
         self.publisher = publisher
         self.poll_interval = poll_interval
@@ -106,7 +108,7 @@ class OutboxRelay:
         self._last_poll = 0.0
         self._marks_since = 0.0
         self._started_at = 0.0
-        self._last_prune = time.monotonic()
+        self._last_prune = self.clock.monotonic()
 
     def enqueue(self, rows: list[OutboxRow]) -> None:
         """Rows this node just committed: publish them now. While the broker
@@ -118,7 +120,7 @@ class OutboxRelay:
         self._wake.set()
 
     def start(self) -> None:
-        self._started_at = time.time()
+        self._started_at = self.clock.now()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox-relay")
 
     async def close(self) -> None:
@@ -144,13 +146,13 @@ class OutboxRelay:
         while True:
             self._wake.clear()
             try:
-                if first or time.monotonic() - self._last_poll >= self.poll_interval:
+                if first or self.clock.monotonic() - self._last_poll >= self.poll_interval:
                     while await self.drain_once(all_pending=first) >= self.batch:
                         pass
-                    self._last_poll = time.monotonic()
+                    self._last_poll = self.clock.monotonic()
                     first = False
                 await self._publish_queue()
-                if self._unmarked and time.monotonic() - self._marks_since >= self.MARK_DELAY:
+                if self._unmarked and self.clock.monotonic() - self._marks_since >= self.MARK_DELAY:
                     await self._flush_marks()
                 await self._maybe_prune()
                 backoff = 0.05
@@ -158,6 +160,8 @@ class OutboxRelay:
                 raise
             except Exception:
                 log.exception("outbox relay failed; retrying in %.2fs", backoff)
+                # Back-off after an I/O failure: real time, so a retry never waits
+                # for a test's virtual clock to move.
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
@@ -165,10 +169,7 @@ class OutboxRelay:
                 continue
             self._idle.set()
             timeout = self.MARK_DELAY if self._unmarked else self.poll_interval
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
+            await self.clock.sleep(timeout, self._wake)
 
     async def _publish_queue(self) -> None:
         while self._queue:
@@ -191,7 +192,7 @@ class OutboxRelay:
                     raise
                 fault("after_publish")
                 if not self._unmarked:
-                    self._marks_since = time.monotonic()
+                    self._marks_since = self.clock.monotonic()
                 self._unmarked.append(row.seq)
                 if len(self._unmarked) >= self.batch:
                     await self._flush_marks()
@@ -220,7 +221,7 @@ class OutboxRelay:
         # Never rows this node may still hand over itself: those committed
         # since it started (at start) or within ``grace`` (later).
         o = s.outbox.c
-        horizon = self._started_at if all_pending else time.time() - self.grace
+        horizon = self._started_at if all_pending else self.clock.now() - self.grace
         stmt = sa.select(o.seq, o.channels, o.event, o.data, o.created_at).where(
             o.sent_at.is_(None), o.created_at < horizon
         )
@@ -256,15 +257,15 @@ class OutboxRelay:
         if seqs:
             o = s.outbox.c
             await conn.execute(
-                sa.update(s.outbox).where(o.seq.in_(seqs)).values(sent_at=time.time())
+                sa.update(s.outbox).where(o.seq.in_(seqs)).values(sent_at=self.clock.now())
             )
 
     async def _maybe_prune(self) -> None:
-        if time.monotonic() - self._last_prune < 60.0:
+        if self.clock.monotonic() - self._last_prune < 60.0:
             return
-        self._last_prune = time.monotonic()
+        self._last_prune = self.clock.monotonic()
         o = s.outbox.c
-        horizon = time.time() - self.retention
+        horizon = self.clock.now() - self.retention
         async with self.store.write() as conn:
             await conn.execute(
                 sa.delete(s.outbox).where(o.sent_at.is_not(None), o.sent_at < horizon)

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from relevo.clock import Clock, SystemClock
 from relevo.protocol.errors import NotFound, PermissionDenied, ProtocolError, RelevoError
 from relevo.records import leases as _leases
 from relevo.records import schema as s
 from relevo.records._channels import reserve_record_channels
 from relevo.records._faults import fault
-from relevo.records.clock import Clock, SystemClock
 from relevo.records.kinds import Kind
 from relevo.records.model import SYSTEM, Actor, HistoryEntry, Lease, Record, Snapshot
 from relevo.records.presence import LeaveHook, LeaveTracker
@@ -146,6 +146,7 @@ class Records:
             grace=self.options.relay_grace,
             batch=self.options.relay_batch,
             retention=self.options.outbox_retention,
+            clock=self.clock,
         )
         self.relay.start()
         self.timers.start()

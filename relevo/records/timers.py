@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from relevo.clock import Clock
 from relevo.protocol.errors import RelevoError
 from relevo.records import leases
 from relevo.records import schema as s
-from relevo.records.clock import Clock
 from relevo.records.kinds import LEASE_TIMER
 from relevo.records.model import SYSTEM
 
@@ -84,6 +84,8 @@ class TimerScheduler:
                 raise
             except Exception:
                 log.exception("timer scheduler failed; retrying in %.2fs", backoff)
+                # Back-off after an I/O failure: real time, so a retry never waits
+                # for a test's virtual clock to move.
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue

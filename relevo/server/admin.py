@@ -15,7 +15,6 @@ errors it sent and the disconnects it made; totals per code come from the
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -182,7 +181,7 @@ async def _presence_count(hub: Hub, channel: str) -> int | None:
 async def overview(request: Request) -> Response:
     """Connections, channels, counters and recent errors of this node."""
     hub: Hub = request.app.state.hub
-    now = time.time()
+    now = hub.clock.now()
     mono = hub.now()
     sessions = sorted(hub.sessions, key=lambda s: s.client)
     connections: list[dict[str, Any]] = [

@@ -29,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 from relevo import __version__
 from relevo.broker.base import Broker
 from relevo.broker.memory import presence_for
+from relevo.clock import Clock
 from relevo.hub.hub import Hub
 from relevo.protocol.errors import NotFound, RelevoError
 from relevo.server.admin import admin_routes
@@ -54,12 +55,12 @@ CLIENT_JS = resources.files("relevo.server") / "client_js"
 CLIENT_MODULES = frozenset(p.name for p in CLIENT_JS.iterdir() if p.name.endswith(".js"))
 
 
-def create_broker(settings: Settings) -> Broker:
+def create_broker(settings: Settings, clock: Clock | None = None) -> Broker:
     url = settings.broker.url
     if url.startswith("memory://"):
         from relevo.broker.memory import MemoryBroker
 
-        return MemoryBroker(idempotency_window=settings.broker.idempotency_window)
+        return MemoryBroker(clock, idempotency_window=settings.broker.idempotency_window)
     try:
         from relevo.broker.redis import RedisBroker
     except ImportError:

@@ -16,6 +16,7 @@ import asyncio
 import json
 import sys
 
+from relevo.clock import Clock
 from relevo.hub.hub import Hub
 from relevo.records import Records, RecordsOptions
 from relevo.server.app import RelevoServer, create_broker
@@ -31,13 +32,15 @@ def build_app_server(
     *,
     schema: str | None = None,
     records_options: RecordsOptions | None = None,
+    clock: Clock | None = None,
 ) -> tuple[RelevoServer, Records]:
     """A server (not started) with records on ``url`` (``schema``: a
     PostgreSQL schema of its own) and ``settings.apps`` mounted, their
-    namespaces added; in demo mode they seed their sample data at start."""
+    namespaces added; in demo mode they seed their sample data at start.
+    ``clock`` (a test's virtual one) drives hub, broker and records alike."""
     settings = with_app_namespaces(settings)
-    hub = Hub(settings, create_broker(settings))
-    records = Records(url, schema=schema, options=records_options)
+    hub = Hub(settings, create_broker(settings, clock), clock=clock)
+    records = Records(url, schema=schema, options=records_options, clock=clock)
     records.attach(hub)
     server = RelevoServer(settings, hub=hub, extensions=build_extensions(settings, hub, records))
     server.app.state.ready_checks.append(records.ready)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from relevo.accounts import Accounts, HashParameters, Passwords, ThrottlePolicy
 from relevo.accounts.schema import ALL_TABLES
-from relevo.records.clock import MockClock
+from relevo.clock import VirtualClock
 from relevo.records.store import Store
 from tests.records.conftest import (  # noqa: F401  (fixtures)
     Db,
@@ -47,15 +47,15 @@ async def adb(db: Db) -> Db:  # noqa: F811
 
 
 @pytest.fixture
-def clock() -> MockClock:
-    return MockClock()
+def clock() -> VirtualClock:
+    return VirtualClock()
 
 
 AccountsFactory = Callable[..., Any]
 
 
 @pytest.fixture
-async def make_accounts(adb: Db, clock: MockClock) -> AsyncIterator[AccountsFactory]:
+async def make_accounts(adb: Db, clock: VirtualClock) -> AsyncIterator[AccountsFactory]:
     """``Accounts`` over the test database (one per call: two calls are two nodes)."""
     made: list[Accounts] = []
     passwords = Passwords(FAST_HASH)

@@ -17,7 +17,7 @@ from relevo.accounts import (
     WeakPassword,
 )
 from relevo.accounts import schema as s
-from relevo.records.clock import MockClock
+from relevo.clock import VirtualClock
 
 from .conftest import PASSWORD
 
@@ -110,7 +110,7 @@ async def test_list_by_tenant_and_update(accounts: Accounts) -> None:
         await accounts.update("nadie", display_name="X")
 
 
-async def test_sign_in_with_the_right_password(accounts: Accounts, clock: MockClock) -> None:
+async def test_sign_in_with_the_right_password(accounts: Accounts, clock: VirtualClock) -> None:
     await _ana(accounts)
     clock.advance(10)
     ana = await accounts.authenticate("ANA", PASSWORD, address="10.0.0.1")
@@ -145,7 +145,7 @@ async def test_a_password_typed_as_username_is_not_kept_in_the_audit(accounts: A
     assert entry.username == "(invalid)"
 
 
-async def test_sessions_store_only_the_tokens_hash(accounts: Accounts, clock: MockClock) -> None:
+async def test_sessions_store_only_the_tokens_hash(accounts: Accounts, clock: VirtualClock) -> None:
     ana = await _ana(accounts)
     token = await accounts.start_session(ana, address="10.0.0.1", user_agent="UA" * 300, ttl=3600)
     assert len(token) >= 43
@@ -165,7 +165,7 @@ async def test_sessions_store_only_the_tokens_hash(accounts: Accounts, clock: Mo
 
 
 async def test_sessions_expire_and_touch_at_most_once_a_minute(
-    accounts: Accounts, clock: MockClock
+    accounts: Accounts, clock: VirtualClock
 ) -> None:
     ana = await _ana(accounts)
     token = await accounts.start_session(ana, address="", user_agent="", ttl=600)

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from relevo.accounts import Accounts, SignInFailed, SignInThrottled, ThrottlePolicy
-from relevo.records.clock import MockClock
+from relevo.clock import VirtualClock
 
 from .conftest import PASSWORD, AccountsFactory
 
@@ -36,7 +36,7 @@ async def accounts(make_accounts: AccountsFactory) -> Accounts:
 
 
 async def test_delays_double_after_five_failures_up_to_the_cap(
-    accounts: Accounts, clock: MockClock
+    accounts: Accounts, clock: VirtualClock
 ) -> None:
     for _ in range(5):
         await _fail(accounts)
@@ -49,7 +49,7 @@ async def test_delays_double_after_five_failures_up_to_the_cap(
     assert waits == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]
 
 
-async def test_throttled_attempts_are_not_counted(accounts: Accounts, clock: MockClock) -> None:
+async def test_throttled_attempts_are_not_counted(accounts: Accounts, clock: VirtualClock) -> None:
     for _ in range(5):
         await _fail(accounts)
     for _ in range(10):
@@ -60,7 +60,7 @@ async def test_throttled_attempts_are_not_counted(accounts: Accounts, clock: Moc
     assert events.count("throttled") == 10
 
 
-async def test_a_success_starts_the_username_over(accounts: Accounts, clock: MockClock) -> None:
+async def test_a_success_starts_the_username_over(accounts: Accounts, clock: VirtualClock) -> None:
     for _ in range(4):
         await _fail(accounts)
     await accounts.authenticate("ana", PASSWORD, address="10.0.0.1")
@@ -70,7 +70,7 @@ async def test_a_success_starts_the_username_over(accounts: Accounts, clock: Moc
 
 
 async def test_an_unknown_username_is_throttled_like_a_known_one(
-    accounts: Accounts, clock: MockClock
+    accounts: Accounts, clock: VirtualClock
 ) -> None:
     for user in ("ana", "nadie"):
         for _ in range(5):
@@ -78,7 +78,7 @@ async def test_an_unknown_username_is_throttled_like_a_known_one(
         assert await _throttled(accounts, user) == 1
 
 
-async def test_one_address_trying_many_usernames(accounts: Accounts, clock: MockClock) -> None:
+async def test_one_address_trying_many_usernames(accounts: Accounts, clock: VirtualClock) -> None:
     for i in range(12):
         await _fail(accounts, f"user{i}")
     assert await _throttled(accounts, "another") == 1
@@ -87,7 +87,7 @@ async def test_one_address_trying_many_usernames(accounts: Accounts, clock: Mock
     assert (await accounts.authenticate("ana", PASSWORD, address="10.0.0.2")).username == "ana"
 
 
-async def test_failures_are_forgotten_after_an_hour(accounts: Accounts, clock: MockClock) -> None:
+async def test_failures_are_forgotten_after_an_hour(accounts: Accounts, clock: VirtualClock) -> None:
     for _ in range(5):
         await _fail(accounts)
     clock.advance(3601)

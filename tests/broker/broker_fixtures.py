@@ -1,4 +1,4 @@
-"""Helpers of the broker tests: a recording handler, a virtual clock, a
+"""Helpers of the broker tests: a recording handler, a
 throwaway redis-server. (Fixtures are in ``conftest.py``.)"""
 
 from __future__ import annotations
@@ -52,14 +52,6 @@ class Recorder:
 
     async def next_gap(self) -> str:
         return await asyncio.wait_for(self.gaps.get(), TIMEOUT)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass

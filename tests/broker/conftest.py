@@ -18,9 +18,9 @@ import pytest
 from relevo.broker.base import Broker
 from relevo.broker.memory import MemoryBroker, MemoryPresence
 from relevo.broker.redis import RedisBroker
+from relevo.clock import VirtualClock
 from tests.broker.broker_fixtures import (
     BrokerEnv,
-    FakeClock,
     PresenceEnv,
     PrivateRedis,
     Recorder,
@@ -37,7 +37,7 @@ def prefix() -> str:
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 async def env(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[BrokerEnv]:
     started: list[Broker] = []
-    clock = FakeClock()
+    clock = VirtualClock()
 
     async def make(handler: Recorder, **kwargs: Any) -> Broker:
         """Another broker of the same kind (same clock, same Redis prefix)."""
@@ -53,7 +53,7 @@ async def env(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[Brok
     if request.param == "memory":
 
         async def advance(seconds: float) -> None:
-            clock.now += seconds
+            clock.advance(seconds)
     else:
 
         async def advance(seconds: float) -> None:
@@ -75,11 +75,11 @@ async def presence_env(request: pytest.FixtureRequest, prefix: str) -> AsyncIter
     """A presence store of each kind, and a second one sharing its state where
     the kind has state to share (two Redis nodes; one process has one store)."""
     if request.param == "memory":
-        clock = FakeClock()
+        clock = VirtualClock()
         store = MemoryPresence(clock=clock)
 
         async def advance(seconds: float) -> None:
-            clock.now += seconds
+            clock.advance(seconds)
 
         yield PresenceEnv(request.param, store, store, advance)
         return

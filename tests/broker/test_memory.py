@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from relevo.broker.base import HistoryOptions
 from relevo.broker.memory import MemoryBroker, MemoryPresence
+from relevo.clock import VirtualClock
 from relevo.protocol.types import ClientInfo, StreamPosition
-from tests.broker.broker_fixtures import FakeClock, Recorder
+from tests.broker.broker_fixtures import Recorder
 
 OPTS = HistoryOptions(size=100, ttl=60.0, meta_ttl=86400.0)
 
 
-async def _broker(clock: FakeClock, **kwargs: float) -> MemoryBroker:
+async def _broker(clock: VirtualClock, **kwargs: float) -> MemoryBroker:
     broker = MemoryBroker(clock=clock, **kwargs)
     await broker.start(Recorder())
     return broker
 
 
 async def test_forty_thousand_channels_subscribed_then_left_leave_nothing() -> None:
-    clock = FakeClock()
+    clock = VirtualClock()
     broker = await _broker(clock, sweep_interval=1.0)
     baseline = broker.channel_count
     for i in range(40_000):
@@ -31,7 +32,7 @@ async def test_forty_thousand_channels_subscribed_then_left_leave_nothing() -> N
         await broker.subscribe(ch)
         await broker.position(ch, OPTS)
         await broker.unsubscribe(ch)
-    clock.now += OPTS.ttl + 2  # the sweep runs on the back of an ordinary call
+    clock.advance(OPTS.ttl + 2)  # the sweep runs on the back of an ordinary call
     await broker.position("demo:other", OPTS)
     assert broker.channel_count == baseline + 1
 
@@ -39,7 +40,7 @@ async def test_forty_thousand_channels_subscribed_then_left_leave_nothing() -> N
 async def test_a_publication_to_a_channel_its_only_subscriber_just_left_is_recovered() -> None:
     """A client reconnecting with the position it got from an empty channel
     recovers what was published meanwhile: the entry outlives the unsubscribe."""
-    broker = await _broker(FakeClock())
+    broker = await _broker(VirtualClock())
     await broker.subscribe("demo:tok")
     before = await broker.position("demo:tok", OPTS)
     await broker.unsubscribe("demo:tok")
@@ -50,12 +51,12 @@ async def test_a_publication_to_a_channel_its_only_subscriber_just_left_is_recov
 
 
 async def test_a_subscribed_channel_keeps_its_position_after_history_expires() -> None:
-    clock = FakeClock()
+    clock = VirtualClock()
     broker = await _broker(clock, sweep_interval=1.0)
     await broker.subscribe("gtr")
     first = await broker.position("gtr", OPTS)
     await broker.publish("gtr", "e", b"1", OPTS)
-    clock.now += 3600
+    clock.advance(3600)
     await broker.position("other", OPTS)  # any call lets the sweep run
     res = await broker.history("gtr", None, 100, OPTS)
     assert res.publications == []
@@ -63,16 +64,16 @@ async def test_a_subscribed_channel_keeps_its_position_after_history_expires() -
 
 
 async def test_history_past_its_ttl_is_dropped_when_the_clock_advances() -> None:
-    clock = FakeClock()
+    clock = VirtualClock()
     broker = await _broker(clock, sweep_interval=1.0)
     for i in range(5_000):
         await broker.publish(f"demo:{i}", "e", b"x", OPTS)
     await broker.publish("long", "e", b"x", HistoryOptions(size=10, ttl=600.0))
     assert broker.channel_count == 5_001
-    clock.now += 30
+    clock.advance(30)
     await broker.position("probe", OPTS)
     assert broker.channel_count == 5_002  # nothing expired yet
-    clock.now += 31
+    clock.advance(31)
     await broker.position("probe", OPTS)
     assert broker.channel_count == 2  # "long" (within its TTL) and "probe"
     # A channel dropped by the sweep starts afresh, as after a restart.
@@ -81,30 +82,30 @@ async def test_history_past_its_ttl_is_dropped_when_the_clock_advances() -> None
 
 
 async def test_unsubscribed_channel_keeps_its_history_until_it_expires() -> None:
-    clock = FakeClock()
+    clock = VirtualClock()
     broker = await _broker(clock, sweep_interval=1.0)
     await broker.subscribe("room")
     pub = await broker.publish("room", "e", b"1", OPTS)
     await broker.unsubscribe("room")
-    clock.now += 30
+    clock.advance(30)
     await broker.subscribe("room")  # a client coming back within the TTL recovers
     res = await broker.history("room", StreamPosition(pub.epoch, 0), 100, OPTS)
     assert [p.offset for p in res.publications] == [1]
 
 
 async def test_idempotency_keys_are_forgotten_after_the_window() -> None:
-    clock = FakeClock()
+    clock = VirtualClock()
     broker = await _broker(clock, idempotency_window=300.0)
     for i in range(10_000):
         await broker.publish("gtr", "e", b"x", OPTS, idempotency_key=f"outbox:{i}")
     assert broker.idempotency_key_count == 10_000
-    clock.now += 301
+    clock.advance(301)
     await broker.publish("gtr", "e", b"x", OPTS, idempotency_key="late")
     assert broker.idempotency_key_count == 1
 
 
 async def test_forty_thousand_presence_channels_joined_then_left_leave_nothing() -> None:
-    presence = MemoryPresence(clock=FakeClock())
+    presence = MemoryPresence(clock=VirtualClock())
     for i in range(40_000):
         await presence.add_presence(f"demo:{i}", ClientInfo(f"c{i}", ""), 60.0)
         await presence.remove_presence(f"demo:{i}", f"c{i}")
@@ -112,10 +113,10 @@ async def test_forty_thousand_presence_channels_joined_then_left_leave_nothing()
 
 
 async def test_expired_presence_of_a_dead_node_is_swept() -> None:
-    clock = FakeClock()
+    clock = VirtualClock()
     presence = MemoryPresence(clock=clock, sweep_interval=1.0)
     for i in range(1_000):
         await presence.add_presence(f"room:{i}", ClientInfo("gone", "4"), 10.0)
-    clock.now += 11
+    clock.advance(11)
     assert await presence.presence("probe") == []
     assert presence.channel_count == 0

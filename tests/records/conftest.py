@@ -25,9 +25,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from relevo.broker.memory import MemoryBroker
+from relevo.clock import Clock
 from relevo.hub.hub import Hub
 from relevo.records import Records, RecordsOptions
-from relevo.records.clock import Clock
 from relevo.records.extension import records_extension
 from relevo.records.kinds import Kind
 from relevo.records.migrate import upgrade

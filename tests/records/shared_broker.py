@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from relevo.broker.redis import RedisBroker
+from relevo.clock import Clock
 from relevo.hub.hub import Hub
 from relevo.records import Records, RecordsOptions
-from relevo.records.clock import Clock
 from relevo.settings import NamespaceSettings, Rule, Settings
 from tests.broker.broker_fixtures import Recorder, delete_prefix, redis_url
 

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
+from relevo.clock import VirtualClock
 from relevo.protocol.errors import Locked, StaleFencingToken
-from relevo.records import Actor, MockClock
+from relevo.records import Actor
 
 from .conftest import Node, NodeFactory, wait_for
 
@@ -27,7 +28,7 @@ async def _lead(node: Node) -> str:
 
 
 async def test_lock_heartbeat_release_are_announced(make_node: NodeFactory) -> None:
-    clock = MockClock()
+    clock = VirtualClock()
     node = await make_node(clock=clock)
     r = node.records
     id = await _lead(node)
@@ -56,7 +57,7 @@ async def test_lock_heartbeat_release_are_announced(make_node: NodeFactory) -> N
 
 
 async def test_expiry_is_announced(make_node: NodeFactory) -> None:
-    clock = MockClock()
+    clock = VirtualClock()
     node = await make_node(clock=clock)
     id = await _lead(node)
     await node.records.acquire_lease("lead", id, by=A4, ttl=30)
@@ -77,7 +78,7 @@ async def test_expiry_is_announced(make_node: NodeFactory) -> None:
 async def test_stale_fencing_token_is_refused(make_node: NodeFactory) -> None:
     """Asesor 4 takes the lead, stalls past the TTL; asesor 5 takes it over.
     4's late write carries token 1 and must not clobber 5's work."""
-    clock = MockClock()
+    clock = VirtualClock()
     node = await make_node(clock=clock)
     r = node.records
     id = await _lead(node)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from relevo.records import MockClock
+from relevo.clock import VirtualClock
 
 from .conftest import Node, NodeFactory
 
 
 async def test_hook_runs_once_after_the_grace(make_node: NodeFactory) -> None:
-    clock = MockClock()
+    clock = VirtualClock()
     node = await make_node(clock=clock, start=False)
     tracker = node.records.leaves
     calls: list[str] = []
@@ -31,9 +31,9 @@ async def test_hook_runs_once_after_the_grace(make_node: NodeFactory) -> None:
     assert calls == ["4"]
 
 
-async def two_nodes(make_node: NodeFactory) -> tuple[MockClock, Node, Node, list[str]]:
+async def two_nodes(make_node: NodeFactory) -> tuple[VirtualClock, Node, Node, list[str]]:
     """Nodes a and b on one clock, each running a hook that notes who left."""
-    clock = MockClock()
+    clock = VirtualClock()
     a = await make_node(clock=clock, start=False, node="a")
     b = await make_node(clock=clock, start=False, node="b")
     calls: list[str] = []
@@ -76,7 +76,7 @@ async def test_a_reconnect_counts_before_the_other_nodes_heartbeat(
 
 
 async def test_a_dead_nodes_users_get_their_hook_elsewhere(make_node: NodeFactory) -> None:
-    clock = MockClock()
+    clock = VirtualClock()
     a = await make_node(clock=clock, start=False, node="a")
     b = await make_node(clock=clock, start=False, node="b")
     calls: list[tuple[str, str]] = []
@@ -101,7 +101,7 @@ async def test_a_dead_nodes_users_get_their_hook_elsewhere(make_node: NodeFactor
 
 
 async def test_a_failed_hook_is_retried(make_node: NodeFactory) -> None:
-    clock = MockClock()
+    clock = VirtualClock()
     node = await make_node(clock=clock, start=False)
     tracker = node.records.leaves
     tracker.claim_ttl = 5

@@ -136,7 +136,7 @@ class Simulator:
     async def _ticker(self) -> None:
         every = self.options.simulate_every
         while True:
-            await asyncio.sleep(every * (0.6 + 0.8 * self.rnd.random()))
+            await self.records.clock.sleep(every * (0.6 + 0.8 * self.rnd.random()))
             for tenant in await self.tenants():
                 await self.incoming(tenant)
 
@@ -150,7 +150,7 @@ class Simulator:
         return rec
 
     async def _scan_later(self, tenant: str, payload: str) -> None:
-        await asyncio.sleep(self.options.sim_scan_after)
+        await self.records.clock.sleep(self.options.sim_scan_after)
         rec = await self.records.get(CONNECTOR, tenant)
         if rec.state == "qr" and rec.get("qr") == payload:
             await self.scan(tenant)
@@ -173,8 +173,7 @@ class Simulator:
             changed.clear()
             if (await self.records.get(CONNECTOR, tenant)).state == "authenticated":
                 return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), 5)
+            await self.records.clock.sleep(5, changed)
 
     def _connector_changed(self, tenant: str, rec: Record) -> None:
         self._changed.setdefault(tenant, asyncio.Event()).set()
@@ -183,9 +182,9 @@ class Simulator:
 
     async def _deliver(self, tenant: str, message_id: str) -> None:
         await self._online(tenant)
-        await asyncio.sleep(0.3)
+        await self.records.clock.sleep(0.3)
         await self.inbox.set_status(tenant, message_id, "enviado")
-        await asyncio.sleep(0.9)
+        await self.records.clock.sleep(0.9)
         await self.inbox.set_status(tenant, message_id, "entregado")
 
     def run_bulk(self, tenant: str, bulk_id: str) -> None:
@@ -197,7 +196,7 @@ class Simulator:
         try:
             while True:
                 await self._online(tenant)
-                await asyncio.sleep(self.options.sim_bulk_interval)
+                await self.records.clock.sleep(self.options.sim_bulk_interval)
                 rec = await self.bulk.send_next(tenant, bulk_id, fail=self.rnd.random() < 0.04)
                 if rec is None or rec.state != "enviando":
                     return

@@ -6,9 +6,9 @@ refused without writing or numbering anything.
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
-from collections.abc import Callable
+
+from relevo.clock import Clock, SystemClock
 
 __all__ = ["RateLimiter"]
 
@@ -19,18 +19,18 @@ class RateLimiter:
         rate: float,
         burst: int,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
         max_keys: int = 10_000,
     ) -> None:
         self.rate = rate
         self.burst = burst
-        self.clock = clock
+        self.clock: Clock = clock or SystemClock()
         self.max_keys = max_keys
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key → (tokens, at)
 
     def take(self, key: str) -> float:
         """Spend one token: 0.0 when allowed, else the seconds until one is free."""
-        now = self.clock()
+        now = self.clock.monotonic()
         tokens, at = self._buckets.pop(key, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - at) * self.rate)
         wait = 0.0

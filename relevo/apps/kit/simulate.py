@@ -17,6 +17,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 
+from relevo.clock import Clock, SystemClock
 from relevo.settings import Settings
 
 __all__ = ["Ticker", "simulating"]
@@ -37,7 +38,16 @@ class Ticker:
     step) from :meth:`start` until :meth:`stop`. A failing step is logged
     and the next one runs: a demo must not die of one bad roll."""
 
-    def __init__(self, app: str, every: float, act: Act, *, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        app: str,
+        every: float,
+        act: Act,
+        *,
+        seed: int | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.clock: Clock = clock or SystemClock()
         self.app = app
         self.every = every
         self.act = act
@@ -65,7 +75,7 @@ class Ticker:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self.every * (0.6 + 0.8 * self.rnd.random()))
+            await self.clock.sleep(self.every * (0.6 + 0.8 * self.rnd.random()))
             try:
                 if await self.act():
                     self.actions += 1

@@ -87,7 +87,9 @@ def extension(ctx: AppContext) -> Extension:
         return {s.identity.user for s in ctx.hub.sessions if s.identity.user}
 
     sim = LeadsSimulator(service, online, random.Random())
-    ticker = Ticker(NAME, opts.simulate_every, sim.act, seed=sim.rnd.randrange(2**32))
+    ticker = Ticker(
+        NAME, opts.simulate_every, sim.act, seed=sim.rnd.randrange(2**32), clock=ctx.records.clock
+    )
     return Extension(
         NAME, routes=routes, links=list(LINKS), startup=[ticker.start], shutdown=[ticker.stop]
     )

@@ -93,7 +93,7 @@ class TurnosHttp:
         self.kind = turnero.records.kind("turno")
         self.settings = settings
         opts = turnero.options
-        self.kiosk_limit = RateLimiter(opts.kiosk_rate, opts.kiosk_burst)
+        self.kiosk_limit = RateLimiter(opts.kiosk_rate, opts.kiosk_burst, clock=self.records.clock)
 
     def full(self, rec: Any) -> dict[str, Any]:
         return turno_completo(self.kind, rec)

@@ -18,7 +18,6 @@ rolls its transaction back: nothing is ever half-written.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -112,10 +111,10 @@ class Turnero:
         read *before* them — the monitor subscribes ``since`` it and misses
         nothing. Shared by every monitor for a second (they all ask at once
         after a restart)."""
-        loop = asyncio.get_running_loop()
+        clock = self.records.clock
         hoy = self.hoy()
         cached = self._monitor_cache
-        if cached is not None and cached[1] == hoy and loop.time() - cached[0] < 1.0:
+        if cached is not None and cached[1] == hoy and clock.monotonic() - cached[0] < 1.0:
             return cached[2]
         options = self.hub.permissions.history_options(CH_MONITOR)
         position = await self.hub.broker.position(CH_MONITOR, options)
@@ -141,7 +140,7 @@ class Turnero:
             "en_espera": dict(Counter(str(r["area_id"]) for r in waiting if r["fecha"] == hoy)),
             "llamados": [turno_monitor(r) for r in called],
         }
-        self._monitor_cache = (loop.time(), hoy, body)
+        self._monitor_cache = (clock.monotonic(), hoy, body)
         return body
 
     # -- the kiosk ----------------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Any
 
 import msgspec
 
+from relevo.clock import Clock, SystemClock
 from relevo.records import Record, Records
 
 from ._sql import WaitCache, day_counts
@@ -164,7 +165,9 @@ class StatsPublisher:
         publish: Callable[[dict[str, Any]], Awaitable[None]],
         *,
         min_interval: float = 0.3,
+        clock: Clock | None = None,
     ) -> None:
+        self.clock: Clock = clock or SystemClock()
         self.compute = compute
         self.publish = publish
         self.min_interval = min_interval
@@ -177,9 +180,10 @@ class StatsPublisher:
 
     def poke(self, delay: float = 0.0) -> None:
         try:
-            now = asyncio.get_running_loop().time()
+            asyncio.get_running_loop()
         except RuntimeError:
             return  # not running (a script writing records before the server starts)
+        now = self.clock.monotonic()
         heapq.heappush(self._due, now + delay)
         if len(self._due) > 10_000:  # far more looks than useful: keep the earliest
             self._due = heapq.nsmallest(1000, self._due)
@@ -196,17 +200,15 @@ class StatsPublisher:
             self._task = None
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             self._wake.clear()
-            now = loop.time()
+            now = self.clock.monotonic()
             if not self._due:
                 await self._wake.wait()
                 continue
             at = max(self._due[0], self._last_run + self.min_interval)
             if at > now:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), at - now)
+                await self.clock.sleep(at - now, self._wake)
                 continue
             while self._due and self._due[0] <= now:
                 heapq.heappop(self._due)
@@ -214,7 +216,7 @@ class StatsPublisher:
             try:
                 stats = await self.compute()
                 # A long day makes a computation dearer: keep it a small share of the loop.
-                self._last_run += max(0.0, 4 * (loop.time() - now) - self.min_interval)
+                self._last_run += max(0.0, 4 * (self.clock.monotonic() - now) - self.min_interval)
                 if stats != self._last:
                     await self.publish(stats)
                     self._last = stats
@@ -242,6 +244,7 @@ class LiveStats:
             lambda: compute_stats(records, options, waits),
             self._publish,
             min_interval=options.stats_interval,
+            clock=records.clock,
         )
 
     async def _publish(self, stats: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -17,13 +18,14 @@ import httpx
 import pytest
 import websockets
 
+from relevo.clock import Clock
 from relevo.hub.auth import mint_token
 from relevo.records import Records, RecordsOptions
 from relevo.server.app import RelevoServer
 from relevo.server.run import with_app_namespaces
 from relevo.server.standalone import build_app_server
 from relevo.settings import AuthSettings, ServerSettings, Settings
-from tests.helpers import BROWSER_CONTEXT, SCREENSHOTS, missing_service, timeout
+from tests.helpers import BROWSER_CONTEXT, SCREENSHOTS, STILL, missing_service, timeout
 
 SECRET = "leads-test-secret-0123456789abcdef"
 API_KEY = "leads-test-api-key"
@@ -113,13 +115,23 @@ async def seed_users(records: Records) -> None:
 
 
 async def start_leads_server(
-    db: Path, options: Mapping[str, Any] | None = None, *, port: int = 0, demo: bool = False
+    db: Path,
+    options: Mapping[str, Any] | None = None,
+    *,
+    port: int = 0,
+    demo: bool = False,
+    clock: Clock | None = None,
 ) -> LeadsServer:
     """The server assembled as ``relevo serve`` assembles it (the app's kinds
     registered, its extension built, seeded in demo mode), with the records
-    layer's background intervals shortened so leave hooks run quickly."""
+    layer's background intervals shortened so leave hooks run quickly.
+    ``clock``: a test's virtual clock, for hub, broker and records alike."""
     settings = leads_settings(dict(options or {}), port=port, demo=demo)
-    server, records = build_app_server(settings, f"sqlite+aiosqlite:///{db}", records_options=FAST)
+    if clock is not None:
+        settings = dataclasses.replace(settings, liveness=STILL)
+    server, records = build_app_server(
+        settings, f"sqlite+aiosqlite:///{db}", records_options=FAST, clock=clock
+    )
     await server.start()
     return LeadsServer(server, records, settings)
 
@@ -131,12 +143,16 @@ Factory = Callable[..., Awaitable[LeadsServer]]
 async def make_server(tmp_path: Path) -> AsyncIterator[Factory]:
     started: list[LeadsServer] = []
 
-    async def make(options: Mapping[str, Any] | None = None, *, demo: bool = False) -> LeadsServer:
+    async def make(
+        options: Mapping[str, Any] | None = None, *, demo: bool = False, clock: Clock | None = None
+    ) -> LeadsServer:
         """``demo``: the server seeds the demo data (users and 60 leads) and
         answers the demo login; otherwise only the users are created. The
         demo's simulator stays off unless the test turns it on."""
         options = {"simulate": False, **(options or {})}
-        srv = await start_leads_server(tmp_path / f"leads{len(started)}.db", options, demo=demo)
+        srv = await start_leads_server(
+            tmp_path / f"leads{len(started)}.db", options, demo=demo, clock=clock
+        )
         started.append(srv)
         if not demo:
             await seed_users(srv.records)

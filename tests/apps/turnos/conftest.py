@@ -5,6 +5,7 @@ WebSocket helpers. Every timeout scales with RELEVO_TEST_TIMEOUT_SCALE."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -19,12 +20,13 @@ from relevo.apps.base import AppContext
 from relevo.apps.turnos.config import apply_config
 from relevo.apps.turnos.options import parse_options
 from relevo.apps.turnos.service import Turnero
+from relevo.clock import Clock
 from relevo.hub.auth import mint_token
 from relevo.records import Actor, Records, RecordsOptions
 from relevo.server.app import RelevoServer
 from relevo.server.standalone import build_app_server
 from relevo.settings import AuthSettings, ServerSettings, Settings
-from tests.helpers import BROWSER_CONTEXT, SCREENSHOTS, missing_service, timeout
+from tests.helpers import BROWSER_CONTEXT, SCREENSHOTS, STILL, missing_service, timeout
 
 # The records suite's database fixtures: a migrated PostgreSQL schema per run.
 from tests.records.conftest import PG_URL, Db, pg_schema, truncate  # noqa: F401
@@ -138,11 +140,14 @@ async def start_turnos(tmp_path: Path) -> AsyncIterator[StartTurnos]:
         db: Db | None = None,
         demo: bool = False,
         config: dict[str, Any] | None = None,
+        clock: Clock | None = None,
     ) -> Turnos:
         url = db.url if db else f"sqlite+aiosqlite:///{tmp_path / f'turnos{len(started)}.db'}"
         settings = settings_for(options, demo=demo)
+        if clock is not None:  # a virtual clock: hub, broker and records run on it
+            settings = dataclasses.replace(settings, liveness=STILL)
         server, records = build_app_server(
-            settings, url, schema=db.schema if db else None, records_options=FAST
+            settings, url, schema=db.schema if db else None, records_options=FAST, clock=clock
         )
         await server.start()
         ctx = AppContext("turnos", settings, server.hub, records, settings.app["turnos"])

@@ -13,7 +13,8 @@ import pytest
 from playwright.async_api import expect
 
 from relevo.apps.turnos.demo import DEMO_CONFIG
-from relevo.records import Actor, MockClock
+from relevo.clock import VirtualClock
+from relevo.records import Actor
 
 from .conftest import ADMIN, IMG, OPERADOR, Screens, StartTurnos, Turnos, settled, token
 
@@ -31,7 +32,7 @@ async def _busy_morning(turnos: Turnos, rng: random.Random) -> None:
     span = min(4 * 3600.0, time.time() - midnight - 600)
     if span < 1800:
         return  # just after midnight: no morning to show
-    clock = MockClock(start=time.time() - span - 300)
+    clock = VirtualClock(start=time.time() - span - 300)
     turnos.records.clock = clock
     t = turnos.turnero()
     desks = [(m["id"], m["nombre"]) for m in DEMO_CONFIG["mesas"]]

@@ -15,8 +15,9 @@ from relevo.apps.turnos.options import parse_options
 from relevo.apps.turnos.service import Turnero
 from relevo.apps.turnos.stats import compute_stats, percentile
 from relevo.broker.memory import MemoryBroker
+from relevo.clock import VirtualClock
 from relevo.hub.hub import Hub
-from relevo.records import Actor, MockClock, Records
+from relevo.records import Actor, Records
 
 from .conftest import CONFIG, settings_for
 
@@ -32,8 +33,8 @@ def test_percentile_is_nearest_rank() -> None:
 
 
 @pytest.fixture
-async def day(tmp_path: Path) -> AsyncIterator[tuple[Turnero, MockClock]]:
-    clock = MockClock(start=1_767_268_800.0)  # 2026-01-01 12:00 UTC
+async def day(tmp_path: Path) -> AsyncIterator[tuple[Turnero, VirtualClock]]:
+    clock = VirtualClock(start=1_767_268_800.0)  # 2026-01-01 12:00 UTC
     settings = settings_for({"timezone": "UTC"})
     hub = Hub(settings, MemoryBroker())
     await hub.start()
@@ -48,7 +49,7 @@ async def day(tmp_path: Path) -> AsyncIterator[tuple[Turnero, MockClock]]:
         await hub.close()
 
 
-async def test_waits_counts_and_desks(day: tuple[Turnero, MockClock]) -> None:
+async def test_waits_counts_and_desks(day: tuple[Turnero, VirtualClock]) -> None:
     t, clock = day
     opts = t.options
     cache = WaitCache()
