@@ -152,7 +152,7 @@ async def sse_endpoint(request: Request) -> Response:
     try:
         positions = parse_positions(last_id) if last_id else {}
         if token:
-            hub.authenticate(session, token)
+            await hub.admit(session, token)
         for ch in channels:
             current = ch
             frames.validate_channel(ch)
