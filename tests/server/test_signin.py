@@ -96,7 +96,8 @@ async def test_the_token_of_a_session(srv: AppServer) -> None:
     assert claims["name"] == "Ana Pérez"
     assert claims["roles"] == ["asesor"]
     assert claims["tenant"] == "t1"
-    assert isinstance(claims["sid"], str) and len(claims["sid"]) == 64
+    assert isinstance(claims["sid"], str)
+    assert len(claims["sid"]) == 64
     assert 0 < claims["exp"] - claims["iat"] <= TOKEN_TTL
 
 
