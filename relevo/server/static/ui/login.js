@@ -176,8 +176,10 @@ function notices() {
 
 async function main() {
   notices();
-  // Already signed in here: straight on (not when sent back for lack of a role).
-  if (!params.get("denied")) {
+  // Sent here by a page (`next`) while signed in (its token ran out, or it is
+  // another app's page): straight on with a fresh token. Not when sent back for
+  // lack of a role; on /login, whenever signed in.
+  if (!params.get("denied") && (params.get("next") || !app)) {
     const to = await fromSession();
     if (to && to !== location.pathname) {
       location.replace(to);
