@@ -13,7 +13,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -131,7 +131,7 @@ class Account:
     id: int
     username: str
     display_name: str
-    roles: Mapping[str, tuple[str, ...]]
+    roles: Mapping[str, tuple[str, ...]] = field(hash=False)
     tenant: str
     active: bool
     must_change_password: bool

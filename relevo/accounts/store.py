@@ -59,6 +59,7 @@ TOUCH_EVERY = 60.0
 MAX_TOKEN_CHARS = 64
 MAX_SESSION_TTL = 90 * 86400.0
 MAX_AUDIT_LIMIT = 1000
+_CHARGE_TRIES = 5
 
 _ACCOUNT_COLUMNS = [c for c in s.accounts.c if c.name != "password_hash"]
 
@@ -307,17 +308,25 @@ class Accounts:
         password = password if isinstance(password, str) else ""
 
         row: Any = None
-        async with self.store.write() as conn:
-            row = (
-                (await conn.execute(sa.select(s.accounts).where(_a.username == name))).one_or_none()
-                if name
-                else None
-            )
-            wait = await self.throttle.charge(conn, [user_key, addr_key])
-            if wait > 0:
-                await self._audit(
-                    conn, "throttled", shown, None if row is None else int(row.id), address, ""
-                )
+        wait = 0.0
+        for attempt in range(_CHARGE_TRIES):
+            try:
+                async with self.store.write() as conn:
+                    row = (
+                        (
+                            await conn.execute(sa.select(s.accounts).where(_a.username == name))
+                        ).one_or_none()
+                        if name
+                        else None
+                    )
+                    wait = await self.throttle.charge(conn, [user_key, addr_key])
+                    if wait > 0:
+                        account_id = None if row is None else int(row.id)
+                        await self._audit(conn, "throttled", shown, account_id, address, "")
+                break
+            except Conflict:
+                if attempt == _CHARGE_TRIES - 1:
+                    raise
         if wait > 0:
             raise SignInThrottled(wait)
 

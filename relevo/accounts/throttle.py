@@ -92,18 +92,21 @@ class Throttle:
     async def charge(self, conn: DbConn, keys: Sequence[str]) -> float:
         """Count one attempt against every key, in ``conn``'s transaction; or,
         when a key must still wait, count nothing and return the seconds left
-        (the largest over the keys). ``0.0`` means the attempt may go on."""
+        (the largest over the keys). ``0.0`` means the attempt may go on.
+
+        Two first failures of one key at once may deadlock on MariaDB (the
+        duplicate-key check takes a shared lock); the caller retries the
+        transaction on :class:`~relevo.protocol.errors.Conflict`."""
         now = self.clock.now()
         await self._prune(conn, now)
         counts: dict[str, int] = {}
         wait = 0.0
         for key in sorted(set(keys)):  # one lock order for every caller
-            await conn.execute(self._ensure, {"key": key, "failures": 0, "last_at": now})
-            row = (
-                await conn.execute(
-                    self.store.locked(sa.select(_t.failures, _t.last_at).where(_t.key == key))
-                )
-            ).one()
+            select = self.store.locked(sa.select(_t.failures, _t.last_at).where(_t.key == key))
+            row = (await conn.execute(select)).one_or_none()
+            if row is None:  # a first failure: make the row to lock (a race may make it too)
+                await conn.execute(self._ensure, {"key": key, "failures": 0, "last_at": now})
+                row = (await conn.execute(select)).one()
             failures = 0 if now - row.last_at > self.policy.forget_after else row.failures
             counts[key] = failures
             wait = max(wait, row.last_at + self.policy.delay(failures, self._free(key)) - now)

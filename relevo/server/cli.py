@@ -1,4 +1,4 @@
-"""The ``relevo`` command: serve, demo, token, publish, bench."""
+"""The ``relevo`` command: serve, demo, token, publish, bench, migrate, users."""
 
 from __future__ import annotations
 
@@ -232,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="apply the records store's schema migrations")
     p.add_argument("--config")
     p.add_argument("--database", help="SQLAlchemy URL of the records store")
+    from relevo.server import users
+
+    users.add_parser(sub)
     return parser
 
 
@@ -253,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
             from relevo.server.run import migrate
 
             return migrate(_load(args, create=False))
+        if args.command == "users":
+            from relevo.server import users
+
+            return users.run(args, _load(args, create=False))
     except ConfigError as exc:
         print(f"relevo: configuration error: {exc}", file=sys.stderr)
         return 2

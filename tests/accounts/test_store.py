@@ -251,3 +251,10 @@ async def test_audit_log_by_tenant(accounts: Accounts) -> None:
     assert len((await accounts.audit_log(1))[0].detail) == 255
     with pytest.raises(InvalidAccount):
         await accounts.audit("made_up")
+
+
+async def test_accounts_are_hashable_and_immutable(accounts: Accounts) -> None:
+    ana = await _ana(accounts)
+    assert ana in {ana}
+    with pytest.raises(TypeError):
+        ana.roles["leads"] = ("admin",)  # type: ignore[index]
