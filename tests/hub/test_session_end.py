@@ -102,3 +102,31 @@ async def test_a_connect_check_can_refuse_a_session(server: RelevoServer) -> Non
     finally:
         await ws.close()
     assert seen == ["ana", "ana"]
+
+
+@pytest.mark.redis
+async def test_ending_a_session_on_one_node_cuts_it_on_another(server_factory: Any) -> None:
+    import secrets
+
+    from relevo.broker.redis import RedisBroker
+
+    prefix = f"relevo-test-{secrets.token_hex(4)}"
+    try:
+        nodes = [
+            await server_factory(broker=RedisBroker("redis://127.0.0.1:6379/9", prefix=prefix))
+            for _ in range(2)
+        ]
+    except OSError:  # pragma: no cover - Redis not running here
+        from tests.helpers import missing_service
+
+        missing_service("Redis at 127.0.0.1:6379")
+    ws = await RawWS.connect(nodes[1].port)
+    try:
+        assert "ok" in await ws.request({"id": 1, "op": "connect", "token": sid_token("ana", "x1")})
+        await nodes[0].hub.end_sessions(["x1"])
+        msg = await until_disconnect(ws)
+        assert msg["code"] == "unauthorized"
+    finally:
+        await ws.close()
+    with pytest.raises(AuthError):
+        nodes[1].hub.verifier.verify(sid_token("ana", "x1"))
