@@ -46,8 +46,8 @@ from relevo.accounts.model import (
 )
 from relevo.accounts.passwords import Passwords, check_policy
 from relevo.accounts.throttle import Throttle, ThrottlePolicy, address_key, username_key
-from relevo.protocol.errors import Conflict
 from relevo.clock import Clock, SystemClock
+from relevo.protocol.errors import Conflict
 from relevo.records.store import DbConn, Store
 
 __all__ = ["Accounts"]

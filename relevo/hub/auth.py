@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,9 @@ class TokenVerifier:
         self._keys: dict[str, Any] = {}
         if settings.secret:
             self._keys["HS"] = settings.secret
+        #: sid -> when its tokens have all expired (epoch seconds): sign-in
+        #: sessions that were ended (signed out, account deactivated).
+        self._ended: dict[str, float] = {}
         if settings.public_key:
             pem = settings.public_key
             if not pem.lstrip().startswith("-----"):
@@ -87,10 +91,26 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise AuthError(f"invalid token: {exc}") from None
         identity = identity_from_claims(claims)
+        sid = claims.get("sid")
+        if isinstance(sid, str) and sid in self._ended:
+            raise AuthError("the session of this token has ended; sign in again")
         now = self._clock.now()
         if identity.expires is not None and identity.expires <= now - self._settings.leeway:
             raise TokenExpired("token has expired")
         return identity
+
+    def end_sessions(self, sids: Iterable[str], until: float) -> None:
+        """Refuse every token whose ``sid`` claim is one of ``sids``, until
+        ``until`` (epoch seconds: when the last token minted from them has
+        expired; after that ``exp`` refuses them anyway)."""
+        now = self._clock.now()
+        for sid in sids:
+            self._ended[sid] = max(until, self._ended.get(sid, 0.0))
+        for sid in [s for s, t in self._ended.items() if t <= now]:
+            del self._ended[sid]
+
+    def ended_count(self) -> int:
+        return len(self._ended)
 
 
 #: Longest ``sub`` accepted: it keys the hub's user index and every log line.

@@ -15,7 +15,7 @@ import itertools
 import logging
 import secrets
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -57,6 +57,10 @@ log = logging.getLogger("relevo.hub")
 #: the outbox behind it (a kind's channels are checked when it is registered).
 _UNCHECKED_SOURCES = frozenset({"records"})
 UserListener = Callable[[str], Awaitable[None] | None]
+ConnectCheck = Callable[[Identity], Awaitable[None]]
+#: How long ended sign-in sessions are remembered when the caller does not
+#: say when their tokens expire (the longest token a session mints, and more).
+ENDED_SESSION_MEMORY = 3600.0
 
 
 class Hub:
@@ -87,6 +91,7 @@ class Hub:
         self._users: dict[str, set[Session]] = {}
         self._leave_listeners: list[UserListener] = []
         self._join_listeners: list[UserListener] = []
+        self._connect_checks: list[ConnectCheck] = []
         self.background = Background()
         self.fanout = Fanout(self.metrics, self.disconnect, self._on_control)
         self.subscriptions = Subscriptions(
@@ -145,6 +150,13 @@ class Hub:
         """Call ``listener(user)`` when a user's first connection on this node
         authenticates (the counterpart of :meth:`add_leave_listener`)."""
         self._join_listeners.append(listener)
+
+    def add_connect_check(self, check: ConnectCheck) -> None:
+        """Run ``await check(identity)`` on every ``connect`` and ``refresh``
+        (and SSE stream) after the token verified: raising an
+        :class:`~relevo.protocol.errors.AuthError` refuses it (the accounts
+        layer refuses tokens of sign-in sessions that have ended)."""
+        self._connect_checks.append(check)
 
     def user_online(self, user: str) -> bool:
         return bool(self._users.get(user))
@@ -223,8 +235,23 @@ class Hub:
         """Authenticate a connection without a token by asking the app's
         backend with the request's allow-listed cookies and headers."""
         identity = await self.proxies.connect(session.forwarded)
+        for check in self._connect_checks:
+            await check(identity)
         if not session.closed:
             self._set_identity(session, identity)
+        return identity
+
+    async def admit(self, session: Session, token: str) -> Identity:
+        """:meth:`authenticate`, with the connect checks run before the
+        session takes the identity."""
+        identity = await self.checked_identity(token)
+        self._set_identity(session, identity)
+        return identity
+
+    async def checked_identity(self, token: str) -> Identity:
+        identity = self.verify(token)
+        for check in self._connect_checks:
+            await check(identity)
         return identity
 
     def _set_identity(self, session: Session, identity: Identity) -> None:
@@ -312,19 +339,19 @@ class Hub:
             if cmd.token is None:
                 identity = await self.connect_by_proxy(session)
             else:
-                identity = self.authenticate(session, cmd.token)
+                identity = await self.admit(session, cmd.token)
             result = {"client": session.client, "user": identity.user, "expires": identity.expires}
             session.send(frames.encode_ok(cmd.id, result))
         elif isinstance(cmd, frames.Refresh):
-            self.refresh(session, cmd.token)
+            self.refresh(session, await self.checked_identity(cmd.token))
             session.send(frames.encode_ok(cmd.id, {"expires": session.identity.expires}))
 
-    def refresh(self, session: Session, token: str) -> None:
+    def refresh(self, session: Session, token: str | Identity) -> None:
         """Swap the session's token. The new token is the only authority from
         now on: each subscription it does not allow is dropped, with an
         ``unsub`` push saying why. A token for another user is refused and the
         session keeps its identity (switching users is a new connection)."""
-        identity = self.verify(token)
+        identity = self.verify(token) if isinstance(token, str) else token
         old = session.identity.user
         if old and identity.user != old:
             raise PermissionDenied(
@@ -430,11 +457,56 @@ class Hub:
             CONTROL_CHANNEL, "disconnect", self._json.encode({"user": user})
         )
 
+    async def end_sessions(
+        self, sids: Iterable[str], tokens_expire_by: float | None = None
+    ) -> None:
+        """End sign-in sessions on every node: their tokens (``sid`` claim)
+        are refused from now until ``tokens_expire_by`` (epoch seconds), and
+        every connection opened with one is cut (``unauthorized``, no
+        reconnect). Applied here at once, then on the other nodes through
+        the broker's control channel."""
+        ended = sorted(set(sids))
+        if not ended:
+            return
+        until = tokens_expire_by or self.clock.now() + ENDED_SESSION_MEMORY
+        self._end_sessions(ended, until)
+        await self.broker.publish_push(
+            CONTROL_CHANNEL, "end_sessions", self._json.encode({"sids": ended, "until": until})
+        )
+
+    def _end_sessions(self, sids: list[str], until: float) -> None:
+        self.verifier.end_sessions(sids, until)
+        ended = set(sids)
+        self.disconnect_where(
+            lambda identity: identity.claims.get("sid") in ended,
+            DisconnectCode.UNAUTHORIZED,
+            "the session has ended; sign in again",
+        )
+
+    def disconnect_where(
+        self, predicate: Callable[[Identity], bool], code: DisconnectCode, message: str
+    ) -> int:
+        """Disconnect this node's sessions whose identity ``predicate``
+        accepts; how many."""
+        cut = 0
+        for sessions in list(self._users.values()):
+            for session in list(sessions):
+                if predicate(session.identity):
+                    self.disconnect(session, code, message)
+                    cut += 1
+        return cut
+
     def _on_control(self, event: str, data: bytes) -> None:
         if event == "disconnect":
             user = msgspec.json.decode(data).get("user")
             for session in list(self._users.get(str(user), ())):
                 self.disconnect(session, DisconnectCode.FORCED, "disconnected by the server")
+        elif event == "end_sessions":
+            body = msgspec.json.decode(data)
+            sids = body.get("sids") if isinstance(body, dict) else None
+            until = body.get("until") if isinstance(body, dict) else None
+            if isinstance(sids, list) and isinstance(until, int | float):
+                self._end_sessions([str(s) for s in sids], float(until))
 
 
 def _since(since: frames.Since | None) -> StreamPosition | None:

@@ -41,6 +41,7 @@ from relevo.transport.frontdoor import front_door
 from relevo.transport.sse import sse_endpoint
 from relevo.transport.websocket import websocket_protocol
 from relevo.web import Extension, error_response, json_response, require_api_key
+from relevo.web.csrf import CrossSiteGuard
 from relevo.web.headers import SecurityHeaders, content_security_policy
 
 __all__ = ["Extension", "RelevoServer", "create_app", "create_broker"]
@@ -176,8 +177,12 @@ def create_app(hub: Hub, extensions: list[Extension] | None = None) -> Starlette
         for options in hub.settings.app.values()
         if isinstance(options, dict) and options.get("token_url")
     ]
-    middleware = [Middleware(SecurityHeaders, csp=content_security_policy(token_urls))]
     origins = list(hub.settings.server.allowed_origins)
+    middleware = [
+        Middleware(SecurityHeaders, csp=content_security_policy(token_urls)),
+        # Cookie-authenticated writes only from this server's pages (CSRF).
+        Middleware(CrossSiteGuard, allowed_origins=tuple(origins)),
+    ]
     if origins:
         # Pages served elsewhere may call the HTTP endpoints (SSE, records, command).
         middleware.append(
@@ -193,6 +198,9 @@ def create_app(hub: Hub, extensions: list[Extension] | None = None) -> Starlette
     app.state.hub = hub
     app.state.ready_checks = []
     app.state.openapi_paths = {k: v for ext in extensions for k, v in ext.openapi_paths.items()}
+    for ext in extensions:
+        for name, value in ext.state.items():
+            setattr(app.state, name, value)
     return app
 
 

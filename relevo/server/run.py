@@ -59,6 +59,38 @@ def build_records(settings: Settings) -> Records | None:
     return Records(database_url(settings))
 
 
+#: Where each role of each app lands after signing in, apps in this order.
+ROLE_HOMES: dict[str, dict[str, str]] = {
+    "leads": {"gtr": "/leads/gtr", "admin": "/leads/gtr", "asesor": "/leads/asesor"},
+    "turnos": {"operador": "/turnos/operador", "admin": "/turnos/admin"},
+    "cargue": {
+        "vendedor": "/cargue/vendedor",
+        "despachador": "/cargue/despacho",
+        "admin": "/cargue/despacho",
+    },
+    "inbox": {"agente": "/inbox/", "supervisor": "/inbox/"},
+}
+
+
+def sign_in_extension(settings: Settings, hub: Hub, records: Records) -> Extension | None:
+    """``/login`` and ``/auth/*`` over the accounts in the records database
+    (``app.state.sign_in``); none without ``auth.secret`` to sign tokens with."""
+    if not settings.auth.secret:
+        return None
+    from relevo.accounts.http import SignIn
+    from relevo.accounts.store import Accounts
+
+    homes = {app: ROLE_HOMES[app] for app in settings.apps if app in ROLE_HOMES}
+    sign_in = SignIn(
+        Accounts(records.store),
+        hub,
+        settings.auth.secret,
+        homes=homes,
+        allowed_origins=settings.server.allowed_origins,
+    )
+    return Extension("sign-in", routes=sign_in.routes(), state={"sign_in": sign_in})
+
+
 def build_extensions(
     settings: Settings, hub: Hub | None = None, records: Records | None = None
 ) -> list[Extension]:
@@ -69,6 +101,10 @@ def build_extensions(
         from relevo.records.extension import records_extension
 
         extensions.append(records_extension(records, migrate=True))
+        if hub is not None:
+            sign_in = sign_in_extension(settings, hub, records)
+            if sign_in is not None:
+                extensions.append(sign_in)
     if settings.apps:
         if hub is None or records is None:
             raise RuntimeError("apps need the hub and the records service")

@@ -152,7 +152,7 @@ async def sse_endpoint(request: Request) -> Response:
     try:
         positions = parse_positions(last_id) if last_id else {}
         if token:
-            hub.authenticate(session, token)
+            await hub.admit(session, token)
         elif hub.can_connect_by_proxy(session):
             # No connect frame on this transport: the stream's request is it.
             await hub.connect_by_proxy(session)

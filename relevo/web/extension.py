@@ -23,3 +23,6 @@ class Extension:
     """(label, url) pairs for the index page."""
     openapi_paths: dict[str, Any] = field(default_factory=dict)
     """OpenAPI ``paths`` entries of its routes, merged into /api/openapi.json."""
+    state: dict[str, Any] = field(default_factory=dict)
+    """Objects the server puts on ``app.state`` for routes of other extensions
+    (the sign-in service, ``app.state.sign_in``)."""

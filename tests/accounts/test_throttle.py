@@ -87,7 +87,9 @@ async def test_one_address_trying_many_usernames(accounts: Accounts, clock: Virt
     assert (await accounts.authenticate("ana", PASSWORD, address="10.0.0.2")).username == "ana"
 
 
-async def test_failures_are_forgotten_after_an_hour(accounts: Accounts, clock: VirtualClock) -> None:
+async def test_failures_are_forgotten_after_an_hour(
+    accounts: Accounts, clock: VirtualClock
+) -> None:
     for _ in range(5):
         await _fail(accounts)
     clock.advance(3601)

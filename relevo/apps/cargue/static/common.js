@@ -22,7 +22,8 @@ export const loadSession = (screen) => STORES[screen].load();
 /** The token `screen` calls the API with. */
 export const token = (screen) => STORES[screen].load()?.token;
 
-export function logout(screen) {
+export async function logout(screen) {
+  await session.signOut();
   STORES[screen].clear();
   location.href = "/cargue/";
 }
@@ -39,7 +40,7 @@ export function getConfig() {
 /** A fresh token for this screen's user: the deployment's token_url, or the
  * demo login. Undefined when neither is available. */
 export const tokenSource = (screen, s, config) =>
-  session.tokenSource("cargue", config, s.user, (fresh) => STORES[screen].save(fresh).token);
+  session.tokenSource("cargue", config, s, (fresh) => STORES[screen].save(fresh).token);
 
 export function connect(screen, s, config) {
   return relevo.connect({ token: s.token, getToken: tokenSource(screen, s, config) });

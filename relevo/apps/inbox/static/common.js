@@ -23,7 +23,8 @@ ui.defineStatus({
 export const loadSession = () => store.load();
 export const saveSession = (token, extra) => store.save(token, extra);
 
-export function logout() {
+export async function logout() {
+  await session.signOut();
   store.clear();
   location.href = "/inbox/login";
 }
@@ -59,7 +60,7 @@ export function getConfig() {
 }
 
 export function connect(s, config) {
-  const getToken = session.tokenSource("inbox", config, s.user, (token) => store.save(token).token);
+  const getToken = session.tokenSource("inbox", config, s, (token) => store.save(token).token);
   return relevo.connect({ token: s.token, getToken });
 }
 

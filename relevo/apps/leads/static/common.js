@@ -19,7 +19,8 @@ export const saveSession = (token, extra) => store.save(token, extra);
 /** The page needs a session with one of `roles`; otherwise to the login. */
 export const requireSession = (roles) => store.require(roles, "/leads/login");
 
-export function logout() {
+export async function logout() {
+  await session.signOut();
   store.clear();
   location.href = "/leads/login";
 }
@@ -65,7 +66,7 @@ export function getConfig() {
 /** A relevo connection with this session's token; in demo mode, and where the
  * deployment configured `token_url`, a fresh token is fetched when it runs out. */
 export function connect(s, config) {
-  const getToken = session.tokenSource("leads", config, s.user, (token) => store.save(token).token);
+  const getToken = session.tokenSource("leads", config, s, (token) => store.save(token).token);
   return relevo.connect({ token: s.token, getToken });
 }
 

@@ -65,22 +65,31 @@ export const kioskToken = () => STORES.kiosco.load()?.token || "";
 /**
  * The token a staff screen (rol "operador" or "admin") connects with, first found:
  *   1. `#token=…` in the page URL (kept for the tab);
- *   2. one kept earlier in this tab (sessionStorage);
+ *   2. one kept earlier in this tab (sessionStorage), or one from the
+ *      browser's sign-in session (GET /auth/token);
  *   3. `token_url` of [app.turnos]: your backend answers {"token": …} for the signed-in user;
  *   4. on a demo server (`relevo demo`), a development token (POST /api/turnos/demo/token).
  * Returns {token, refresh, forget, user} — refresh() fetches a new one the same way.
  */
 export async function staffToken(rol, config) {
   const store = STORES[rol];
-  const fetchNew = session.tokenSource("turnos", config, DEMO_USER[rol], (token) => store.save(token).token);
+  const fetchNew = session.tokenSource("turnos", config, store.load() || DEMO_USER[rol], (token) => store.save(token).token);
   let token = store.load()?.token;
+  if (!token) {
+    // signed in with relevo's sign-in (the session cookie): a token from it
+    token = await session.sessionToken("turnos").then((r) => store.save(r.token).token).catch(() => null);
+  }
   if (!token && fetchNew) token = await fetchNew().catch(() => null);
   const refresh = async () => (fetchNew && (await fetchNew().catch(() => null))) || store.load()?.token || "";
   const user = () => {
     const s = store.load();
     return s && { name: s.name, role: s.roles.join(", ") };
   };
-  return { token, refresh, forget: () => store.clear(), user };
+  const forget = async () => {
+    await session.signOut();
+    store.clear();
+  };
+  return { token, refresh, forget, user };
 }
 
 /** What the one login page (/static/ui/login.js) needs to know of this app. */

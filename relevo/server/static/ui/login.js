@@ -1,38 +1,62 @@
-// The one login page, served as /<app>/login (and /static/ui/login.html?app=<app>).
-// In demo mode it lists the app's seeded users: picking one gets a development
-// token. Where the deployment set `token_url`, it fetches the signed-in user's
-// token there and goes on; otherwise it says where tokens come from.
+// The one login page: /login (relevo's sign-in, every app) and /<app>/login
+// (also /static/ui/login.html?app=<app>).
+//
+// Where the server has sign-in (accounts), it shows a username/password form:
+// POST /auth/login sets an HttpOnly session cookie and the page takes a short
+// token from GET /auth/token into the app's session store, then lands on the
+// page of the person's role (or `?next=`, a path of this server only). A
+// browser already signed in goes straight on. In demo mode it lists the app's
+// demo users too: picking one signs in as that user with the demo password
+// (through the same /auth/login). Where the deployment set `token_url`, it
+// fetches the signed-in user's token there and goes on; otherwise it says
+// where tokens come from.
 //
 // What differs per app — names, texts, how users are grouped, where each role
 // lands, where the session is kept — is the `LOGIN` object the app's
 // /<app>/static/common.js exports (docs/apps/README.md describes it).
 
 import * as relevo from "/relevo.js";
-import { api, fetchToken, sessionOf } from "./session.js";
+import { api, ApiError, fetchToken, sessionOf, sessionToken, signIn as signInWith, signOut as endSession } from "./session.js";
 import * as ui from "./ui.js";
 
 const params = new URLSearchParams(location.search);
-const app = params.get("app") || location.pathname.split("/")[1];
-if (!/^[a-z][a-z0-9_-]*$/.test(app)) throw new Error(`no app in this URL: ${location.pathname}`);
-const { LOGIN } = await import(`/${app}/static/common.js`);
+const first = location.pathname.split("/")[1];
+const app = params.get("app") || (first === "login" || first === "static" ? "" : first);
+if (app && !/^[a-z][a-z0-9_-]*$/.test(app)) throw new Error(`no app in this URL: ${location.pathname}`);
+const GENERIC = {
+  name: "relevo",
+  heading: "Entrar",
+  subtitle: "Entra con tu usuario y contraseña: llegarás a la pantalla de tu rol.",
+  homes: {},
+  stores: [],
+  who: (s) => s.name,
+};
+const { LOGIN } = app ? await import(`/${app}/static/common.js`) : { LOGIN: GENERIC };
+
+/** `next` when it is a path of this server (never another site). */
+function localPath(value) {
+  if (!value || !value.startsWith("/") || value.startsWith("//") || value.includes("\\")) return null;
+  if (/[\u0000-\u001f\u007f]/.test(value)) return null;
+  return new URL(value, location.origin).origin === location.origin ? value : null;
+}
 
 const content = document.getElementById("content");
 const notice = document.getElementById("notice");
 document.title = `${LOGIN.name} · Entrar`;
-document.head.append(ui.h("link", { rel: "stylesheet", href: `/${app}/static/${LOGIN.css || `${app}.css`}` }));
+if (app) document.head.append(ui.h("link", { rel: "stylesheet", href: `/${app}/static/${LOGIN.css || `${app}.css`}` }));
 document.getElementById("heading").textContent = LOGIN.heading;
 document.getElementById("subtitle").textContent = LOGIN.subtitle;
 
 // An anonymous connection, so this page shows the server's reachability too.
 const rv = relevo.connect();
-const shell = ui.shell({ app: LOGIN.name, home: `/${app}/` });
+const shell = ui.shell({ app: LOGIN.name, home: app ? `/${app}/` : "/" });
 relevo.indicator(shell.conn, rv);
 
 /** Where `session` goes: the page it was sent here from (`?next=`) when one of
  * its roles lands there, else its role's page. */
 function destination(session) {
   const homes = session.roles.map((r) => LOGIN.homes[r]).filter(Boolean);
-  const next = params.get("next");
+  const next = localPath(params.get("next"));
   if (next && homes.includes(next)) return next;
   return homes[0] || location.pathname;
 }
@@ -44,18 +68,64 @@ function signIn(token, extra = {}) {
   return destination(LOGIN.storeFor(session).save(token, extra));
 }
 
-async function pick(user, button) {
+/** Signed in (the cookie): take a token of the session and go on. Where to go,
+ * or null when this browser has no sign-in session (or sign-in is off). */
+async function fromSession(signedIn = null) {
+  if (!app) {
+    // /login: the person's home (or `next`); the app's page takes its own token.
+    const who = signedIn || (await sessionToken().catch(() => null));
+    return who ? localPath(params.get("next")) || who.next || who.home || null : null;
+  }
+  const res = await sessionToken(app).catch(() => null);
+  if (!res) return null;
+  const s = sessionOf(res.token);
+  if (s && s.roles.some((r) => LOGIN.homes[r])) return signIn(res.token);
+  // no role in this app: the person's own home, if it is elsewhere
+  return res.home && res.home !== location.pathname ? res.home : null;
+}
+
+async function submit(username, password, button, error) {
+  error.hidden = true;
   try {
-    const res = await ui.busy(button, api(`/api/${app}/demo/token`, { method: "POST", body: { user: user.id } }));
-    location.href = signIn(res.token, LOGIN.extra ? LOGIN.extra(res.user) : { name: res.user.nombre });
+    const res = await ui.busy(button, signInWith(username, password, localPath(params.get("next")) || ""));
+    const to = await fromSession(res);
+    location.href = to || res.next || res.home || "/";
+  } catch (err) {
+    error.hidden = false;
+    error.textContent = err instanceof ApiError ? err.mensaje || err.message : String(err);
+  }
+}
+
+async function pick(user, button, password) {
+  try {
+    const res = await ui.busy(button, signInWith(user.id, password));
+    const to = await fromSession(res);
+    location.href = to || res.home || "/";
   } catch (err) {
     ui.toast(err.mensaje || err.message, { kind: "danger", title: "No se pudo entrar" });
   }
 }
 
-function userCard(u) {
+/** The username/password form. */
+function passwordForm() {
+  const error = ui.h("p", { class: "error", role: "alert", hidden: true });
+  const username = ui.h("input", { class: "input", id: "login-user", name: "username", autocomplete: "username", autocapitalize: "none", spellcheck: "false", required: true });
+  const password = ui.h("input", { class: "input", id: "login-pass", name: "password", type: "password", autocomplete: "current-password", required: true });
+  const button = ui.h("button", { type: "submit", class: "btn btn-primary", id: "login-submit" }, "Entrar");
+  const form = ui.h("form", { class: "card-body stack", id: "login-form", method: "post", action: "/auth/login", onsubmit: (e) => {
+    e.preventDefault();
+    submit(username.value.trim(), password.value, button, error);
+  } },
+    ui.h("div", { class: "field" }, ui.h("label", { for: "login-user" }, "Usuario"), username),
+    ui.h("div", { class: "field" }, ui.h("label", { for: "login-pass" }, "Contraseña"), password),
+    error,
+    ui.h("div", { class: "row" }, button));
+  return ui.h("section", { class: "card" }, ui.h("div", { class: "card-header" }, ui.h("h2", "Entrar con tu usuario")), form);
+}
+
+function userCard(u, password) {
   const avatar = u.color ? { background: `${u.color}1f`, color: u.color } : null;
-  const btn = ui.h("button", { type: "button", class: "user-pick", "data-user": u.id, onclick: () => pick(u, btn) },
+  const btn = ui.h("button", { type: "button", class: "user-pick", "data-user": u.id, onclick: () => pick(u, btn, password) },
     ui.h("span", { class: "avatar", style: avatar }, ui.initials(u.nombre)),
     ui.h("span", { class: "grow" },
       ui.h("span", { class: "user-pick-name" }, u.nombre),
@@ -64,15 +134,16 @@ function userCard(u) {
   return btn;
 }
 
-function group({ title, meta, users, color }) {
+function group({ title, meta, users, color }, password) {
   if (!users.length) return null;
   const dot = color !== undefined ? ui.h("span", { class: "tenant-dot", style: color ? { background: color } : null }) : null;
   return ui.h("section", { class: "card" },
     ui.h("div", { class: "card-header" }, ui.h("h2", dot, title), ui.h("span", { class: "meta" }, meta)),
-    ui.h("div", { class: "card-body user-picks" }, users.map(userCard)));
+    ui.h("div", { class: "card-body user-picks" }, users.map((u) => userCard(u, password))));
 }
 
-function signOut() {
+async function signOut() {
+  await endSession();
   LOGIN.stores.forEach((store) => store.clear());
   location.href = location.pathname;
 }
@@ -105,30 +176,46 @@ function notices() {
 
 async function main() {
   notices();
-  const config = await api(`/api/${app}/config`);
+  // Sent here by a page (`next`) while signed in (its token ran out, or it is
+  // another app's page): straight on with a fresh token. Not when sent back for
+  // lack of a role; on /login, whenever signed in.
+  if (!params.get("denied") && (params.get("next") || !app)) {
+    const to = await fromSession();
+    if (to && to !== location.pathname) {
+      location.replace(to);
+      return;
+    }
+  }
+  const config = app ? await api(`/api/${app}/config`) : {};
+  const signInOn = await sessionToken(app).then(() => true, (err) => err.status !== 404);
   content.removeAttribute("aria-busy");
   if (config.token_url) {
     try {
       location.href = signIn(await fetchToken(config.token_url));
       return;
     } catch (_) {
-      // no session at the deployment's backend: fall through to the explanation
+      // no session at the deployment's backend: fall through
     }
   }
-  if (!config.demo) {
-    const [title, text] = LOGIN.elsewhere;
-    content.replaceChildren(ui.h("section", { class: "card" }, ui.h("div", { class: "card-body" },
-      ui.emptyState({ icon: "key", title, text }))));
-    return;
+  const parts = [];
+  if (signInOn) parts.push(passwordForm());
+  if (config.demo) {
+    const { users, password } = await api(`/api/${app}/demo/users`);
+    const [title, text] = LOGIN.demo;
+    const hint = password ? ` Todos entran con la contraseña de demostración «${password}».` : "";
+    parts.push(
+      ui.h("div", { class: "alert alert-info" }, ui.icon("info"),
+        ui.h("div", ui.h("div", { class: "alert-title" }, title), text + hint)),
+      ...LOGIN.groups(users).map((g) => group(g, password)),
+    );
   }
-  const { users } = await api(`/api/${app}/demo/users`);
-  const [title, text] = LOGIN.demo;
-  content.replaceChildren(
-    ui.h("div", { class: "alert alert-info" }, ui.icon("info"),
-      ui.h("div", ui.h("div", { class: "alert-title" }, title), text)),
-    ...LOGIN.groups(users).map(group),
-  );
-  window[`__${app}Ready`] = true;
+  if (!parts.length) {
+    const [title, text] = LOGIN.elsewhere || ["Sin acceso configurado", "Esta instalación no tiene inicio de sesión."];
+    parts.push(ui.h("section", { class: "card" }, ui.h("div", { class: "card-body" },
+      ui.emptyState({ icon: "key", title, text }))));
+  }
+  content.replaceChildren(...parts);
+  window[`__${app || "relevo"}Ready`] = true;
 }
 
 main().catch((err) => {

@@ -2,6 +2,12 @@
 //
 //   import { api, ApiError, errorText, sessionStore, tokenSource } from "/static/ui/session.js";
 //
+// Three ways a page gets its token (docs/auth.md):
+//   1. relevo's own sign-in: an HttpOnly session cookie, and short tokens from
+//      GET /auth/token (`sessionToken`), fetched again before they expire;
+//   2. the deployment's `token_url` (its backend answers {"token"} for the
+//      browser's session there);
+//   3. the fragment, from a page of the deployment's own.
 // A page is handed its token in the URL fragment (`#token=…`): a browser never
 // sends the fragment, so the token stays out of access logs, Referer headers
 // and proxies, and it leaves the address bar (and the tab's history) at once.
@@ -28,7 +34,7 @@ export function sessionOf(token) {
   const c = claims(token);
   if (!c || !c.sub) return null;
   const roles = Array.isArray(c.roles) ? c.roles : c.roles ? [c.roles] : [];
-  return { token, user: String(c.sub), name: c.name || String(c.sub), roles, tenant: c.tenant || "", exp: c.exp || null };
+  return { token, user: String(c.sub), name: c.name || String(c.sub), roles, tenant: c.tenant || "", exp: c.exp || null, sid: c.sid || null };
 }
 
 /** The token handed to this page as `#token=…`, taken out of the address bar
@@ -196,16 +202,49 @@ export async function fetchToken(url) {
   return (await res.json()).token;
 }
 
+/** A short token for this browser's sign-in session (GET /auth/token, the
+ * HttpOnly cookie goes along): {token, expires, user, roles, home}. Throws
+ * ApiError: 401 when not signed in, 404 where sign-in is off. */
+export function sessionToken(app = "") {
+  return api(`/auth/token${app ? `?app=${encodeURIComponent(app)}` : ""}`);
+}
+
+/** Sign in with a username and password: {user, home, next, must_change_password};
+ * the server sets the session cookie. Throws ApiError (401 for any wrong pair). */
+export function signIn(username, password, next = "") {
+  return api("/auth/login", { method: "POST", body: { username, password, next } });
+}
+
+/** End this browser's sign-in session, and the live connections opened with it. */
+export async function signOut() {
+  try {
+    await api("/auth/logout", { method: "POST", timeout: 5000 });
+  } catch (_) {
+    // no sign-in here (404), or already signed out: nothing to end
+  }
+}
+
 /**
  * Where a fresh token comes from when the one in hand runs out (relevo.js's
- * `getToken`): the app's `token_url` (a real deployment), else on a demo server
- * the demo login of `app` for `user`. Each new token goes through `save` (which
+ * `getToken`): the app's `token_url` (a deployment's own backend); else, for a
+ * session that came from relevo's sign-in (`user` is the session, with a
+ * `sid`), the sign-in session (/auth/token); else on a demo server the demo
+ * login of `app` for `user`. Each new token goes through `save` (which
  * returns it). Undefined when there is no source.
  */
 export function tokenSource(app, config, user, save = (token) => token) {
   if (config.token_url) return async () => save(await fetchToken(config.token_url));
-  if (config.demo && user) {
-    return async () => save((await api(`/api/${app}/demo/token`, { method: "POST", body: { user } })).token);
+  const s = user && typeof user === "object" ? user : null;
+  const id = s ? s.user : user;
+  if (s?.sid) return async () => save((await sessionToken(app)).token);
+  if (config.demo && id) {
+    return async () => {
+      try {
+        return save((await sessionToken(app)).token);
+      } catch (_) {
+        return save((await api(`/api/${app}/demo/token`, { method: "POST", body: { user: id } })).token);
+      }
+    };
   }
   return undefined;
 }
