@@ -8,11 +8,24 @@ from typing import Any
 from relevo.apps.base import AppContext
 from relevo.records import Actor
 
+from ..kit.demo import DemoUser
 from .config import apply_config
+from .kinds import ROLE_ADMIN, ROLE_OPERADOR
 from .options import parse_options
 from .service import Turnero
 
-__all__ = ["DEMO_CONFIG", "seed_demo"]
+__all__ = ["DEMO_CONFIG", "DEMO_OPERADORES", "DEMO_USERS", "seed_demo"]
+
+DEMO_OPERADORES: tuple[tuple[str, str, str, str], ...] = (
+    # login id, name, how the login page says the role, the mesa they work at
+    ("carla", "Carla Ruiz", "Operadora", "1"),
+    ("jorge", "Jorge Salazar", "Operador", "2"),
+    ("milagros", "Milagros Quispe", "Operadora", "3"),
+    ("raul", "Raúl Torres", "Operador", "4"),
+    ("patricia", "Patricia Núñez", "Cajera", "caja1"),
+    ("hugo", "Hugo Vargas", "Cajero", "caja2"),
+)
+"""One operator per mesa of :data:`DEMO_CONFIG`."""
 
 DEMO_CONFIG: dict[str, list[dict[str, Any]]] = {
     "areas": [
@@ -52,6 +65,18 @@ DEMO_CONFIG: dict[str, list[dict[str, Any]]] = {
         )
     ],
 }
+
+_MESAS = {m["id"]: m["nombre"] for m in DEMO_CONFIG["mesas"]}
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    *(
+        DemoUser(uid, nombre, (ROLE_OPERADOR,), info={"rol": rol, "mesa": mesa,
+                                                       "mesa_nombre": _MESAS[mesa]})
+        for uid, nombre, rol, mesa in DEMO_OPERADORES
+    ),
+    DemoUser("supervisor", "Laura Méndez", (ROLE_ADMIN,), info={"rol": "Supervisora"}),
+)  # fmt: skip
+"""Who the demo login lists: the operators (each with their mesa), then the admin."""
 
 _WAITING = [
     ("consultas", "Ana Gómez", None),

@@ -41,7 +41,7 @@ from .kinds import (
     cola_key,
 )
 from .options import TurnosOptions
-from .views import ESTADOS, turno_monitor
+from .views import ESTADOS, MAX_NOMBRE, nombre_de, operador_de, turno_monitor
 
 __all__ = ["ACCIONES", "Turnero"]
 
@@ -52,7 +52,6 @@ _NO_PERMITIDO = {
     "finalizar": "El turno {n} no está en atención ({e}): no se puede finalizar.",
     "no_presento": "Solo un turno llamado puede marcarse como no presentado: {n} está {e}.",
 }
-MAX_NOMBRE = 80
 
 
 class Turnero:
@@ -248,7 +247,15 @@ class Turnero:
         if _backend(by):
             return None
         _no_es_de_otro(mesa, by, tx.now)
-        return await tx.acquire_lease("mesa", mesa.id, by=Actor.trusted(by.user), ttl=MESA_LEASE_S)
+        operador = Actor.trusted(by.user)
+        lease = await tx.acquire_lease("mesa", mesa.id, by=operador, ttl=MESA_LEASE_S)
+        nombre = nombre_de(by)
+        if (mesa.get("operador_id"), mesa.get("operador_nombre")) != (by.user, nombre):
+            # A new holder: remember their name for the admin and the busy banner.
+            await tx.update(
+                "mesa", mesa.id, {"operador_id": by.user, "operador_nombre": nombre}, by=operador
+            )
+        return lease
 
     async def llamar_siguiente(self, mesa_id: str, *, by: Actor) -> Record | None:
         """Call the next turno to ``mesa_id``; None when nobody is waiting.
@@ -368,9 +375,10 @@ def _no_es_de_otro(mesa: Record, by: Actor, now: float) -> None:
     """Refuse ``by`` a mesa another operator has open."""
     held = mesa.lease_held(now)
     if held is not None and held.holder != by.user and not _backend(by):
+        nombre = operador_de(mesa, held.holder)
         raise locked(
             f"mesa {mesa.id} is open by {held.holder}",
-            f"La {mesa['nombre']} está abierta por {held.holder}.",
+            f"La {mesa['nombre']} está abierta por {nombre}.",
             holder=held.holder,
         )
 
