@@ -3,6 +3,9 @@ a few people already waiting, so every screen has something to show."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import random
 from typing import Any
 
 from relevo.apps.base import AppContext
@@ -13,6 +16,7 @@ from .config import apply_config
 from .kinds import ROLE_ADMIN, ROLE_OPERADOR
 from .options import parse_options
 from .service import Turnero
+from .simulator import TurnosSimulator
 
 __all__ = ["DEMO_CONFIG", "DEMO_OPERADORES", "DEMO_USERS", "seed_demo"]
 
@@ -78,27 +82,50 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 )  # fmt: skip
 """Who the demo login lists: the operators (each with their mesa), then the admin."""
 
-_WAITING = [
-    ("consultas", "Ana Gómez", None),
-    ("pagos", None, None),
-    ("reclamos", "Luis Fernández", None),
-    ("consultas", None, "adulto_mayor"),
-    ("licencias", "Marta Ruiz", None),
-    ("pagos", "Jorge Díaz", None),
-]
+SEED_MINUTES = 45.0
+"""How much of the morning the seed replays (less just after midnight)."""
+
+
+class _PastClock:
+    """The seed's clock: it starts ``SEED_MINUTES`` ago and moves only when
+    the replay moves it."""
+
+    def __init__(self, start: float) -> None:
+        self.t = start
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float, wake: asyncio.Event | None = None) -> None:
+        raise RuntimeError("the seed's clock does not sleep")
 
 
 async def seed_demo(ctx: AppContext) -> None:
     """Idempotent: writes the sample configuration only when there is none,
-    and sample tickets only when today has none. Run it after the records
-    service has started (its tables must exist)."""
+    and sample tickets only when today has none. The tickets are the last
+    ``SEED_MINUTES`` of a working morning, replayed by the simulator on a
+    clock of the past: finished and absent turnos, people at the mesas and a
+    queue, each with its own times, so the no-show timers of the turnos left
+    called fall due one by one (and the live simulator attends them first).
+    Run it after the records service has started (its tables must exist)."""
     records = ctx.records
     if not await records.find("area", limit=1):
         await apply_config(records, DEMO_CONFIG, by=Actor.trusted("demo"))
-    turnero = Turnero(records, parse_options(ctx.options))
-    if await records.find("turno", {"fecha": turnero.hoy()}, limit=1):
+    options = parse_options(ctx.options)
+    if await records.find("turno", {"fecha": Turnero(records, options).hoy()}, limit=1):
         return
-    kiosk = Actor.trusted("kiosco")
-    for tramite, nombre, motivo in _WAITING:
-        await turnero.emitir(tramite, by=kiosk, persona_nombre=nombre, prioridad_motivo=motivo)
-    await turnero.llamar_siguiente("2", by=Actor.trusted("demo-operador"))
+    now = records.clock.now()
+    midnight = dt.datetime.fromtimestamp(now, options.zone()).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    span = min(SEED_MINUTES * 60, 0.9 * (now - midnight.timestamp()))
+    past = _PastClock(now - span)
+    rnd = random.Random(15)
+    sim = TurnosSimulator(
+        Turnero(records, options, clock=past), set, rnd, DEMO_OPERADORES, hold_mesas=False
+    )
+    while True:
+        past.t += rnd.uniform(4.0, 10.0)
+        if past.t >= now:
+            break
+        await sim.act()

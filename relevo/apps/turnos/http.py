@@ -44,6 +44,7 @@ PAGES = {"": "index.html", "kiosco": "kiosco.html", "operador": "operador.html",
 MAX_BODY = 16_384
 STAFF = frozenset({ROLE_OPERADOR, ROLE_ADMIN})
 
+
 @dataclass(frozen=True)
 class Caller:
     actor: Actor

@@ -15,7 +15,15 @@ from typing import Any
 
 from relevo.records import Actor, Kind, Record
 
-__all__ = ["ESTADOS", "MAX_NOMBRE", "MONITOR_FIELDS", "nombre_de", "operador_de", "turno_completo", "turno_monitor"]
+__all__ = [
+    "ESTADOS",
+    "MAX_NOMBRE",
+    "MONITOR_FIELDS",
+    "nombre_de",
+    "operador_de",
+    "turno_completo",
+    "turno_monitor",
+]
 
 MONITOR_FIELDS = (
     "numero_visible",
