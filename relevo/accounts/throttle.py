@@ -15,7 +15,7 @@ so hammering does not lengthen the wait. A key with no failure for
 
 The counters live in the records database (``relevo_auth_throttle``), so
 every node of a cluster sees the same ones. The time comes from an
-injectable :class:`~relevo.records.clock.Clock`, so the tests move it
+injectable :class:`~relevo.clock.Clock`, so the tests move it
 instead of sleeping.
 """
 

@@ -11,7 +11,8 @@ Modules (one concept each)::
     stats      the admin's figures, kept live (stats_actualizadas)
     _sql       counts and lookups that stay index lookups on a long day
     http       the screens under /turnos/, the API under /api/turnos
-    demo       sample data for ``relevo demo``
+    demo       sample data for ``relevo demo``: the config, one operator per mesa, a morning
+    simulator  demo only: a kiosk and operators nobody sees, so the screens keep moving
     bench      the benchmark of issue 7's target (_bench_io: its plumbing)
 
 Guide: ``docs/apps/turnos.md``.
@@ -19,19 +20,22 @@ Guide: ``docs/apps/turnos.md``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import random
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from relevo.apps.base import AppContext
+from relevo.apps.kit.simulate import Ticker, simulating
 from relevo.records import Kind
 from relevo.settings import NamespaceSettings, Rule
 from relevo.web import Extension
 
-from .demo import seed_demo
+from .demo import DEMO_OPERADORES, seed_demo
 from .http import TurnosHttp
 from .kinds import CH_CONFIG, CH_MONITOR, ROLE_ADMIN, ROLE_OPERADOR, build_kinds
 from .options import TurnosOptions, parse_options
 from .service import Turnero
+from .simulator import TurnosSimulator
 from .stats import LiveStats
 
 __all__ = ["NAME", "TurnosOptions", "extension", "kinds", "namespaces", "seed_demo"]
@@ -65,8 +69,9 @@ def kinds(options: Mapping[str, Any] | None = None) -> list[Kind]:
 
 
 def extension(ctx: AppContext) -> Extension:
-    """The screens under ``/turnos/``, the API under ``/api/turnos/``, and the
-    live statistics, started and stopped with the server."""
+    """The screens under ``/turnos/``, the API under ``/api/turnos/``, the
+    live statistics, and in demo mode the simulator (``simulate``), started
+    and stopped with the server."""
     opts = parse_options(ctx.options)
     if "turno" not in ctx.records.kinds:
         ctx.records.register(*build_kinds(opts))
@@ -74,10 +79,21 @@ def extension(ctx: AppContext) -> Extension:
     turnero = Turnero(ctx.records, opts, changed=stats.changed)
     ctx.records.on_leave(turnero.operador_salio)
     http = TurnosHttp(turnero, ctx.settings)
+    startup: list[Callable[[], Awaitable[None]]] = [stats.start]
+    shutdown: list[Callable[[], Awaitable[None]]] = [stats.stop]
+    if simulating(ctx.settings, opts.simulate, opts.simulate_every):
+
+        def online() -> set[str]:
+            return {s.identity.user for s in ctx.hub.sessions if s.identity.user}
+
+        sim = TurnosSimulator(turnero, online, random.Random(), DEMO_OPERADORES)
+        ticker = Ticker(NAME, opts.simulate_every, sim.act, seed=sim.rnd.randrange(2**32))
+        startup.append(ticker.start)
+        shutdown.insert(0, ticker.stop)
     return Extension(
         NAME,
         routes=http.routes(),
-        startup=[stats.start],
-        shutdown=[stats.stop],
+        startup=startup,
+        shutdown=shutdown,
         links=[("Turnos (kiosco, operador, monitor)", "/turnos/")],
     )

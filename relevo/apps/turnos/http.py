@@ -30,6 +30,7 @@ from ..kit.http import Endpoint, optional_actor, public, read_json
 from ..kit.pages import page_routes
 from ..kit.ratelimit import RateLimiter
 from .config import apply_config, read_config
+from .demo import DEMO_USERS
 from .kinds import ROLE_ADMIN, ROLE_OPERADOR
 from .service import Turnero
 from .stats import compute_stats
@@ -42,12 +43,6 @@ PAGES = {"": "index.html", "kiosco": "kiosco.html", "operador": "operador.html",
          "monitor": "monitor.html", "admin": "admin.html"}  # fmt: skip
 MAX_BODY = 16_384
 STAFF = frozenset({ROLE_OPERADOR, ROLE_ADMIN})
-
-DEMO_USERS = (
-    DemoUser("operador", "Carla Ruiz", (ROLE_OPERADOR,), info={"rol": "Operadora"}),
-    DemoUser("supervisor", "Laura Méndez", (ROLE_ADMIN,), info={"rol": "Supervisora"}),
-)
-"""Who ``relevo demo`` signs in the operator and admin pages as."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +59,8 @@ def caller_of(request: Request, records: Records) -> Caller | None:
         return None
     if actor.is_system:
         return Caller(SYSTEM, STAFF)
-    return Caller(Actor.trusted(actor.user), actor.roles)
+    # Trusted, named by its user; the claims travel along (the operator's name).
+    return Caller(Actor(actor.user, claims=actor.claims, privileged=True), actor.roles)
 
 
 def require(request: Request, records: Records, roles: frozenset[str]) -> Caller:

@@ -228,6 +228,10 @@ def config_kinds() -> list[Kind]:
             "tramites": Field(list, default=[]),
             "orden": Field(int, default=0),
             "activa": Field(bool, default=True),
+            # Who took the mesa last, by name (the token's ``name`` claim), for
+            # staff screens; private: never on the public turnos:config channel.
+            "operador_id": Field(str, public=False),
+            "operador_nombre": Field(str, public=False),
         },
         ("area_id",),
         # One operator per mesa: whoever opens it (or calls the next turno)

@@ -50,6 +50,12 @@ class TurnosOptions:
     """Publications kept per ``turnos:*`` channel for reconnecting screens."""
     history_ttl: float = 3600.0
     """Seconds a publication stays in that history."""
+    simulate: bool = True
+    """Demo only: a simulated kiosk and operators keep the screens moving
+    (tickets issued, called, attended, finished, now and then a no-show);
+    false: they move only when someone uses them."""
+    simulate_every: float = 8.0
+    """Demo only: seconds (about) between two of the simulator's actions."""
 
     @property
     def no_show_seconds(self) -> float:
@@ -76,5 +82,7 @@ def parse_options(options: Mapping[str, Any] | TurnosOptions | None) -> TurnosOp
         raise ConfigError("app.turnos.stats_interval: must be 0 or more")
     if o.history_size < 1 or not o.history_ttl > 0:
         raise ConfigError("app.turnos.history_size / history_ttl: must be positive")
+    if not o.simulate_every > 0:
+        raise ConfigError("app.turnos.simulate_every: must be a positive number of seconds")
     check_timezone(o.timezone, "app.turnos.timezone")
     return o

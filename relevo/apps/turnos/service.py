@@ -18,10 +18,12 @@ rolls its transaction back: nothing is ever half-written.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
+from relevo.clock import Clock
 from relevo.hub.hub import Hub
 from relevo.protocol.errors import NotFound
 from relevo.records import SYSTEM, Actor, Lease, Record, Records, Transaction
@@ -40,7 +42,7 @@ from .kinds import (
     cola_key,
 )
 from .options import TurnosOptions
-from .views import ESTADOS, turno_monitor
+from .views import ESTADOS, MAX_NOMBRE, nombre_de, operador_de, turno_monitor
 
 __all__ = ["ACCIONES", "Turnero"]
 
@@ -51,7 +53,6 @@ _NO_PERMITIDO = {
     "finalizar": "El turno {n} no está en atención ({e}): no se puede finalizar.",
     "no_presento": "Solo un turno llamado puede marcarse como no presentado: {n} está {e}.",
 }
-MAX_NOMBRE = 80
 
 
 class Turnero:
@@ -61,11 +62,15 @@ class Turnero:
         options: TurnosOptions,
         *,
         changed: Callable[[Record], None] = lambda rec: None,
+        clock: Clock | None = None,
     ) -> None:
         self.records = records
         self.options = options
         self.changed = changed
         """Told after each committed change (the statistics listen)."""
+        self.clock: Clock = clock or records.clock
+        """The time its changes happen at: the records' clock, or (the demo's
+        seed, replaying the morning) a clock of the past."""
         self._monitor_cache: tuple[float, str, dict[str, Any]] | None = None
 
     @property
@@ -76,8 +81,15 @@ class Turnero:
             raise RuntimeError("records.attach(hub) must run before the turnos app is used")
         return self.records.hub
 
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Transaction]:
+        async with self.records.transaction() as tx:
+            if self.clock is not self.records.clock:
+                tx.now = self.clock.now()  # history, timestamps and timers count from then
+            yield tx
+
     def hoy(self, now: float | None = None) -> str:
-        return self.options.day(self.records.clock.now() if now is None else now)
+        return self.options.day(self.clock.now() if now is None else now)
 
     # -- reading ------------------------------------------------------------------
 
@@ -122,7 +134,7 @@ class Turnero:
         # A transaction only because it can order by an indexed field. The
         # latest first calls, plus whatever is being called now (a recall of
         # an older turno puts it back on top).
-        async with self.records.transaction() as tx:
+        async with self._transaction() as tx:
             recent = await tx.find(
                 "turno", {"fecha": hoy, "state": sorted(LLAMADOS)},
                 order_by=["-primer_llamado_at"], limit=n,
@@ -170,7 +182,7 @@ class Turnero:
                 f"persona_nombre is at most {MAX_NOMBRE} characters",
                 f"El nombre puede tener hasta {MAX_NOMBRE} caracteres.",
             )
-        async with self.records.transaction() as tx:
+        async with self._transaction() as tx:
             tramite = await self._get(tx, "tramite", tramite_id)
             if not tramite.get("activo", True):
                 raise conflict(
@@ -213,7 +225,7 @@ class Turnero:
         """``by`` takes the mesa, or renews it (the operator page does every
         30 s); ``locked`` while another operator has it. None for the backend
         (API key), which acts for any mesa without taking it."""
-        async with self.records.transaction() as tx:
+        async with self._transaction() as tx:
             mesa = await self._get(tx, "mesa", mesa_id, lock=True)
             nueva = mesa.lease_held(tx.now) is None
             lease = await self._tomar(tx, mesa, by)
@@ -223,7 +235,7 @@ class Turnero:
 
     async def cerrar_mesa(self, mesa_id: str, *, by: Actor) -> None:
         """Give the mesa up (leaving the panel); a no-op if nobody has it."""
-        async with self.records.transaction() as tx:
+        async with self._transaction() as tx:
             mesa = await self._get(tx, "mesa", mesa_id, lock=True)
             held = mesa.lease_held(tx.now)
             if held is None:
@@ -235,7 +247,7 @@ class Turnero:
     async def operador_salio(self, user: str) -> None:
         """Leave hook: an operator's last connection is gone; free their mesas."""
         freed: list[Record] = []
-        async with self.records.transaction() as tx:
+        async with self._transaction() as tx:
             for mesa in await tx.find("mesa", {}):
                 held = mesa.lease_held(tx.now)
                 if held is not None and held.holder == user:
@@ -247,12 +259,20 @@ class Turnero:
         if _backend(by):
             return None
         _no_es_de_otro(mesa, by, tx.now)
-        return await tx.acquire_lease("mesa", mesa.id, by=Actor.trusted(by.user), ttl=MESA_LEASE_S)
+        operador = Actor.trusted(by.user)
+        lease = await tx.acquire_lease("mesa", mesa.id, by=operador, ttl=MESA_LEASE_S)
+        nombre = nombre_de(by)
+        if (mesa.get("operador_id"), mesa.get("operador_nombre")) != (by.user, nombre):
+            # A new holder: remember their name for the admin and the busy banner.
+            await tx.update(
+                "mesa", mesa.id, {"operador_id": by.user, "operador_nombre": nombre}, by=operador
+            )
+        return lease
 
     async def llamar_siguiente(self, mesa_id: str, *, by: Actor) -> Record | None:
         """Call the next turno to ``mesa_id``; None when nobody is waiting.
         The caller takes (or keeps) the mesa: one operator per mesa."""
-        async with self.records.transaction() as tx:
+        async with self._transaction() as tx:
             mesa = await self._get(tx, "mesa", mesa_id, lock=True)
             nombre = mesa["nombre"]
             if not mesa.get("activa", True):
@@ -310,7 +330,7 @@ class Turnero:
             data["motivo"] = motivo
         elif motivo is not None:
             raise bad_request(f"{accion} takes no motivo", f"{accion} no lleva motivo.")
-        async with self.records.transaction() as tx:
+        async with self._transaction() as tx:
             rec = await self._get(tx, "turno", turno_id, lock=True)
             numero = rec["numero_visible"]
             if mesa_id is not None and rec.get("mesa_id") != mesa_id:
@@ -342,7 +362,7 @@ class Turnero:
         data = dict(changes)
         if isinstance(data.get("persona_nombre"), str):
             data["persona_nombre"] = data["persona_nombre"].strip()[:MAX_NOMBRE] or None
-        async with self.records.transaction() as tx:
+        async with self._transaction() as tx:
             rec = await self._get(tx, "turno", turno_id, lock=True)
             if str(rec.state) not in ("en_espera", LLAMADO, "atendiendo"):
                 raise conflict(
@@ -367,9 +387,10 @@ def _no_es_de_otro(mesa: Record, by: Actor, now: float) -> None:
     """Refuse ``by`` a mesa another operator has open."""
     held = mesa.lease_held(now)
     if held is not None and held.holder != by.user and not _backend(by):
+        nombre = operador_de(mesa, held.holder)
         raise locked(
             f"mesa {mesa.id} is open by {held.holder}",
-            f"La {mesa['nombre']} está abierta por {held.holder}.",
+            f"La {mesa['nombre']} está abierta por {nombre}.",
             holder=held.holder,
         )
 

@@ -34,6 +34,7 @@ from ._sql import WaitCache, day_counts
 from .config import read_config
 from .kinds import ATENDIENDO, CH_STATS, EN_CURSO, EN_ESPERA, FINALIZADO, LLAMADO, NO_PRESENTO
 from .options import TurnosOptions
+from .views import operador_de
 
 __all__ = ["LiveStats", "StatsPublisher", "compute_stats", "percentile"]
 
@@ -73,7 +74,7 @@ async def compute_stats(
     config = await read_config(records)
     now = records.clock.now()
     operadores = {
-        m.id: held.holder
+        m.id: (held.holder, operador_de(m, held.holder))
         for m in await records.find("mesa", limit=100_000)
         if (held := m.lease_held(now)) is not None
     }
@@ -125,7 +126,9 @@ async def compute_stats(
                 "nombre": m["nombre"],
                 "area_id": m["area_id"],
                 "activa": m.get("activa", True),
-                "operador": operadores.get(m["id"]),  # who has the mesa open, if anyone
+                # who has the mesa open, if anyone: their name, and their login id
+                "operador": operadores.get(m["id"], (None, None))[1],
+                "operador_id": operadores.get(m["id"], (None, None))[0],
                 "atendidos": c[FINALIZADO],
                 "no_presento": c[NO_PRESENTO],
                 "actual": None

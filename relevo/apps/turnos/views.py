@@ -13,9 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from relevo.records import Kind, Record
+from relevo.records import Actor, Kind, Record
 
-__all__ = ["MONITOR_FIELDS", "ESTADOS", "turno_completo", "turno_monitor"]
+__all__ = [
+    "ESTADOS",
+    "MAX_NOMBRE",
+    "MONITOR_FIELDS",
+    "nombre_de",
+    "operador_de",
+    "turno_completo",
+    "turno_monitor",
+]
 
 MONITOR_FIELDS = (
     "numero_visible",
@@ -38,6 +46,9 @@ ESTADOS = {
 }
 """State names as an operator reads them in a sentence."""
 
+MAX_NOMBRE = 80
+"""Characters of a person's name kept (a ticket's, an operator's)."""
+
 
 def turno_completo(kind: Kind, rec: Record) -> dict[str, Any]:
     out = kind.public(rec)
@@ -52,3 +63,19 @@ def turno_monitor(rec: Record) -> dict[str, Any]:
     out["version"] = rec.version
     out["state"] = rec.state
     return out
+
+
+def nombre_de(by: Actor) -> str:
+    """An operator's name for staff screens: the token's ``name`` claim, else
+    the login id."""
+    nombre = by.claims.get("name")
+    if isinstance(nombre, str) and nombre.strip():
+        return nombre.strip()[:MAX_NOMBRE]
+    return by.user
+
+
+def operador_de(mesa: Record, holder: str) -> str:
+    """The name of ``holder`` (who has ``mesa`` open), as the mesa remembers it."""
+    if mesa.get("operador_id") == holder and mesa.get("operador_nombre"):
+        return str(mesa["operador_nombre"])
+    return holder

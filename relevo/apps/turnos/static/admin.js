@@ -20,6 +20,7 @@ const shell = ui.shell({
     { label: "Monitor", href: "/turnos/monitor" },
     { label: "Kiosco", href: "/turnos/kiosco" },
   ],
+  onLogout: () => auth.logout(),
 });
 ui.hydrateIcons();
 reloadAtMidnight();
@@ -51,7 +52,7 @@ const mesas = ui.table($("mesas"), {
     { key: "nombre", label: "Mesa", primary: true },
     { key: "actual", label: "Ahora", value: (r) => r.actual && `${r.actual.numero_visible}:${r.actual.state}`,
       render: (r) => (r.actual ? [ui.h("strong", { class: "num" }, r.actual.numero_visible), " ", ui.chip(r.actual.state)] : ui.h("span", { class: "muted" }, r.activa === false ? "Cerrada" : "Libre")) },
-    { key: "operador", label: "Operador", render: (r) => (r.operador ? r.operador : ui.h("span", { class: "muted" }, "—")) },
+    { key: "operador", label: "Operador", render: (r) => (r.operador ? ui.h("span", { title: `usuario ${r.operador_id}` }, r.operador) : ui.h("span", { class: "muted" }, "—")) },
     { key: "atendidos", label: "Atendidos", className: "num" },
     { key: "no_presento", label: "No se presentaron", className: "num" },
   ],

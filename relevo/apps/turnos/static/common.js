@@ -57,7 +57,6 @@ export const loadConfig = () => apiRetry("/api/turnos/config");
 
 // A session per screen and tab: an operator and the admin can share a browser.
 const STORES = Object.fromEntries(["operador", "admin", "kiosco"].map((rol) => [rol, session.sessionStore(`relevo.turnos.session.${rol}`)]));
-const DEMO_USER = { operador: "operador", admin: "supervisor" };
 
 /** The token the kiosk issues tickets with (when `kiosk_role` asks for one): handed as #token=…, kept for the tab. */
 export const kioskToken = () => STORES.kiosco.load()?.token || "";
@@ -68,45 +67,59 @@ export const kioskToken = () => STORES.kiosco.load()?.token || "";
  *   2. one kept earlier in this tab (sessionStorage), or one from the
  *      browser's sign-in session (GET /auth/token);
  *   3. `token_url` of [app.turnos]: your backend answers {"token": …} for the signed-in user;
- *   4. on a demo server (`relevo demo`), a development token (POST /api/turnos/demo/token).
- * Returns {token, refresh, forget, user} — refresh() fetches a new one the same way.
+ *   4. on a demo server (`relevo demo`), none: the page goes to the login, where
+ *      each operator picks who they are (one per mesa), and comes back.
+ * Returns {token, refresh, forget, logout, user, session}; refresh() fetches a
+ * new one for the same user, logout() forgets it and goes to the login.
  */
 export async function staffToken(rol, config) {
   const store = STORES[rol];
-  const fetchNew = session.tokenSource("turnos", config, store.load() || DEMO_USER[rol], (token) => store.save(token).token);
-  let token = store.load()?.token;
-  if (!token) {
+  let kept = store.load();
+  if (!kept) {
     // signed in with relevo's sign-in (the session cookie): a token from it
-    token = await session.sessionToken("turnos").then((r) => store.save(r.token).token).catch(() => null);
+    const given = await session.sessionToken("turnos").then((r) => store.save(r.token).token).catch(() => null);
+    if (given) kept = store.load();
   }
+  if (!kept && config.demo && !config.token_url) {
+    location.replace(`/turnos/login?next=${encodeURIComponent(location.pathname)}`);
+    await new Promise(() => {}); // the page is leaving
+  }
+  const fetchNew = session.tokenSource("turnos", config, kept?.user, (token) => store.save(token).token);
+  let token = kept?.token;
   if (!token && fetchNew) token = await fetchNew().catch(() => null);
   const refresh = async () => (fetchNew && (await fetchNew().catch(() => null))) || store.load()?.token || "";
   const user = () => {
     const s = store.load();
-    return s && { name: s.name, role: s.roles.join(", ") };
+    return s && { name: s.name, role: s.rol || s.roles.join(", ") };
   };
   const forget = async () => {
     await session.signOut();
     store.clear();
   };
-  return { token, refresh, forget, user };
+  const logout = async () => {
+    await forget();
+    location.href = "/turnos/login";
+  };
+  return { token, refresh, forget, logout, user, session: () => store.load() };
 }
 
 /** What the one login page (/static/ui/login.js) needs to know of this app. */
 export const LOGIN = {
   name: "Turnos",
   heading: "Turnos",
-  subtitle: "Las mesas llaman a la fila y la estadística se ve en vivo: entra como operador o como supervisión.",
+  subtitle: "Las mesas llaman a la fila y la estadística se ve en vivo: cada operador entra con su nombre y su mesa, o entra supervisión.",
   homes: { operador: "/turnos/operador", admin: "/turnos/admin" },
   stores: [STORES.operador, STORES.admin],
   storeFor: (s) => (s.roles.includes("admin") ? STORES.admin : STORES.operador),
   who: (s) => s.name,
-  describe: (u) => `${u.rol || u.roles.join(", ")} · usuario ${u.id}`,
+  describe: (u) => `${u.rol || u.roles.join(", ")} · ${u.mesa_nombre || `usuario ${u.id}`}`,
+  // Kept with the session: the name, how the role reads, the operator's own mesa.
+  extra: (u) => ({ name: u.nombre, rol: u.rol || "", mesa: u.mesa || "" }),
   groups: (users) => [
     { title: "Operadores", meta: "Llaman y atienden en su mesa", users: users.filter((u) => u.roles.includes("operador")) },
     { title: "Supervisión", meta: "Estadísticas del día", users: users.filter((u) => u.roles.includes("admin")) },
   ],
-  demo: ["Modo demostración", "Elige un usuario: cada uno recibe un token de desarrollo. El kiosco y el monitor no necesitan usuario."],
+  demo: ["Modo demostración", "Elige quién eres: cada operador tiene su mesa y recibe un token de desarrollo. Abre dos operadores en ventanas distintas para ver una mesa por persona. El kiosco y el monitor no necesitan usuario."],
   elsewhere: ["Entra desde el sistema de tu organización", "Esta instalación no usa el acceso de demostración: tu sistema abre /turnos/operador o /turnos/admin con tu sesión (#token=…)."],
 };
 

@@ -48,8 +48,8 @@ async function load() {
   for (const pub of pending) if (pub.off > snap.offset) apply(pub, false);
   // After a reload (the history was gone), a call made while away still gets
   // its highlight and chime; the first load of the page stays quiet.
-  const newest = latest().find((e) => e.state === "llamado");
-  render(loads && newest && newest.llamado_at > newestShown ? newest.id : null);
+  const top = standing(latest());
+  render(loads && top && top.state === "llamado" && top.llamado_at > newestShown ? top.id : null);
   document.body.dataset.loads = String(++loads);
   return snap;
 }
@@ -83,9 +83,14 @@ function latest() {
   return list.slice(0, N);
 }
 
+// The big panel shows the latest call still standing: a turno being attended
+// stays up (an older one still "llamado" had its turn on the panel already),
+// a no-show comes down (the list below says it did not come).
+const standing = (list) => list.find((e) => e.state !== "no_presento") || null;
+
 function render(calledId) {
   const list = latest();
-  const now = (calledId && entries.get(calledId)) || list.find((e) => e.state === "llamado") || list[0] || null;
+  const now = (calledId && entries.get(calledId)) || standing(list);
   const box = $("now");
   if (now) newestShown = Math.max(newestShown, now.llamado_at || 0);
   if (now) {
@@ -95,7 +100,11 @@ function render(calledId) {
     box.dataset.state = now.state;
     box.dataset.id = now.id;
   } else {
+    $("now-label").textContent = list.length ? "Esperando el próximo llamado" : "Esperando el primer llamado";
+    $("now-numero").textContent = "—";
+    $("now-mesa").textContent = "";
     box.dataset.state = "vacio";
+    delete box.dataset.id;
   }
   if (calledId && now) {
     calls++;

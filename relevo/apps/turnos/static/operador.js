@@ -18,9 +18,17 @@ const shell = ui.shell({
     { label: "Kiosco", href: "/turnos/kiosco" },
     { label: "Estadísticas", href: "/turnos/admin" },
   ],
+  onLogout: () => salirDelTodo(),
 });
 ui.hydrateIcons();
 reloadAtMidnight();
+
+let leaveMesa = async () => {}; // gives the mesa up, once a panel is open
+async function salirDelTodo() {
+  await leaveMesa().catch(() => {});
+  localStorage.removeItem("turnos.mesa");
+  auth.logout();
+}
 
 let auth = await staffToken("operador", config);
 if (!auth.token) auth.token = await askToken($("login"), "operador");
@@ -35,7 +43,10 @@ rv.on("state", (state, s) => {
   }
 });
 
-const mesaParam = new URLSearchParams(location.search).get("mesa") || localStorage.getItem("turnos.mesa");
+// Which mesa: the link's (?mesa=), else the signed-in operator's own (the demo
+// login knows it), else the one this browser used last; ?elegir: pick one.
+const params = new URLSearchParams(location.search);
+const mesaParam = params.get("mesa") || (params.has("elegir") ? null : auth.session()?.mesa || localStorage.getItem("turnos.mesa"));
 const mesa = config.mesas.find((m) => m.id === mesaParam && m.activa !== false);
 if (!mesa) pickMesa();
 else openPanel(mesa);
@@ -70,7 +81,7 @@ function openPanel(mesa) {
   const salir = async () => {
     localStorage.removeItem("turnos.mesa");
     await cerrar().catch(() => {});
-    location.href = "/turnos/operador";
+    location.href = "/turnos/operador?elegir";
   };
   $("cambiar").onclick = salir;
   $("ocupada-otra").onclick = salir;
@@ -190,6 +201,7 @@ function openPanel(mesa) {
     }
   }
   const cerrar = () => (tengo ? api(`${mesaPath}/cerrar`, { method: "POST", token: token() }) : Promise.resolve());
+  leaveMesa = cerrar;
   abrir();
   setInterval(abrir, 30_000);
   addEventListener("pagehide", () => {

@@ -70,7 +70,7 @@ function signIn(token, extra = {}) {
 
 /** Signed in (the cookie): take a token of the session and go on. Where to go,
  * or null when this browser has no sign-in session (or sign-in is off). */
-async function fromSession(signedIn = null) {
+async function fromSession(signedIn = null, extra = {}) {
   if (!app) {
     // /login: the person's home (or `next`); the app's page takes its own token.
     const who = signedIn || (await sessionToken().catch(() => null));
@@ -79,7 +79,7 @@ async function fromSession(signedIn = null) {
   const res = await sessionToken(app).catch(() => null);
   if (!res) return null;
   const s = sessionOf(res.token);
-  if (s && s.roles.some((r) => LOGIN.homes[r])) return signIn(res.token);
+  if (s && s.roles.some((r) => LOGIN.homes[r])) return signIn(res.token, extra);
   // no role in this app: the person's own home, if it is elsewhere
   return res.home && res.home !== location.pathname ? res.home : null;
 }
@@ -99,7 +99,8 @@ async function submit(username, password, button, error) {
 async function pick(user, button, password) {
   try {
     const res = await ui.busy(button, signInWith(user.id, password));
-    const to = await fromSession(res);
+    // What the app keeps of the picked person (a turnos operator's mesa).
+    const to = await fromSession(res, LOGIN.extra ? LOGIN.extra(user) : { name: user.nombre });
     location.href = to || res.home || "/";
   } catch (err) {
     ui.toast(err.mensaje || err.message, { kind: "danger", title: "No se pudo entrar" });
