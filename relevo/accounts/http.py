@@ -58,6 +58,7 @@ __all__ = [
     "CHECK_TTL",
     "DEMO_PASSWORD",
     "SESSION_TTL",
+    "WATCH_EVERY",
     "TOKEN_TTL",
     "SignIn",
 ]
@@ -70,6 +71,10 @@ SESSION_TTL = 12 * 3600
 TOKEN_TTL = 300
 #: How long a connect check's answer about a session is believed.
 CHECK_TTL = 2.0
+#: How often a node looks for sessions ended elsewhere (seconds).
+WATCH_EVERY = 0.5
+#: How far back it reads, for ends stamped by a clock a little behind its own.
+WATCH_MARGIN = 5.0
 #: The password of every demo account (``relevo demo`` only; shown on the page).
 DEMO_PASSWORD = "relevo-demo"
 MAX_LOGIN_BODY = 4096
@@ -278,6 +283,31 @@ class SignIn:
         for sid in sids:
             self._checked[sid] = (False, self.hub.clock.monotonic())
         await self.hub.end_sessions(sids, self.hub.clock.now() + self.token_ttl + 60)
+
+    async def watch_ended(self, every: float = WATCH_EVERY) -> None:
+        """Cut, within ``every`` seconds, the connections of sessions ended in
+        the database by anyone else: another node (its broker message may
+        have been missed), the command line, an administrator's SQL. Runs
+        until cancelled. Ends written with a clock a little behind ours are
+        caught by reading back a margin; what was already cut is not cut again."""
+        clock = self.hub.clock
+        since = clock.now() - WATCH_MARGIN
+        seen: dict[str, float] = {}
+        while True:
+            await clock.sleep(every)
+            try:
+                rows = await self.accounts.ended_since(since)
+            except Exception:  # the database is away: try again on the next tick
+                log.warning("could not read ended sessions", exc_info=True)
+                continue
+            fresh = [sid for sid, _ in rows if sid not in seen]
+            seen.update(rows)
+            if fresh:
+                await self.sessions_ended(fresh)
+            if rows:
+                since = max(since, rows[-1][1] - WATCH_MARGIN)
+            for sid in [k for k, at in seen.items() if at < since]:
+                del seen[sid]
 
     async def _end(self, sid: str | None) -> None:
         if sid:

@@ -467,6 +467,23 @@ class Accounts:
             ).all()
         return [_session(r) for r in rows]
 
+    async def ended_since(
+        self, since: float, limit: int = 1000
+    ) -> builtins.list[tuple[str, float]]:
+        """Sessions ended after ``since`` (epoch seconds), oldest end first, as
+        ``(id, ended_at)``: what a node must cut that it did not end itself (a
+        sign-out on another node, ``relevo users disable`` from a shell)."""
+        async with self.store.read() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(_s.id, _s.ended_at)
+                    .where(_s.ended_at > since)
+                    .order_by(_s.ended_at)
+                    .limit(limit)
+                )
+            ).all()
+        return [(r.id, float(r.ended_at)) for r in rows]
+
     # -- audit ----------------------------------------------------------------
 
     async def audit(

@@ -88,7 +88,23 @@ def sign_in_extension(settings: Settings, hub: Hub, records: Records) -> Extensi
         homes=homes,
         allowed_origins=settings.server.allowed_origins,
     )
-    return Extension("sign-in", routes=sign_in.routes(), state={"sign_in": sign_in})
+    watcher: list[asyncio.Task[None]] = []
+
+    async def start() -> None:
+        watcher.append(asyncio.create_task(sign_in.watch_ended(), name="relevo-sign-in-watch"))
+
+    async def stop() -> None:
+        for task in watcher:
+            task.cancel()
+        await asyncio.gather(*watcher, return_exceptions=True)
+
+    return Extension(
+        "sign-in",
+        routes=sign_in.routes(),
+        startup=[start],
+        shutdown=[stop],
+        state={"sign_in": sign_in},
+    )
 
 
 def build_extensions(

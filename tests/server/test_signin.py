@@ -4,6 +4,7 @@ session, CSRF, no open redirect, and ending a session with its connections."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from relevo.accounts.http import DEMO_PASSWORD, TOKEN_TTL, SignIn
 from relevo.apps import leads
 from tests.apps.appserver import SECRET, AppServer, WsClient, start_app_server
 from tests.helpers import timeout
+from tests.server.test_cli import ENV, RELEVO
 
 PASSWORD = "correct horse battery"
 
@@ -206,3 +208,29 @@ async def test_demo_users_are_accounts_with_the_demo_password(srv: AppServer) ->
         res = await sign_in(http, user["id"], DEMO_PASSWORD)
         assert res.status_code == 200, res.text
         assert res.json()["home"].startswith("/leads/")
+
+
+@pytest.mark.parametrize("command", [["disable", "ana"], ["passwd", "ana", "--password-stdin"]])
+async def test_the_command_line_cuts_open_connections_too(
+    srv: AppServer, tmp_path: Path, command: list[str]
+) -> None:
+    # `relevo users disable` (or a new password) from another process writes
+    # only to the database: every node must still cut the person's sockets.
+    db = srv.records.store.url.set(drivername="sqlite").render_as_string(hide_password=False)
+    (tmp_path / "relevo.toml").write_text(f'[database]\nurl = "{db}"\n')
+    async with client(srv) as http:
+        await sign_in(http, "ana")
+        tok = (await http.get("/auth/token")).json()["token"]
+    ws = await WsClient.open(srv, tok)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *RELEVO, "users", *command, cwd=tmp_path, env=ENV,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(b"another password 42\n"), timeout(60))
+        assert proc.returncode == 0, (out, err)
+        cut = await ws.wait(lambda f: f.get("op") == "disconnect")
+        assert cut["code"] == "unauthorized"
+    finally:
+        await ws.close()
