@@ -25,7 +25,7 @@ from relevo.broker.memory import presence_for
 from relevo.clock import Clock, SystemClock
 from relevo.hub._tasks import Background
 from relevo.hub.auth import Identity, TokenVerifier
-from relevo.hub.fanout import CONTROL_CHANNEL, Fanout
+from relevo.hub.fanout import Fanout
 from relevo.hub.liveness import Liveness
 from relevo.hub.metrics import HubMetrics
 from relevo.hub.permissions import Permissions, namespace_of
@@ -33,6 +33,7 @@ from relevo.hub.proxy import Backend, Proxies
 from relevo.hub.session import Session, SessionContext, SessionState
 from relevo.hub.subscriptions import Subscriptions
 from relevo.hub.transport import Transport
+from relevo.hub.users import UserListener, Users
 from relevo.protocol import frames
 from relevo.protocol.errors import (
     AuthError,
@@ -56,11 +57,7 @@ log = logging.getLogger("relevo.hub")
 #: records relay publishes committed outbox rows, and refusing one would wedge
 #: the outbox behind it (a kind's channels are checked when it is registered).
 _UNCHECKED_SOURCES = frozenset({"records"})
-UserListener = Callable[[str], Awaitable[None] | None]
 ConnectCheck = Callable[[Identity], Awaitable[None]]
-#: How long ended sign-in sessions are remembered when the caller does not
-#: say when their tokens expire (the longest token a session mints, and more).
-ENDED_SESSION_MEMORY = 3600.0
 
 
 class Hub:
@@ -88,12 +85,11 @@ class Hub:
         self.node = secrets.token_hex(3)
         self._ids = itertools.count(1)
         self._sessions: set[Session] = set()
-        self._users: dict[str, set[Session]] = {}
-        self._leave_listeners: list[UserListener] = []
-        self._join_listeners: list[UserListener] = []
         self._connect_checks: list[ConnectCheck] = []
         self.background = Background()
-        self.fanout = Fanout(self.metrics, self.disconnect, self._on_control)
+        #: Named sessions by user, their join/leave listeners, cross-node disconnects.
+        self.users = Users(broker, self.verifier, self.clock, self.background, self.disconnect)
+        self.fanout = Fanout(self.metrics, self.disconnect, self.users.on_control)
         self.subscriptions = Subscriptions(
             settings,
             broker,
@@ -144,12 +140,12 @@ class Hub:
 
     def add_leave_listener(self, listener: UserListener) -> None:
         """Call ``listener(user)`` when a user's last connection on this node goes."""
-        self._leave_listeners.append(listener)
+        self.users.leave_listeners.append(listener)
 
     def add_join_listener(self, listener: UserListener) -> None:
         """Call ``listener(user)`` when a user's first connection on this node
         authenticates (the counterpart of :meth:`add_leave_listener`)."""
-        self._join_listeners.append(listener)
+        self.users.join_listeners.append(listener)
 
     def add_connect_check(self, check: ConnectCheck) -> None:
         """Run ``await check(identity)`` on every ``connect`` and ``refresh``
@@ -159,7 +155,7 @@ class Hub:
         self._connect_checks.append(check)
 
     def user_online(self, user: str) -> bool:
-        return bool(self._users.get(user))
+        return self.users.online(user)
 
     # -- sessions -------------------------------------------------------------
 
@@ -187,14 +183,8 @@ class Hub:
             session.runner.cancel()
         for ch in list(session.subs):
             self.subscriptions.detach(session, ch)
-        user = session.identity.user
-        if user:
-            sessions = self._users.get(user)
-            if sessions is not None:
-                sessions.discard(session)
-                if not sessions:
-                    del self._users[user]
-                    self._notify(self._leave_listeners, user)
+        if session.identity.user:
+            self.users.remove(session, session.identity.user)
 
     def disconnect(self, session: Session, code: DisconnectCode, message: str = "") -> None:
         if session.closed:
@@ -203,12 +193,6 @@ class Hub:
         self._remember(session, f"disconnect:{code}", message)
         session.transport.close(Disconnect.of(code, message))
         self.close_session(session)
-
-    def _notify(self, listeners: list[UserListener], user: str) -> None:
-        for listener in listeners:
-            result = listener(user)
-            if result is not None:
-                self.background.spawn(result)
 
     def flooded(self, session: Session) -> None:
         self.disconnect(session, DisconnectCode.RATE_LIMITED, "too many commands")
@@ -259,13 +243,8 @@ class Hub:
             session.set_state(SessionState.CONNECTED)
         session.identity = identity
         self.liveness.arm_expiry(session)
-        if not identity.user:
-            return  # never indexed: close_session only forgets named users
-        sessions = self._users.setdefault(identity.user, set())
-        first = not sessions
-        sessions.add(session)
-        if first:
-            self._notify(self._join_listeners, identity.user)
+        if identity.user:  # anonymous sessions are never indexed
+            self.users.add(session, identity.user)
 
     # -- commands ---------------------------------------------------------------
 
@@ -453,60 +432,13 @@ class Hub:
 
     async def disconnect_user(self, user: str) -> None:
         """Close every connection of ``user`` on every node."""
-        await self.broker.publish_push(
-            CONTROL_CHANNEL, "disconnect", self._json.encode({"user": user})
-        )
+        await self.users.disconnect_user(user)
 
     async def end_sessions(
         self, sids: Iterable[str], tokens_expire_by: float | None = None
     ) -> None:
-        """End sign-in sessions on every node: their tokens (``sid`` claim)
-        are refused from now until ``tokens_expire_by`` (epoch seconds), and
-        every connection opened with one is cut (``unauthorized``, no
-        reconnect). Applied here at once, then on the other nodes through
-        the broker's control channel."""
-        ended = sorted(set(sids))
-        if not ended:
-            return
-        until = tokens_expire_by or self.clock.now() + ENDED_SESSION_MEMORY
-        self._end_sessions(ended, until)
-        await self.broker.publish_push(
-            CONTROL_CHANNEL, "end_sessions", self._json.encode({"sids": ended, "until": until})
-        )
-
-    def _end_sessions(self, sids: list[str], until: float) -> None:
-        self.verifier.end_sessions(sids, until)
-        ended = set(sids)
-        self.disconnect_where(
-            lambda identity: identity.claims.get("sid") in ended,
-            DisconnectCode.UNAUTHORIZED,
-            "the session has ended; sign in again",
-        )
-
-    def disconnect_where(
-        self, predicate: Callable[[Identity], bool], code: DisconnectCode, message: str
-    ) -> int:
-        """Disconnect this node's sessions whose identity ``predicate``
-        accepts; how many."""
-        cut = 0
-        for sessions in list(self._users.values()):
-            for session in list(sessions):
-                if predicate(session.identity):
-                    self.disconnect(session, code, message)
-                    cut += 1
-        return cut
-
-    def _on_control(self, event: str, data: bytes) -> None:
-        if event == "disconnect":
-            user = msgspec.json.decode(data).get("user")
-            for session in list(self._users.get(str(user), ())):
-                self.disconnect(session, DisconnectCode.FORCED, "disconnected by the server")
-        elif event == "end_sessions":
-            body = msgspec.json.decode(data)
-            sids = body.get("sids") if isinstance(body, dict) else None
-            until = body.get("until") if isinstance(body, dict) else None
-            if isinstance(sids, list) and isinstance(until, int | float):
-                self._end_sessions([str(s) for s in sids], float(until))
+        """End sign-in sessions on every node (:meth:`Users.end_sessions`)."""
+        await self.users.end_sessions(sids, tokens_expire_by)
 
 
 def _since(since: frames.Since | None) -> StreamPosition | None:

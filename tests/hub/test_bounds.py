@@ -38,7 +38,7 @@ def hub_state(hub: Hub) -> dict[str, int]:
     return {
         "sessions": len(hub.sessions),
         "channels": len(hub.fanout.channels),
-        "users": len(hub._users),
+        "users": len(hub.users.sessions),
         "dirty": len(hub.fanout.dirty),
         "background": len(hub.background.tasks),
         "unsubscribing": len(hub.subscriptions.unsubscribing),
@@ -122,7 +122,7 @@ async def test_a_token_with_an_empty_sub_is_refused_and_leaves_no_user(
         assert reply["err"]["code"] == "unauthorized", reply
         await ws.close()
     await eventually(lambda: not hub.sessions)
-    assert hub._users == {}
+    assert hub.users.sessions == {}
 
 
 class BlockingBroker(MemoryBroker):
