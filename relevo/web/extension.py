@@ -23,3 +23,5 @@ class Extension:
     """(label, url) pairs for the index page."""
     openapi_paths: dict[str, Any] = field(default_factory=dict)
     """OpenAPI ``paths`` entries of its routes, merged into /api/openapi.json."""
+    openapi_schemas: dict[str, Any] = field(default_factory=dict)
+    """``components/schemas`` its paths refer to; one name, one schema across extensions."""

@@ -27,6 +27,7 @@ from relevo.records import Kind
 from relevo.settings import NamespaceSettings, Rule
 from relevo.web import Extension
 
+from . import openapi
 from .demo import seed_demo
 from .http import TurnosHttp
 from .kinds import CH_CONFIG, CH_MONITOR, ROLE_ADMIN, ROLE_OPERADOR, build_kinds
@@ -74,10 +75,11 @@ def extension(ctx: AppContext) -> Extension:
     turnero = Turnero(ctx.records, opts, changed=stats.changed)
     ctx.records.on_leave(turnero.operador_salio)
     http = TurnosHttp(turnero, ctx.settings)
-    return Extension(
+    ext = Extension(
         NAME,
         routes=http.routes(),
         startup=[stats.start],
         shutdown=[stats.stop],
         links=[("Turnos (kiosco, operador, monitor)", "/turnos/")],
     )
+    return openapi.document(ext, ctx.records)
