@@ -118,10 +118,14 @@ def test_an_op_without_a_route_fails_the_app() -> None:
 
 
 def test_inbox_status_literals_follow_the_service() -> None:
-    from typing import get_args
+    import msgspec
 
     from relevo.apps.inbox.openapi import InboxConector, InboxEstado
     from relevo.apps.inbox.service import CONNECTOR_STATES, MESSAGE_STATUS
 
-    assert set(get_args(InboxConector.__annotations__["status"])) == set(CONNECTOR_STATES)
-    assert set(get_args(InboxEstado.__annotations__["status"])) == set(MESSAGE_STATUS)
+    def enum(struct: type) -> set[str]:
+        schema = msgspec.json.schema(struct)
+        return set(schema["$defs"][struct.__name__]["properties"]["status"]["enum"])
+
+    assert enum(InboxConector) == set(CONNECTOR_STATES)
+    assert enum(InboxEstado) == set(MESSAGE_STATUS)
