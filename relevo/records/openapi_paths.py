@@ -135,7 +135,10 @@ def records_paths() -> dict[str, Any]:
             "/api/records/{kind}/{id}/history": {
                 "get": _op(
                     "The record's history (who, when, from, to, why)",
-                    {"type": "object", "properties": {"entries": {"type": "array"}}},
+                    {
+                        "type": "object",
+                        "properties": {"entries": {"type": "array", "items": {"type": "object"}}},
+                    },
                     parameters=p,
                 )
             },

@@ -34,7 +34,7 @@ from relevo.hub.hub import Hub
 from relevo.protocol.errors import NotFound, RelevoError
 from relevo.server.admin import admin_routes
 from relevo.server.api import api_routes
-from relevo.server.openapi import openapi_document
+from relevo.server.openapi import merge_schemas, openapi_document
 from relevo.server.proxies import backend_for
 from relevo.settings import Settings
 from relevo.transport.frontdoor import front_door
@@ -105,7 +105,8 @@ async def metrics(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(openapi_document(__version__, request.app.state.openapi_paths))
+    state = request.app.state
+    return JSONResponse(openapi_document(__version__, state.openapi_paths, state.openapi_schemas))
 
 
 async def admin_page(request: Request) -> Response:
@@ -201,6 +202,7 @@ def create_app(hub: Hub, extensions: list[Extension] | None = None) -> Starlette
     for ext in extensions:
         for name, value in ext.state.items():
             setattr(app.state, name, value)
+    app.state.openapi_schemas = merge_schemas(ext.openapi_schemas for ext in extensions)
     return app
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["openapi_document"]
+__all__ = ["merge_schemas", "openapi_document"]
 
 _ERR = {"$ref": "#/components/schemas/Error"}
 
@@ -55,8 +56,90 @@ _IDEMPOTENCY_KEY = {
 }
 
 
-def openapi_document(version: str, extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The document; ``extra_paths``: the extensions' routes (records, apps)."""
+def merge_schemas(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The extensions' ``components/schemas`` in one; a name two of them
+    define differently is a bug in one of them."""
+    out: dict[str, Any] = {}
+    for part in parts:
+        for name, schema in part.items():
+            if out.setdefault(name, schema) != schema:
+                raise ValueError(f"two extensions define the OpenAPI schema {name} differently")
+    return out
+
+
+_ADMIN_SEC: list[dict[str, list[str]]] = [{"bearer": ["admin"]}, {"apikey": []}]
+
+
+def _admin_op(summary: str, **kw: Any) -> dict[str, Any]:
+    responses = _resp("ok", {"type": "object"})
+    responses["403"] = {
+        "description": "forbidden",
+        "content": {"application/json": {"schema": _ERR}},
+    }
+    return {"summary": summary, "security": _ADMIN_SEC, "responses": responses, **kw}
+
+
+def _server_api_paths() -> dict[str, Any]:
+    """The server's own routes under /api/ beyond the backend's API."""
+    return {
+        "/api/command": {
+            "post": {
+                "summary": "Run one stateless client frame (pub, history, presence, ping) over "
+                "HTTP as the Bearer token's user, or anonymously: what an SSE client cannot "
+                "send on its stream. The body and answer are protocol frames (docs/protocol.md)",
+                "security": [{}, {"bearer": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": _resp("the reply frame", {"type": "object"}),
+            }
+        },
+        "/api/links": {
+            "get": {
+                "summary": "The apps' links for the index page",
+                "security": [],
+                "responses": _resp(
+                    "(label, url) pairs",
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"label": {"type": "string"}, "url": {"type": "string"}},
+                        },
+                    },
+                ),
+            }
+        },
+        "/api/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "security": [],
+                "responses": _resp("OpenAPI 3.1", {"type": "object"}),
+            }
+        },
+        "/api/admin/overview": {
+            "get": _admin_op("Nodes, connections, channels and recent errors (the admin page)")
+        },
+        "/api/admin/presence/{channel}": {
+            "get": _admin_op("Who is in a channel (where join_leave tracks it)", parameters=[_CH])
+        },
+        "/api/admin/disconnect": {
+            "post": _admin_op(
+                "Close one connection of this node (client) or every one of a user (user)",
+                requestBody=_body({"client": {"type": "string"}, "user": {"type": "string"}}, []),
+            )
+        },
+    }
+
+
+def openapi_document(
+    version: str,
+    extra_paths: dict[str, Any] | None = None,
+    extra_schemas: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The document; ``extra_paths``: the extensions' routes (records, apps),
+    ``extra_schemas``: the components they refer to."""
     paths: dict[str, Any] = {
         "/api/publish": {
             "post": {
@@ -143,6 +226,7 @@ def openapi_document(version: str, extra_paths: dict[str, Any] | None = None) ->
             "get": {"summary": "Prometheus metrics", "security": [], "responses": _resp("text")}
         },
     }
+    paths.update(_server_api_paths())
     paths.update(extra_paths or {})
     return {
         "openapi": "3.1.0",
@@ -155,6 +239,7 @@ def openapi_document(version: str, extra_paths: dict[str, Any] | None = None) ->
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
             },
             "schemas": {
+                **(extra_schemas or {}),
                 "Error": {
                     "type": "object",
                     "properties": {
@@ -163,7 +248,7 @@ def openapi_document(version: str, extra_paths: dict[str, Any] | None = None) ->
                         "retry": {"type": "boolean"},
                     },
                     "required": ["code", "message"],
-                }
+                },
             },
         },
     }

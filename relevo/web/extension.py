@@ -26,3 +26,5 @@ class Extension:
     state: dict[str, Any] = field(default_factory=dict)
     """Objects the server puts on ``app.state`` for routes of other extensions
     (the sign-in service, ``app.state.sign_in``)."""
+    openapi_schemas: dict[str, Any] = field(default_factory=dict)
+    """``components/schemas`` its paths refer to; one name, one schema across extensions."""

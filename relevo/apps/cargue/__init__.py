@@ -23,6 +23,7 @@ from relevo.records import Kind
 from relevo.settings import NamespaceSettings, Rule
 from relevo.web import Extension
 
+from . import openapi
 from .demo import seed
 from .http import CargueHttp
 from .kinds import ITEM, ROLE_ADMIN, ROLE_DESPACHADOR, ROLE_VENDEDOR, item_kind, user_kind
@@ -70,9 +71,10 @@ def extension(ctx: AppContext) -> Extension:
         ctx.records.register(*kinds(ctx.options))
     service = CargueService(ctx.records, parse_options(ctx.options))
     http = CargueHttp(service, ctx.settings)
-    return Extension(
+    ext = Extension(
         NAME, routes=http.routes(), links=[("Cargue (vendedor / despacho)", "/cargue/")]
     )
+    return openapi.document(ext, ctx.records)
 
 
 async def seed_demo(ctx: AppContext) -> None:

@@ -27,6 +27,7 @@ from relevo.records import Kind
 from relevo.settings import NamespaceSettings, Rule
 from relevo.web import Extension
 
+from . import openapi
 from .bulk import BulkSends
 from .demo import seed
 from .http import InboxHttp
@@ -75,13 +76,14 @@ def extension(ctx: AppContext) -> Extension:
 
         sim = Simulator(inbox, bulk, tenants)
     http = InboxHttp(inbox, bulk, sim, ctx.settings)
-    return Extension(
+    ext = Extension(
         NAME,
         routes=http.routes(),
         startup=[sim.start] if sim else [],
         shutdown=[sim.stop] if sim else [],
         links=[("Bandeja WhatsApp (por empresa)", "/inbox/")],
     )
+    return openapi.document(ext, ctx.records)
 
 
 async def seed_demo(ctx: AppContext) -> None:

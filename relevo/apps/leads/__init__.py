@@ -27,6 +27,7 @@ from relevo.records import Kind
 from relevo.settings import NamespaceSettings, Rule
 from relevo.web import Extension
 
+from . import openapi
 from .demo import demo_routes, seed
 from .http import LeadsHttp
 from .kinds import LEAD, lead_kind, user_kind
@@ -81,7 +82,7 @@ def extension(ctx: AppContext) -> Extension:
     http = LeadsHttp(ctx.records, service, opts, demo=ctx.settings.demo)
     routes = [*http.routes(), *demo_routes(ctx.records, ctx.settings)]
     if not simulating(ctx.settings, opts.simulate, opts.simulate_every):
-        return Extension(NAME, routes=routes, links=list(LINKS))
+        return openapi.document(Extension(NAME, routes=routes, links=list(LINKS)), ctx.records)
 
     def online() -> set[str]:
         return {s.identity.user for s in ctx.hub.sessions if s.identity.user}
@@ -90,9 +91,10 @@ def extension(ctx: AppContext) -> Extension:
     ticker = Ticker(
         NAME, opts.simulate_every, sim.act, seed=sim.rnd.randrange(2**32), clock=ctx.records.clock
     )
-    return Extension(
+    ext = Extension(
         NAME, routes=routes, links=list(LINKS), startup=[ticker.start], shutdown=[ticker.stop]
     )
+    return openapi.document(ext, ctx.records)
 
 
 async def seed_demo(ctx: AppContext) -> None:

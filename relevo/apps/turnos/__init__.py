@@ -30,6 +30,7 @@ from relevo.records import Kind
 from relevo.settings import NamespaceSettings, Rule
 from relevo.web import Extension
 
+from . import openapi
 from .demo import DEMO_OPERADORES, seed_demo
 from .http import TurnosHttp
 from .kinds import CH_CONFIG, CH_MONITOR, ROLE_ADMIN, ROLE_OPERADOR, build_kinds
@@ -87,13 +88,20 @@ def extension(ctx: AppContext) -> Extension:
             return {s.identity.user for s in ctx.hub.sessions if s.identity.user}
 
         sim = TurnosSimulator(turnero, online, random.Random(), DEMO_OPERADORES)
-        ticker = Ticker(NAME, opts.simulate_every, sim.act, seed=sim.rnd.randrange(2**32))
+        ticker = Ticker(
+            NAME,
+            opts.simulate_every,
+            sim.act,
+            seed=sim.rnd.randrange(2**32),
+            clock=ctx.records.clock,
+        )
         startup.append(ticker.start)
         shutdown.insert(0, ticker.stop)
-    return Extension(
+    ext = Extension(
         NAME,
         routes=http.routes(),
         startup=startup,
         shutdown=shutdown,
         links=[("Turnos (kiosco, operador, monitor)", "/turnos/")],
     )
+    return openapi.document(ext, ctx.records)

@@ -1,0 +1,187 @@
+"""``/api/inbox/...`` in the server's OpenAPI document: one op per route of
+:mod:`.http`, bodies as structs, answers as the app's kinds. The backend
+that holds the WhatsApp session calls ``/api/inbox/t/{tenant}/...`` with the
+API key; agents call the rest with their token (its tenant claim decides)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+from relevo.records import Records
+from relevo.web import Extension
+
+from ..kit.openapi import (
+    ANYONE,
+    Access,
+    Op,
+    Query,
+    component,
+    demo_login_ops,
+    documented,
+    record_schema,
+)
+from .kinds import BULK, CONNECTOR, CONVERSATION, MESSAGE
+
+__all__ = ["OPS", "document"]
+
+_Phone = Annotated[str, Meta(description="6-15 digits, an optional +; spaces, dots, dashes and "
+                             "parentheses are dropped")]  # fmt: skip
+_TENANT = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,31}$"}
+
+
+class InboxConfig(msgspec.Struct):
+    demo: bool
+    simulator: bool
+    token_url: str
+    max_text: int
+    max_bulk: int
+
+
+class InboxMe(msgspec.Struct):
+    id: str
+    tenant: str
+    roles: list[str]
+    nombre: str | None
+    tenant_nombre: str | None = None
+
+
+class InboxTexto(msgspec.Struct):
+    text: str
+
+
+class InboxAsignar(msgspec.Struct):
+    """Only for ``assign``: the agent of the same tenant (null: unassign)."""
+
+    agent: str | None = None
+
+
+class InboxMasivo(msgspec.Struct):
+    """A campaign, queued until a sender starts it."""
+
+    nombre: Annotated[str, Meta(min_length=1, max_length=80)]
+    texto: str
+    destinatarios: list[_Phone] | Literal["todos"]
+
+
+class InboxEntrante(msgspec.Struct):
+    """A WhatsApp message arrived. ``id`` (the provider's message id) makes a
+    retried webhook harmless: the repeat answers 200 with ``duplicate``."""
+
+    text: str
+    from_: _Phone = msgspec.field(name="from")
+    name: Annotated[str, Meta(max_length=120)] | None = None
+    id: Annotated[str, Meta(max_length=128)] | None = None
+    at: Annotated[int, Meta(ge=0, description="ms since the Unix epoch")] | None = None
+
+
+class InboxConector(msgspec.Struct):
+    """The WhatsApp session changed: waiting for a scan (``qr``, with its
+    payload), ``authenticated`` or ``disconnected``."""
+
+    status: Literal["authenticated", "disconnected", "qr"]  # CONNECTOR_STATES
+    qr: str | None = None
+    phone: str | None = None
+    detail: str | None = None
+
+
+class InboxEstado(msgspec.Struct):
+    """What the provider says of an outgoing message."""
+
+    status: Literal["entregado", "enviado", "fallido", "leido"]  # MESSAGE_STATUS
+
+
+class InboxAvance(msgspec.Struct):
+    """Counts so far of a bulk send the backend runs; ``done`` completes it."""
+
+    enviados: Annotated[int, Meta(ge=0)]
+    fallidos: Annotated[int, Meta(ge=0)]
+    done: bool = False
+
+
+class InboxSimulado(msgspec.Struct):
+    """Only for ``incoming``: a made-up message (any field left out is made up)."""
+
+    text: str | None = None
+    from_: _Phone | None = msgspec.field(name="from", default=None)
+
+
+_CONV, _MSG, _CONN, _BULK = "InboxConversation", "InboxMessage", "InboxConnector", "InboxBulk"
+_AGENT = Access(apikey=True, roles=("agente", "supervisor"))
+_BACKEND = Access(apikey=True)
+_DELIVERY = {
+    "type": "object",
+    "properties": {
+        "message": component(_MSG),
+        "conversation": component(_CONV),
+        "duplicate": {"type": "boolean"},
+    },
+    "required": ["message", "conversation", "duplicate"],
+}
+_T = {"tenant": _TENANT}
+
+OPS: dict[str, Op] = {
+    "GET /api/inbox/config": Op(
+        "inbox_config", "Demo mode, the simulator, the limits", ANYONE, ok=InboxConfig
+    ),
+    "GET /api/inbox/me": Op(
+        "inbox_me", "The agent, their tenant and its name",
+        Access(roles=("agente", "supervisor")), ok=InboxMe,
+    ),
+    "POST /api/inbox/conversations/{id}/messages": Op(
+        "inbox_send", "Answer in a conversation of the agent's tenant", _AGENT,
+        body=InboxTexto, ok=_DELIVERY, status=201, errors=(404,),
+    ),
+    "POST /api/inbox/conversations/{id}/{action:str}": Op(
+        "inbox_act", "Read, resolve, reopen or assign a conversation", _AGENT,
+        body=InboxAsignar, body_required=False, ok=component(_CONV), errors=(404, 409),
+        path={"action": {"type": "string", "enum": ["read", "resolve", "reopen", "assign"]}},
+    ),
+    "POST /api/inbox/bulk": Op(
+        "inbox_bulk_create", "Queue a bulk send", _AGENT, body=InboxMasivo,
+        ok=component(_BULK), status=201,
+    ),
+    "POST /api/inbox/bulk/{id}/cancel": Op(
+        "inbox_bulk_cancel", "Cancel a bulk send", _AGENT, ok=component(_BULK), errors=(404, 409),
+    ),
+    "POST /api/inbox/t/{tenant}/incoming": Op(
+        "inbox_incoming", "The backend: a WhatsApp message arrived", _BACKEND,
+        body=InboxEntrante, ok=_DELIVERY, status=201, path=_T,
+    ),
+    "POST /api/inbox/t/{tenant}/connector": Op(
+        "inbox_connector", "The backend: the WhatsApp session's status", _BACKEND,
+        body=InboxConector, ok=component(_CONN), path=_T, errors=(409,),
+    ),
+    "POST /api/inbox/t/{tenant}/messages/{id}/status": Op(
+        "inbox_message_status", "The backend: delivery status of an outgoing message", _BACKEND,
+        body=InboxEstado, ok=component(_MSG), path=_T, errors=(404, 409),
+    ),
+    "POST /api/inbox/t/{tenant}/bulk/{id}/progress": Op(
+        "inbox_bulk_progress", "The backend: progress of a bulk send", _BACKEND,
+        body=InboxAvance, ok=component(_BULK), path=_T, errors=(404, 409),
+    ),
+    "POST /api/inbox/sim/{what}": Op(
+        "inbox_simulate", "Demo only: what the WhatsApp backend would do, made up",
+        Access(apikey=True, roles=("agente", "supervisor"), demo=True),
+        body=InboxSimulado, body_required=False, ok={"type": "object"},
+        path={"what": {"type": "string", "enum": ["incoming", "qr", "scan", "disconnect"]}},
+        query=(Query("tenant", _TENANT, "with the API key: the tenant to act for"),),
+    ),
+    **demo_login_ops("inbox"),
+}  # fmt: skip
+
+
+def document(ext: Extension, records: Records) -> Extension:
+    """``ext`` with its routes' OpenAPI paths (see :func:`..kit.openapi.documented`)."""
+    schemas: dict[str, Any] = {
+        name: record_schema(records.kind(kind))
+        for name, kind in (
+            (_CONV, CONVERSATION),
+            (_MSG, MESSAGE),
+            (_CONN, CONNECTOR),
+            (_BULK, BULK),
+        )
+    }
+    return documented(ext, OPS, schemas=schemas)
