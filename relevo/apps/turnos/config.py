@@ -23,7 +23,8 @@ from typing import Any
 
 from relevo.records import Actor, Record, Records, Transaction
 
-from ..kit.errors import bad_request
+from ..kit.errors import bad_request, locked
+from .views import operador_de
 
 __all__ = ["apply_config", "read_config"]
 
@@ -98,15 +99,14 @@ async def apply_config(records: Records, data: Mapping[str, Any], *, by: Actor) 
         )
     incoming = {kind: _clean_rows(kind, data.get(table, [])) for table, kind in _TABLES.items()}
     async with records.transaction() as tx:
-        current = {
-            kind: {r.id: dict(r.data) for r in await tx.find(kind, limit=100_000)}
-            for kind in _TABLES.values()
-        }
+        found = {kind: await tx.find(kind, limit=100_000) for kind in _TABLES.values()}
+        current = {kind: {r.id: dict(r.data) for r in recs} for kind, recs in found.items()}
         merged = {kind: dict(rows) for kind, rows in current.items()}
         for kind, rows in incoming.items():
             for rid, fields in rows.items():
                 merged[kind][rid] = {**current[kind].get(rid, {}), **fields}
         _check(merged, incoming)
+        _check_mesas_free({r.id: r for r in found["mesa"]}, incoming["mesa"], by, tx.now)
         for kind, rows in incoming.items():
             for rid, fields in rows.items():
                 await _upsert(tx, kind, rid, fields, exists=rid in current[kind], by=by)
@@ -163,6 +163,26 @@ def _check(merged: dict[str, dict[str, dict[str, Any]]], incoming: dict[str, Any
                     f"mesa {rid}: tramite {tid} belongs to another area",
                     f"Mesa {rid}: el trámite {tid} es de otra área.",
                 )
+
+
+def _check_mesas_free(
+    mesas: Mapping[str, Record], changes: Mapping[str, dict[str, Any]], by: Actor, now: float
+) -> None:
+    """A mesa an operator has open changes only once they close it: its
+    trámites, area or service would change under their feet (and the records
+    layer lets only the lease holder write it)."""
+    for rid, fields in changes.items():
+        mesa = mesas.get(rid)
+        if mesa is None or all(mesa.data.get(f) == v for f, v in fields.items()):
+            continue
+        held = mesa.lease_held(now)
+        if held is not None and held.holder != by.user and not by.is_system:
+            raise locked(
+                f"mesa {rid} is open by {held.holder}; it can be configured once closed",
+                f"La {mesa['nombre']} está abierta por {operador_de(mesa, held.holder)}: "
+                "pida que la cierre antes de cambiar su configuración.",
+                holder=held.holder,
+            )
 
 
 async def _upsert(
