@@ -96,10 +96,14 @@ async def test_a_transfer_keeps_number_and_priority_and_is_audited(turnos: Turno
     assert at_2["numero_visible"] == "A-001"
     history = (
         await turnos.ok("GET", f"/api/records/turno/{prio['id']}/history", auth=ADMIN)
-    )["history"]
+    )["entries"]
     transfers = [h for h in history if h.get("transition") == "transferir"]
-    assert [h["by"] for h in transfers] == ["op1", "op1"]
-    # refusals: nothing, both, unknown, finished, a mesa that does not serve its trámite
+    assert [(h["by"], h["reason"]) for h in transfers] == [
+        ("op1", "a Pagos (Caja)"), ("op1", "a Mesa 2")
+    ]
+    await turnos.accion(at_2["id"], "atender")
+    await turnos.accion(at_2["id"], "finalizar")
+    # refusals: nothing, both, an unknown mesa, a finished turno
     for body, status in [({}, 400), ({"mesa_id": "2", "tramite_id": "pagos"}, 400),
                          ({"mesa_id": "99"}, 404), ({"mesa_id": "caja1"}, 409)]:  # fmt: skip
         res = await turnos.call("POST", f"/api/turnos/turnos/{prio['id']}/transferir", body)
@@ -127,7 +131,7 @@ async def test_the_estimated_wait_comes_from_recent_service_times(turnos: Turnos
 
 
 def _rows(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text)))
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
 
 
 async def test_reports_per_area_mesa_and_operator_with_csv(turnos: Turnos) -> None:
