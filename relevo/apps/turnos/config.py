@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from relevo.records import Actor, Record, Records, Transaction
+from relevo.records import Actor, Kind, Record, Records, Transaction
 
 from ..kit.errors import bad_request, locked
 from .views import operador_de
@@ -38,18 +38,17 @@ _FIELDS = {
 }
 
 
-def _row(rec: Record) -> dict[str, Any]:
-    return {"id": rec.id, **rec.data}
-
-
-def _sorted(recs: list[Record]) -> list[dict[str, Any]]:
-    rows = [_row(r) for r in recs]
+def _sorted(kind: Kind, recs: list[Record]) -> list[dict[str, Any]]:
+    # Public fields only: anyone reads the configuration, and a mesa keeps
+    # the name of the operator who has it open (private, for staff screens).
+    rows = [{"id": r.id, **kind.public_fields(r.data)} for r in recs]
     return sorted(rows, key=lambda r: (r.get("orden") or 0, str(r.get("nombre")), r["id"]))
 
 
 async def read_config(records: Records) -> dict[str, list[dict[str, Any]]]:
     return {
-        table: _sorted(await records.find(kind, limit=100_000)) for table, kind in _TABLES.items()
+        table: _sorted(records.kind(kind), await records.find(kind, limit=100_000))
+        for table, kind in _TABLES.items()
     }
 
 

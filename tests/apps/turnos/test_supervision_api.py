@@ -8,7 +8,9 @@ import csv
 import io
 from typing import Any
 
-from .conftest import ADMIN, OPERADOR, Turnos, token
+from relevo.hub.auth import mint_token
+
+from .conftest import ADMIN, OPERADOR, SECRET, Turnos, token
 
 OP2 = token("op2", "operador")
 
@@ -185,3 +187,11 @@ async def test_csv_cells_that_start_a_formula_are_escaped(turnos: Turnos) -> Non
     cells: list[Any] = [c for r in rows for c in r]
     assert "'=cmd|' /C calc'!A0" in cells
     assert not any(c[:1] in ("=", "+", "-", "@") for c in cells)
+
+
+async def test_the_public_config_never_names_the_operator_of_a_mesa(turnos: Turnos) -> None:
+    carla = mint_token(SECRET, "carla", ["operador"], extra={"name": "Carla Ruiz"})
+    await turnos.ok("POST", "/api/turnos/mesas/1/abrir", auth=carla)
+    res = await turnos.call("GET", "/api/turnos/config", auth=None)
+    assert "Carla" not in res.text
+    assert "operador_id" not in res.text
