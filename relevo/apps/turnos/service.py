@@ -354,6 +354,7 @@ class Turnero:
             who = SYSTEM if _backend(by) else Actor.trusted(by.user)
             reason = ("pausa" + (f": {motivo}" if motivo else "")) if pausa else "reanuda"
             out = await tx.update("mesa", mesa.id, changes, by=who, reason=reason)
+        self._monitor_cache = None  # the monitor lists the mesas on a break
         self.changed(out)
         return out
 
