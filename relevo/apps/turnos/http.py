@@ -249,8 +249,10 @@ class TurnosHttp:
         return Response(
             report_csv(rep).encode("utf-8-sig"),  # the BOM: spreadsheets read it as UTF-8
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"',
-                     "Cache-Control": "no-store"},  # fmt: skip
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "no-store",
+            },  # fmt: skip
         )
 
     async def post_config(self, request: Request) -> Response:

@@ -179,8 +179,14 @@ def turno_kind(no_show_seconds: float) -> Kind:
                 "transferir",
                 source=ABIERTOS,
                 target=EN_ESPERA,
-                accepts={"tramite_id", "tramite_nombre", "area_id", "area_nombre",
-                         "mesa_destino", "clave_cola"},
+                accepts={
+                    "tramite_id",
+                    "tramite_nombre",
+                    "area_id",
+                    "area_nombre",
+                    "mesa_destino",
+                    "clave_cola",
+                },
                 updates={"mesa_id": None, "mesa_nombre": None, "atendiendo_at": None},
                 event="turno_transferido",
             ),  # fmt: skip

@@ -136,7 +136,10 @@ async def report(records: Records, desde: str, hasta: str) -> dict[str, Any]:
             for i, acc in _ordered(mesas, config["mesas"])
         ],
         "operadores": sorted(
-            (acc.row(tickets=False, id=i, nombre=names[("op", i)]) for i, acc in operadores.items()),
+            (
+                acc.row(tickets=False, id=i, nombre=names[("op", i)])
+                for i, acc in operadores.items()
+            ),
             key=lambda row: str(row["nombre"]).lower(),
         ),
         "dias": [acc.row(fecha=day) for day, acc in sorted(dias.items())],

@@ -32,6 +32,7 @@ from ..kit.errors import bad_request, conflict, locked, not_found
 from ._sql import count_in_queues
 from .estimate import estimacion
 from .kinds import (
+    ABIERTOS,
     CH_MONITOR,
     EN_CURSO,
     EN_ESPERA,
@@ -40,7 +41,6 @@ from .kinds import (
     MESA_LEASE_S,
     MOTIVOS_FIN,
     MOTIVOS_PRIORIDAD,
-    ABIERTOS,
     cola_key,
     mesa_cola,
 )
@@ -381,7 +381,9 @@ class Turnero:
             if mesa_id is not None:
                 mesa = await self._get(tx, "mesa", mesa_id)
                 if not mesa.get("activa", True):
-                    raise conflict(f"mesa {mesa_id} is closed", f"La {mesa['nombre']} está cerrada.")
+                    raise conflict(
+                        f"mesa {mesa_id} is closed", f"La {mesa['nombre']} está cerrada."
+                    )
                 tramite = await tx.get("tramite", rec["tramite_id"])
                 area = await self._get_area(tx, str(mesa["area_id"]))
                 destino: str | None = mesa.id
@@ -420,7 +422,9 @@ class Turnero:
         try:
             return await tx.get("area", area_id)
         except NotFound:
-            raise not_found(f"area {area_id} does not exist", f"El área {area_id} no existe.") from None
+            raise not_found(
+                f"area {area_id} does not exist", f"El área {area_id} no existe."
+            ) from None
 
     async def accion(
         self,

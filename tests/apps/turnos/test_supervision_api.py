@@ -96,12 +96,13 @@ async def test_a_transfer_keeps_number_and_priority_and_is_audited(turnos: Turno
     at_2 = await turnos.siguiente("2")
     assert at_2 is not None
     assert at_2["numero_visible"] == "A-001"
-    history = (
-        await turnos.ok("GET", f"/api/records/turno/{prio['id']}/history", auth=ADMIN)
-    )["entries"]
+    history = (await turnos.ok("GET", f"/api/records/turno/{prio['id']}/history", auth=ADMIN))[
+        "entries"
+    ]
     transfers = [h for h in history if h.get("transition") == "transferir"]
     assert [(h["by"], h["reason"]) for h in transfers] == [
-        ("op1", "a Pagos (Caja)"), ("op1", "a Mesa 2")
+        ("op1", "a Pagos (Caja)"),
+        ("op1", "a Mesa 2"),
     ]
     await turnos.accion(at_2["id"], "atender")
     await turnos.accion(at_2["id"], "finalizar")
@@ -137,7 +138,7 @@ def _rows(text: str) -> list[list[str]]:
 
 
 async def test_reports_per_area_mesa_and_operator_with_csv(turnos: Turnos) -> None:
-    await turnos.emitir("consultas", persona_nombre="=HYPERLINK(\"http://x\")")
+    await turnos.emitir("consultas", persona_nombre='=HYPERLINK("http://x")')
     await turnos.emitir("pagos")
     t = await turnos.siguiente("1")
     assert t is not None
@@ -158,9 +159,7 @@ async def test_reports_per_area_mesa_and_operator_with_csv(turnos: Turnos) -> No
         {**rep["operadores"][0], "id": "op1", "nombre": "op1", "atendidos": 1}
     ]
     assert [d["fecha"] for d in rep["dias"]] == [hoy]
-    res = await turnos.call(
-        "GET", f"/api/turnos/reportes.csv?desde={hoy}&hasta={hoy}", auth=ADMIN
-    )
+    res = await turnos.call("GET", f"/api/turnos/reportes.csv?desde={hoy}&hasta={hoy}", auth=ADMIN)
     assert res.status_code == 200
     assert res.headers["content-type"].startswith("text/csv")
     assert "attachment" in res.headers["content-disposition"]
