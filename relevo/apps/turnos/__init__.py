@@ -9,6 +9,8 @@ Modules (one concept each)::
     service    Turnero: issue, call next, recall, attend, finish, no-show
     views      what each audience sees of a turno (the monitor: no names)
     stats      the admin's figures, kept live (stats_actualizadas)
+    estimate   the estimated wait per area (kiosk ticket, monitor)
+    reports    a range of days per area / mesa / operator / day, and as CSV
     _sql       counts and lookups that stay index lookups on a long day
     http       the screens under /turnos/, the API under /api/turnos
     demo       sample data for ``relevo demo``: the config, one operator per mesa, a morning

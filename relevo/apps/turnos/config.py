@@ -21,9 +21,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from relevo.records import Actor, Record, Records, Transaction
+from relevo.records import Actor, Kind, Record, Records, Transaction
 
-from ..kit.errors import bad_request
+from ..kit.errors import bad_request, locked
+from .views import operador_de
 
 __all__ = ["apply_config", "read_config"]
 
@@ -37,18 +38,17 @@ _FIELDS = {
 }
 
 
-def _row(rec: Record) -> dict[str, Any]:
-    return {"id": rec.id, **rec.data}
-
-
-def _sorted(recs: list[Record]) -> list[dict[str, Any]]:
-    rows = [_row(r) for r in recs]
+def _sorted(kind: Kind, recs: list[Record]) -> list[dict[str, Any]]:
+    # Public fields only: anyone reads the configuration, and a mesa keeps
+    # the name of the operator who has it open (private, for staff screens).
+    rows = [{"id": r.id, **kind.public_fields(r.data)} for r in recs]
     return sorted(rows, key=lambda r: (r.get("orden") or 0, str(r.get("nombre")), r["id"]))
 
 
 async def read_config(records: Records) -> dict[str, list[dict[str, Any]]]:
     return {
-        table: _sorted(await records.find(kind, limit=100_000)) for table, kind in _TABLES.items()
+        table: _sorted(records.kind(kind), await records.find(kind, limit=100_000))
+        for table, kind in _TABLES.items()
     }
 
 
@@ -98,15 +98,14 @@ async def apply_config(records: Records, data: Mapping[str, Any], *, by: Actor) 
         )
     incoming = {kind: _clean_rows(kind, data.get(table, [])) for table, kind in _TABLES.items()}
     async with records.transaction() as tx:
-        current = {
-            kind: {r.id: dict(r.data) for r in await tx.find(kind, limit=100_000)}
-            for kind in _TABLES.values()
-        }
+        found = {kind: await tx.find(kind, limit=100_000) for kind in _TABLES.values()}
+        current = {kind: {r.id: dict(r.data) for r in recs} for kind, recs in found.items()}
         merged = {kind: dict(rows) for kind, rows in current.items()}
         for kind, rows in incoming.items():
             for rid, fields in rows.items():
                 merged[kind][rid] = {**current[kind].get(rid, {}), **fields}
         _check(merged, incoming)
+        _check_mesas_free({r.id: r for r in found["mesa"]}, incoming["mesa"], by, tx.now)
         for kind, rows in incoming.items():
             for rid, fields in rows.items():
                 await _upsert(tx, kind, rid, fields, exists=rid in current[kind], by=by)
@@ -163,6 +162,26 @@ def _check(merged: dict[str, dict[str, dict[str, Any]]], incoming: dict[str, Any
                     f"mesa {rid}: tramite {tid} belongs to another area",
                     f"Mesa {rid}: el trámite {tid} es de otra área.",
                 )
+
+
+def _check_mesas_free(
+    mesas: Mapping[str, Record], changes: Mapping[str, dict[str, Any]], by: Actor, now: float
+) -> None:
+    """A mesa an operator has open changes only once they close it: its
+    trámites, area or service would change under their feet (and the records
+    layer lets only the lease holder write it)."""
+    for rid, fields in changes.items():
+        mesa = mesas.get(rid)
+        if mesa is None or all(mesa.data.get(f) == v for f, v in fields.items()):
+            continue
+        held = mesa.lease_held(now)
+        if held is not None and held.holder != by.user and not by.is_system:
+            raise locked(
+                f"mesa {rid} is open by {held.holder}; it can be configured once closed",
+                f"La {mesa['nombre']} está abierta por {operador_de(mesa, held.holder)}: "
+                "pida que la cierre antes de cambiar su configuración.",
+                holder=held.holder,
+            )
 
 
 async def _upsert(

@@ -31,7 +31,9 @@ from ..kit.pages import page_routes
 from ..kit.ratelimit import RateLimiter
 from .config import apply_config, read_config
 from .demo import DEMO_USERS
+from .estimate import estimacion, estimar
 from .kinds import ROLE_ADMIN, ROLE_OPERADOR
+from .reports import parse_range, report, report_csv
 from .service import Turnero
 from .stats import compute_stats
 from .views import turno_completo
@@ -40,7 +42,9 @@ __all__ = ["DEMO_USERS", "STATIC", "TurnosHttp"]
 
 STATIC = resources.files("relevo.apps.turnos") / "static"
 PAGES = {"": "index.html", "kiosco": "kiosco.html", "operador": "operador.html",
-         "monitor": "monitor.html", "admin": "admin.html"}  # fmt: skip
+         "monitor": "monitor.html", "admin": "admin.html",
+         "configuracion": "configuracion.html", "reportes": "reportes.html"}  # fmt: skip
+ADMIN = frozenset({ROLE_ADMIN})
 MAX_BODY = 16_384
 STAFF = frozenset({ROLE_OPERADOR, ROLE_ADMIN})
 
@@ -145,7 +149,15 @@ class TurnosHttp:
             prioridad_motivo=_str(body, "prioridad_motivo"),
             persona_nombre=_str(body, "persona_nombre"),
         )
-        return json_response({"turno": self.kind.public(rec), "adelante": ahead}, 201)
+        est = await estimacion(self.records, str(rec["fecha"]))
+        return json_response(
+            {
+                "turno": self.kind.public(rec),
+                "adelante": ahead,
+                "espera_estimada_s": estimar(est.get(str(rec["area_id"])), ahead),
+            },
+            201,
+        )
 
     # -- operators ----------------------------------------------------------------
 
@@ -181,6 +193,30 @@ class TurnosHttp:
         )
         return json_response({"turno": self.full(rec)})
 
+    async def pausa(self, request: Request) -> Response:
+        caller = require(request, self.records, STAFF)
+        body = await read_json(request, MAX_BODY)
+        mesa = await self.t.pausar(
+            request.path_params["mesa"], by=caller.actor, motivo=_str(body, "motivo")
+        )
+        return json_response({"mesa": self.records.kind("mesa").public(mesa)})
+
+    async def reanudar(self, request: Request) -> Response:
+        caller = require(request, self.records, STAFF)
+        mesa = await self.t.reanudar(request.path_params["mesa"], by=caller.actor)
+        return json_response({"mesa": self.records.kind("mesa").public(mesa)})
+
+    async def transferir(self, request: Request) -> Response:
+        caller = require(request, self.records, STAFF)
+        body = await read_json(request, MAX_BODY)
+        rec = await self.t.transferir(
+            request.path_params["id"],
+            by=caller.actor,
+            mesa_id=_str(body, "mesa_id"),
+            tramite_id=_str(body, "tramite_id"),
+        )
+        return json_response({"turno": self.full(rec)})
+
     async def get_turno(self, request: Request) -> Response:
         require(request, self.records, STAFF)
         return json_response({"turno": self.full(await self.t.turno(request.path_params["id"]))})
@@ -197,6 +233,27 @@ class TurnosHttp:
         require(request, self.records, frozenset({ROLE_ADMIN}))
         stats = await compute_stats(self.t.records, self.t.options)
         return json_response({"stats": stats, "timestamp": int(self.t.records.clock.now() * 1000)})
+
+    async def _report(self, request: Request) -> dict[str, Any]:
+        require(request, self.records, ADMIN)
+        q = request.query_params
+        desde, hasta = parse_range(q.get("desde"), q.get("hasta"), self.t.hoy())
+        return await report(self.records, desde, hasta)
+
+    async def reportes(self, request: Request) -> Response:
+        return json_response(await self._report(request))
+
+    async def reportes_csv(self, request: Request) -> Response:
+        rep = await self._report(request)
+        name = f"turnos-{rep['desde']}-{rep['hasta']}.csv"
+        return Response(
+            report_csv(rep).encode("utf-8-sig"),  # the BOM: spreadsheets read it as UTF-8
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "no-store",
+            },  # fmt: skip
+        )
 
     async def post_config(self, request: Request) -> Response:
         caller = require(request, self.records, frozenset({ROLE_ADMIN}))
@@ -222,11 +279,16 @@ class TurnosHttp:
             route("/turnos", self.emitir, "POST"),
             route("/turnos/{id}", self.get_turno),
             route("/turnos/{id}", self.patch_turno, "PATCH"),
+            route("/turnos/{id}/transferir", self.transferir, "POST"),
             route("/turnos/{id}/{accion}", self.accion, "POST"),
             route("/mesas/{mesa}/abrir", self.abrir, "POST"),
             route("/mesas/{mesa}/cerrar", self.cerrar, "POST"),
             route("/mesas/{mesa}/siguiente", self.siguiente, "POST"),
             route("/mesas/{mesa}/actual", self.actual),
+            route("/mesas/{mesa}/pausa", self.pausa, "POST"),
+            route("/mesas/{mesa}/reanudar", self.reanudar, "POST"),
             route("/stats", self.stats),
+            route("/reportes", self.reportes),
+            route("/reportes.csv", self.reportes_csv),
             *demo_login_routes("turnos", self.settings, demo_users),
         ]

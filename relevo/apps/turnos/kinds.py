@@ -40,6 +40,7 @@ __all__ = [
     "area_channel",
     "build_kinds",
     "cola_key",
+    "mesa_cola",
 ]
 
 ROLE_OPERADOR = "operador"
@@ -67,6 +68,12 @@ def area_channel(area_id: str) -> str:
     return f"turnos:area:{area_id}"
 
 
+def mesa_cola(mesa_id: str) -> str:
+    """The queue of the turnos transferred to one mesa, in place of a trámite
+    in :func:`cola_key` (``@`` is not allowed in a trámite id)."""
+    return f"@{mesa_id}"
+
+
 def cola_key(fecha: str, tramite_id: str, prioridad: int) -> str:
     """The queue a waiting turno is in: one per day, trámite and priority.
     Set only while the turno waits, so "the next one" is an index lookup
@@ -78,7 +85,9 @@ def _cola_after_edit(c: Context) -> str | None:
     if c.record.state != EN_ESPERA:
         return None
     prioridad = c.data.get("prioridad", c.record.get("prioridad"))
-    return cola_key(str(c.record["fecha"]), str(c.record["tramite_id"]), int(prioridad or 0))
+    destino = c.record.get("mesa_destino")
+    queue = mesa_cola(str(destino)) if destino else str(c.record["tramite_id"])
+    return cola_key(str(c.record["fecha"]), queue, int(prioridad or 0))
 
 
 def _called_again(c: Context) -> int:
@@ -106,6 +115,11 @@ def turno_kind(no_show_seconds: float) -> Kind:
             "persona_nombre": Field(str, public=False),
             "mesa_id": Field(str),
             "mesa_nombre": Field(str),
+            # A transfer to one mesa: only that mesa calls it (its own queue).
+            "mesa_destino": Field(str),
+            # Who called it last (for the reports); private: not on the monitor.
+            "operador_id": Field(str, public=False),
+            "operador_nombre": Field(str, public=False),
             "llamado_at": Field(int),
             "primer_llamado_at": Field(int),
             "llamadas": Field(int, default=0),
@@ -121,12 +135,13 @@ def turno_kind(no_show_seconds: float) -> Kind:
                 "llamar",
                 source={EN_ESPERA},
                 target=LLAMADO,
-                accepts={"mesa_id", "mesa_nombre"},
+                accepts={"mesa_id", "mesa_nombre", "operador_id", "operador_nombre"},
                 updates={
                     "llamado_at": NOW,
                     "primer_llamado_at": _first_call,
                     "llamadas": _called_again,
                     "clave_cola": None,
+                    "mesa_destino": None,
                 },
                 event="turno_llamado",
             ),
@@ -158,6 +173,23 @@ def turno_kind(no_show_seconds: float) -> Kind:
                 updates={"finalizado_at": NOW},
                 event="turno_no_presento",
             ),
+            Transition(
+                # To another trámite (and its area) or to one mesa: back to
+                # the queue with its number, priority and arrival time.
+                "transferir",
+                source=ABIERTOS,
+                target=EN_ESPERA,
+                accepts={
+                    "tramite_id",
+                    "tramite_nombre",
+                    "area_id",
+                    "area_nombre",
+                    "mesa_destino",
+                    "clave_cola",
+                },
+                updates={"mesa_id": None, "mesa_nombre": None, "atendiendo_at": None},
+                event="turno_transferido",
+            ),  # fmt: skip
             Transition(
                 "actualizar",
                 source=ABIERTOS,
@@ -228,6 +260,11 @@ def config_kinds() -> list[Kind]:
             "tramites": Field(list, default=[]),
             "orden": Field(int, default=0),
             "activa": Field(bool, default=True),
+            # A break: the mesa calls nobody until it resumes (public: the
+            # monitor and the admin show it).
+            "pausa": Field(bool, default=False),
+            "pausa_desde": Field(int),
+            "pausa_motivo": Field(str),
             # Who took the mesa last, by name (the token's ``name`` claim), for
             # staff screens; private: never on the public turnos:config channel.
             "operador_id": Field(str, public=False),

@@ -30,7 +30,9 @@ from relevo.records import SYSTEM, Actor, Lease, Record, Records, Transaction
 
 from ..kit.errors import bad_request, conflict, locked, not_found
 from ._sql import count_in_queues
+from .estimate import estimacion
 from .kinds import (
+    ABIERTOS,
     CH_MONITOR,
     EN_CURSO,
     EN_ESPERA,
@@ -40,13 +42,16 @@ from .kinds import (
     MOTIVOS_FIN,
     MOTIVOS_PRIORIDAD,
     cola_key,
+    mesa_cola,
 )
 from .options import TurnosOptions
 from .views import ESTADOS, MAX_NOMBRE, nombre_de, operador_de, turno_monitor
 
-__all__ = ["ACCIONES", "Turnero"]
+__all__ = ["ACCIONES", "MAX_MOTIVO_PAUSA", "Turnero"]
 
 ACCIONES = ("rellamar", "atender", "finalizar", "no_presento")
+MAX_MOTIVO_PAUSA = 60
+"""Characters of a break's reason ("Almuerzo", "Capacitación")."""
 _NO_PERMITIDO = {
     "rellamar": "Solo se puede rellamar un turno llamado: {n} está {e}.",
     "atender": "Solo se puede atender un turno llamado: {n} está {e}.",
@@ -144,6 +149,7 @@ class Turnero:
         today = [r for r in calling if r["fecha"] == hoy]
         merged = {r.id: r for r in [*recent, *today]}.values()
         called = sorted(merged, key=lambda r: r.get("llamado_at") or 0, reverse=True)[:n]
+        mesas = await self.records.find("mesa", limit=100_000)
         body = {
             "channel": CH_MONITOR,
             "epoch": position.epoch,
@@ -151,6 +157,9 @@ class Turnero:
             "fecha": hoy,
             "en_espera": dict(Counter(str(r["area_id"]) for r in waiting if r["fecha"] == hoy)),
             "llamados": [turno_monitor(r) for r in called],
+            # mesas on a break (ids; names are in /config) and each area's pace
+            "pausas": sorted(m.id for m in mesas if m.get("pausa") and m.get("activa", True)),
+            "estimacion": await estimacion(self.records, hoy),
         }
         self._monitor_cache = (clock.monotonic(), hoy, body)
         return body
@@ -278,6 +287,11 @@ class Turnero:
             if not mesa.get("activa", True):
                 raise conflict(f"mesa {mesa_id} is closed", f"La {nombre} está cerrada.")
             await self._tomar(tx, mesa, by)
+            if mesa.get("pausa"):
+                raise conflict(
+                    f"mesa {mesa_id} is paused",
+                    f"La {nombre} está en pausa: reanúdela para llamar al siguiente.",
+                )
             fecha = self.hoy(tx.now)
             t = _at_desk(await tx.find("turno", {"state": sorted(EN_CURSO)}), mesa.id, fecha)
             if t is not None:
@@ -293,18 +307,124 @@ class Turnero:
                     f"mesa {mesa_id} serves no tramite", f"La {nombre} no atiende ningún trámite."
                 )
             nxt = None
+            own = mesa_cola(mesa.id)  # turnos transferred to this very mesa
             for prioridad in (1, 0):  # priority first, then arrival (claim_next's order)
-                queues = [cola_key(fecha, t, prioridad) for t in tramites]
+                queues = [cola_key(fecha, t, prioridad) for t in [*tramites, own]]
                 nxt = await tx.claim_next("turno", {"clave_cola": queues})
                 if nxt is not None:
                     break
             if nxt is None:
                 return None
+            quien = {"operador_id": by.user, "operador_nombre": nombre_de(by)}
             rec = await tx.transition(
-                "turno", nxt.id, "llamar", {"mesa_id": mesa.id, "mesa_nombre": nombre}, by=by
-            )
+                "turno", nxt.id, "llamar", {"mesa_id": mesa.id, "mesa_nombre": nombre, **quien},
+                by=by,
+            )  # fmt: skip
         self.changed(rec)
         return rec
+
+    # -- breaks and transfers ------------------------------------------------------------
+
+    async def pausar(self, mesa_id: str, *, by: Actor, motivo: str | None = None) -> Record:
+        """A break: the mesa calls nobody until :meth:`reanudar`. Whoever
+        pauses takes the mesa (one operator per mesa); the turno at the desk,
+        if any, is left to finish."""
+        motivo = (motivo or "").strip() or None
+        if motivo is not None and len(motivo) > MAX_MOTIVO_PAUSA:
+            raise bad_request(
+                f"motivo is at most {MAX_MOTIVO_PAUSA} characters",
+                f"El motivo de la pausa puede tener hasta {MAX_MOTIVO_PAUSA} caracteres.",
+            )
+        return await self._pausa(mesa_id, by, True, motivo)
+
+    async def reanudar(self, mesa_id: str, *, by: Actor) -> Record:
+        return await self._pausa(mesa_id, by, False, None)
+
+    async def _pausa(self, mesa_id: str, by: Actor, pausa: bool, motivo: str | None) -> Record:
+        async with self._transaction() as tx:
+            mesa = await self._get(tx, "mesa", mesa_id, lock=True)
+            await self._tomar(tx, mesa, by)
+            if bool(mesa.get("pausa")) == pausa:
+                return mesa
+            changes: dict[str, Any] = {
+                "pausa": pausa,
+                "pausa_desde": int(tx.now * 1000) if pausa else None,
+                "pausa_motivo": motivo,
+            }
+            who = SYSTEM if _backend(by) else Actor.trusted(by.user)
+            reason = ("pausa" + (f": {motivo}" if motivo else "")) if pausa else "reanuda"
+            out = await tx.update("mesa", mesa.id, changes, by=who, reason=reason)
+        self._monitor_cache = None  # the monitor lists the mesas on a break
+        self.changed(out)
+        return out
+
+    async def transferir(
+        self,
+        turno_id: str,
+        *,
+        by: Actor,
+        mesa_id: str | None = None,
+        tramite_id: str | None = None,
+    ) -> Record:
+        """Send a turno to another trámite (and so, maybe, another area) or to
+        one mesa: it waits again there with its number, its priority and its
+        arrival time, so it is called before those who came later. History
+        says who sent it where (``transferir``, the reason names the target)."""
+        if (mesa_id is None) == (tramite_id is None):
+            raise bad_request(
+                "send mesa_id or tramite_id (one of them)",
+                "Indique la mesa o el trámite al que transferir el turno.",
+            )
+        async with self._transaction() as tx:
+            rec = await self._get(tx, "turno", turno_id, lock=True)
+            numero = rec["numero_visible"]
+            if mesa_id is not None:
+                mesa = await self._get(tx, "mesa", mesa_id)
+                if not mesa.get("activa", True):
+                    raise conflict(
+                        f"mesa {mesa_id} is closed", f"La {mesa['nombre']} está cerrada."
+                    )
+                tramite = await tx.get("tramite", rec["tramite_id"])
+                area = await self._get_area(tx, str(mesa["area_id"]))
+                destino: str | None = mesa.id
+                queue, reason = mesa_cola(mesa.id), f"a {mesa['nombre']}"
+            else:
+                tramite = await self._get(tx, "tramite", str(tramite_id))
+                if not tramite.get("activo", True):
+                    raise conflict(
+                        f"tramite {tramite_id} is not in service",
+                        f"El trámite {tramite['nombre']} no está disponible ahora.",
+                    )
+                area = await self._get_area(tx, str(tramite["area_id"]))
+                destino, queue = None, tramite.id
+                reason = f"a {tramite['nombre']} ({area['nombre']})"
+            if str(rec.state) not in ABIERTOS:
+                raise conflict(
+                    f"turno {numero} is {rec.state}; it cannot be transferred",
+                    f"El turno {numero} ya está {ESTADOS[str(rec.state)]}: no se puede transferir.",
+                    state=rec.state,
+                )
+            if rec.get("mesa_id") and not _backend(by):
+                _no_es_de_otro(await self._get(tx, "mesa", str(rec["mesa_id"])), by, tx.now)
+            data = {
+                "tramite_id": tramite.id,
+                "tramite_nombre": tramite["nombre"],
+                "area_id": area.id,
+                "area_nombre": area["nombre"],
+                "mesa_destino": destino,
+                "clave_cola": cola_key(str(rec["fecha"]), queue, int(rec.get("prioridad") or 0)),
+            }
+            out = await tx.transition("turno", rec.id, "transferir", data, by=by, reason=reason)
+        self.changed(out)
+        return out
+
+    async def _get_area(self, tx: Transaction, area_id: str) -> Record:
+        try:
+            return await tx.get("area", area_id)
+        except NotFound:
+            raise not_found(
+                f"area {area_id} does not exist", f"El área {area_id} no existe."
+            ) from None
 
     async def accion(
         self,

@@ -126,6 +126,9 @@ async def compute_stats(
                 "nombre": m["nombre"],
                 "area_id": m["area_id"],
                 "activa": m.get("activa", True),
+                "pausa": bool(m.get("pausa")),
+                "pausa_desde": m.get("pausa_desde"),
+                "pausa_motivo": m.get("pausa_motivo"),
                 # who has the mesa open, if anyone: their name, and their login id
                 "operador": operadores.get(m["id"], (None, None))[1],
                 "operador_id": operadores.get(m["id"], (None, None))[0],

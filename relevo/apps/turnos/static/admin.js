@@ -19,6 +19,8 @@ const shell = ui.shell({
     { label: "Operador", href: "/turnos/operador" },
     { label: "Monitor", href: "/turnos/monitor" },
     { label: "Kiosco", href: "/turnos/kiosco" },
+    { label: "Reportes", href: "/turnos/reportes" },
+    { label: "Configuración", href: "/turnos/configuracion" },
   ],
   onLogout: () => auth.logout(),
 });
@@ -43,15 +45,19 @@ const tramites = ui.table($("tramites"), {
     { key: "finalizados", label: "Atendidos", className: "num" },
     { key: "no_presento", label: "No se presentaron", className: "num" },
   ],
-  empty: { icon: "ticket", title: "Sin trámites", text: "Configure trámites con POST /api/turnos/config." },
+  empty: { icon: "ticket", title: "Sin trámites", text: "Configúrelos en Configuración." },
 });
 const mesas = ui.table($("mesas"), {
   caption: "Estadísticas por mesa",
   compact: true,
   columns: [
     { key: "nombre", label: "Mesa", primary: true },
-    { key: "actual", label: "Ahora", value: (r) => r.actual && `${r.actual.numero_visible}:${r.actual.state}`,
-      render: (r) => (r.actual ? [ui.h("strong", { class: "num" }, r.actual.numero_visible), " ", ui.chip(r.actual.state)] : ui.h("span", { class: "muted" }, r.activa === false ? "Cerrada" : "Libre")) },
+    { key: "actual", label: "Ahora", value: (r) => `${r.actual ? `${r.actual.numero_visible}:${r.actual.state}` : ""}:${r.pausa}:${r.pausa_motivo}`,
+      render: (r) => [
+        r.actual ? [ui.h("strong", { class: "num" }, r.actual.numero_visible), " ", ui.chip(r.actual.state)] : null,
+        r.pausa ? [" ", ui.chip("pausa", { label: r.pausa_motivo ? `En pausa · ${r.pausa_motivo}` : "En pausa", kind: "warning" })] : null,
+        !r.actual && !r.pausa ? ui.h("span", { class: "muted" }, r.activa === false ? "Cerrada" : "Libre") : null,
+      ] },
     { key: "operador", label: "Operador", render: (r) => (r.operador ? ui.h("span", { title: `usuario ${r.operador_id}` }, r.operador) : ui.h("span", { class: "muted" }, "—")) },
     { key: "atendidos", label: "Atendidos", className: "num" },
     { key: "no_presento", label: "No se presentaron", className: "num" },

@@ -28,6 +28,14 @@ export const MOTIVO_FIN = {
   otro: "Otro",
 };
 
+// Reasons an operator gives for a break (free text on the API, these in the panel).
+export const MOTIVO_PAUSA = {
+  descanso: "Descanso",
+  almuerzo: "Almuerzo",
+  tarea: "Tarea interna",
+  capacitacion: "Capacitación",
+};
+
 // What a screen says when the server answers with a code and no `mensaje`.
 const MENSAJES = {
   unauthorized: "Su acceso venció o no es válido. Vuelva a ingresar.",
@@ -202,6 +210,15 @@ export function espera(seconds) {
   if (s < 600) return s % 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s / 60} min`;
   const m = Math.round(s / 60);
   return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ""}`;
+}
+
+/** An estimated wait as a person reads it: "menos de 1 minuto", "unos 6 minutos", "1 h 20 min". */
+export function aproximado(seconds) {
+  const m = Math.round(seconds / 60);
+  if (m < 1) return "menos de 1 minuto";
+  if (m === 1) return "alrededor de 1 minuto";
+  if (m < 60) return `unos ${m} minutos`;
+  return `alrededor de ${espera(m * 60)}`;
 }
 
 /** Reload the page after local midnight: numbering and queues restart each day. */

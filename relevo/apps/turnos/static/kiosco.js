@@ -5,7 +5,7 @@
 
 import * as relevo from "/relevo.js";
 import * as ui from "/static/ui/ui.js";
-import { api, clock, errorText, kioskToken, loadConfig, PRIORIDAD, reloadAtMidnight } from "./common.js";
+import { api, aproximado, clock, errorText, kioskToken, loadConfig, PRIORIDAD, reloadAtMidnight } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const BACK_AFTER = 12; // seconds the ticket stays on screen
@@ -68,7 +68,10 @@ async function emitir(button, motivo) {
   }
 }
 
-function ticket({ turno, adelante }) {
+function ticket({ turno, adelante, espera_estimada_s: estimada }) {
+  // The estimate (docs/apps/turnos.md): people ahead × the area's recent service time ÷ its mesas in service.
+  $("ticket-estimada").replaceChildren(estimada == null || adelante === 0 ? ""
+    : ui.h("span", "Espera estimada: ", ui.h("strong", aproximado(estimada)), "."));
   $("ticket-numero").textContent = turno.numero_visible;
   $("ticket-tramite").textContent = turno.tramite_nombre;
   $("ticket-adelante").replaceChildren(adelante === 0

@@ -6,7 +6,7 @@
 // history is gone. Each call: big number → mesa, a highlight and a chime.
 
 import * as relevo from "/relevo.js";
-import { apiRetry, audioReady, chime, clock, loadConfig, reloadAtMidnight, unlockAudio } from "./common.js";
+import { apiRetry, aproximado, audioReady, chime, clock, loadConfig, reloadAtMidnight, unlockAudio } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const area = new URLSearchParams(location.search).get("area") || "";
@@ -26,6 +26,8 @@ const entries = new Map(); // turno id → what the wall shows of it
 let waiting = {}; // area id → turnos en espera
 let buffer = null; // publications that arrive while a snapshot loads
 let calls = 0;
+let estimacion = {}; // area id → {servicio_s, mesas}: the pace (docs/apps/turnos.md)
+let pausas = []; // ids of the mesas on a break
 
 function pick(rec) {
   return {
@@ -43,6 +45,7 @@ async function load() {
   entries.clear();
   for (const row of snap.llamados) if (!area || row.area_id === area) entries.set(String(row.id), pick(row));
   waiting = { ...snap.en_espera };
+  setPace(snap);
   const pending = buffer;
   buffer = null;
   for (const pub of pending) if (pub.off > snap.offset) apply(pub, false);
@@ -134,7 +137,47 @@ function render(calledId) {
 function renderWaiting() {
   const n = area ? waiting[area] || 0 : Object.values(waiting).reduce((a, b) => a + b, 0);
   $("en-espera").textContent = String(n);
+  // Estimated wait for whoever takes a ticket now: those waiting × the area's
+  // recent service time ÷ its mesas in service; per area on a wall of several.
+  const areas = config.areas.filter((a) => !area || a.id === area);
+  const parts = areas.map((a) => {
+    const e = estimacion[a.id];
+    const w = waiting[a.id] || 0;
+    if (!e || e.servicio_s == null || !e.mesas) return null;
+    const text = w ? aproximado((w * e.servicio_s) / e.mesas) : "sin espera";
+    return areas.length > 1 ? `${a.nombre}: ${text}` : text;
+  }).filter(Boolean);
+  $("estimada").textContent = parts.length ? `Espera estimada: ${parts.join(" · ")}` : "";
+  $("estimada").dataset.areas = String(parts.length);
 }
+
+function setPace(snap) {
+  estimacion = snap.estimacion || {};
+  pausas = snap.pausas || [];
+  renderPausas();
+}
+
+function renderPausas() {
+  const names = pausas.map((id) => config.mesas.find((m) => m.id === id))
+    .filter((m) => m && (!area || m.area_id === area)).map((m) => m.nombre);
+  $("pausas").hidden = !names.length;
+  $("pausas").textContent = names.length ? `En pausa: ${names.join(", ")}` : "";
+  renderWaiting();
+}
+
+// The pace and the breaks change with the mesas (turnos:config) and as
+// turnos finish: read again on a mesa change, and every 30 s.
+const refreshPace = async () => setPace(await apiRetry("/api/turnos/monitor"));
+relevo.poll(refreshPace, 30000);
+rv.subscribe("turnos:config", (pub) => {
+  const d = pub.data;
+  if (!d || d.kind !== "mesa" || !d.record) return;
+  // the publication says whether this mesa is on a break; the pace is read again
+  const paused = d.record.pausa && d.record.activa !== false && d.op !== "delete";
+  pausas = pausas.filter((id) => id !== String(d.id)).concat(paused ? [String(d.id)] : []);
+  renderPausas();
+  refreshPace();
+});
 
 // Sound needs one touch or key press on the screen (a browser rule); a kiosk
 // browser can skip it with --autoplay-policy=no-user-gesture-required.

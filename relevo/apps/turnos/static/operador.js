@@ -5,7 +5,8 @@
 
 import * as relevo from "/relevo.js";
 import * as ui from "/static/ui/ui.js";
-import { api, askToken, errorText, espera, loadConfig, MOTIVO_FIN, PRIORIDAD, reloadAtMidnight, staffToken } from "./common.js";
+import { attention } from "./attention.js";
+import { api, askToken, errorText, espera, loadConfig, MOTIVO_FIN, MOTIVO_PAUSA, PRIORIDAD, reloadAtMidnight, staffToken } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const config = await loadConfig();
@@ -17,6 +18,8 @@ const shell = ui.shell({
     { label: "Monitor", href: "/turnos/monitor" },
     { label: "Kiosco", href: "/turnos/kiosco" },
     { label: "Estadísticas", href: "/turnos/admin" },
+    { label: "Reportes", href: "/turnos/reportes" },
+    { label: "Configuración", href: "/turnos/configuracion" },
   ],
   onLogout: () => salirDelTodo(),
 });
@@ -90,6 +93,13 @@ function openPanel(mesa) {
   $("motivo").replaceChildren(...Object.entries(MOTIVO_FIN).map(([v, l]) => ui.h("option", { value: v }, l)));
 
   const serves = new Set(mesa.tramites);
+  // This mesa's queue: its trámites, less those sent to one other mesa, plus those sent here.
+  const mine = (r) => (r.mesa_destino ? r.mesa_destino === mesa.id : serves.has(r.tramite_id));
+  const aviso = attention({
+    key: `turnos.operador.${auth.session()?.user || "anon"}`,
+    button: $("avisos"),
+    prompt: "Con los avisos activados, cada turno nuevo en la cola de esta mesa suena y aparece como notificación del escritorio, aunque esté en otra pestaña. El navegador le pedirá permiso.",
+  });
   const byArrival = (a, b) => (b.prioridad || 0) - (a.prioridad || 0) || a.created_at - b.created_at || Number(a.id) - Number(b.id);
   const cola = ui.table($("cola"), {
     caption: "Turnos en espera",
@@ -97,7 +107,7 @@ function openPanel(mesa) {
     sort: byArrival,
     columns: [
       { key: "numero_visible", label: "Número", primary: true, render: (r) => ui.h("strong", { class: "num" }, r.numero_visible) },
-      { key: "tramite_nombre", label: "Trámite" },
+      { key: "tramite_nombre", label: "Trámite", render: (r) => (r.mesa_destino ? [r.tramite_nombre, " ", ui.h("span", { class: "tag" }, "Transferido aquí")] : r.tramite_nombre) },
       { key: "prioridad", label: "Prioridad", render: (r) => (r.prioridad ? ui.h("span", { class: "prio" }, "Prioritario") : ui.h("span", { class: "muted" }, "—")) },
       { key: "created_at", label: "Espera", className: "nowrap", flash: false, render: (r) => ui.h("time", { "data-ago": "", datetime: new Date(r.created_at).toISOString() }) },
     ],
@@ -112,12 +122,17 @@ function openPanel(mesa) {
   const live = rv.live("turno", { area_id: mesa.area_id, fecha: config.hoy, state: ["en_espera", "llamado", "atendiendo"] }, {
     onChange: (all, change) => {
       rows = all;
-      const waiting = [...all.values()].filter((r) => r.state === "en_espera" && serves.has(r.tramite_id));
+      const waiting = [...all.values()].filter((r) => r.state === "en_espera" && mine(r));
+      const before = new Set(cola.rows().map((r) => r.id));
       cola.set(waiting, { flash: change.type !== "snapshot" });
       renderCounts(waiting);
+      aviso.setCount(waiting.length);
       syncCurrent(change);
-      if (change.type === "insert" && serves.has(change.row.tramite_id)) {
-        ui.announce(`Nuevo turno en espera: ${change.row.numero_visible}`);
+      const nuevos = change.type === "snapshot" ? [] : waiting.filter((r) => !before.has(r.id));
+      if (nuevos.length) {
+        const nums = nuevos.map((r) => r.numero_visible).join(", ");
+        ui.announce(`Nuevo turno en espera: ${nums}`);
+        aviso.notify({ title: `Nuevo turno en ${mesa.nombre}: ${nums}`, body: `${waiting.length} en espera · ${nuevos[0].tramite_nombre}`, tag: `turnos-${mesa.id}` });
       }
     },
     onError: (err) => ui.toast(err.message || "No se pudo cargar la cola.", { kind: "danger" }),
@@ -174,13 +189,98 @@ function openPanel(mesa) {
     }
     if (changed) ui.flash($("actual"));
     const s = turno ? turno.state : null;
-    $("btn-siguiente").disabled = !!turno;
+    $("btn-siguiente").disabled = !!turno || pausada;
+    $("btn-transferir").disabled = !turno;
     $("btn-rellamar").disabled = s !== "llamado";
     $("btn-atender").disabled = s !== "llamado";
     $("btn-no-presento").disabled = s !== "llamado";
     $("btn-finalizar").disabled = s !== "atendiendo";
     $("motivo").disabled = s !== "atendiendo";
   }
+  // -- a break: "Llamar siguiente" waits until the mesa resumes -----------------------
+  let pausada = false;
+  function setPausa(m) {
+    pausada = !!m.pausa;
+    $("pausa").hidden = !pausada;
+    $("btn-pausa").hidden = pausada;
+    $("panel").dataset.pausa = String(pausada);
+    if (pausada) {
+      const desde = m.pausa_desde ? ` desde las ${ui.fmtTime(m.pausa_desde)}` : "";
+      $("pausa-texto").textContent = `Mesa en pausa${m.pausa_motivo ? ` · ${m.pausa_motivo}` : ""}${desde}`;
+    }
+    $("btn-siguiente").disabled = !!current || pausada;
+  }
+  setPausa(mesa);
+  rv.subscribe("turnos:config", (pub) => {
+    const d = pub.data;
+    if (d && d.kind === "mesa" && String(d.id) === mesa.id && d.record) setPausa(d.record);
+  });
+  async function pausar() {
+    if (pausada) return;
+    const select = ui.h("select", { class: "select", id: "pausa-motivo" },
+      Object.values(MOTIVO_PAUSA).map((l) => ui.h("option", { value: l }, l)));
+    const d = ui.dialog({
+      title: `Pausa en ${mesa.nombre}`,
+      body: ui.h("div", { class: "field" }, ui.h("label", { for: "pausa-motivo" }, "Motivo"), select,
+        ui.h("div", { class: "hint" }, "Mientras dure la pausa no se le llamarán turnos. El turno actual, si hay uno, sigue en su mesa.")),
+      actions: [{ label: "Cancelar", value: false }, { label: "Iniciar pausa", kind: "primary", value: true }],
+    });
+    select.focus();
+    if (!(await d.result)) return $("btn-pausa").focus();
+    try {
+      const res = await api(`${mesaPath}/pausa`, { method: "POST", body: { motivo: select.value }, token: token() });
+      setPausa(res.mesa);
+      ui.announce("Mesa en pausa");
+      $("btn-reanudar").focus();
+    } catch (err) {
+      ui.toast(errorText(err), { kind: "danger" });
+    }
+  }
+  async function reanudar() {
+    try {
+      const res = await ui.busy($("btn-reanudar"), api(`${mesaPath}/reanudar`, { method: "POST", token: token() }));
+      setPausa(res.mesa);
+      ui.announce("Mesa disponible de nuevo");
+      $("btn-siguiente").focus();
+    } catch (err) {
+      ui.toast(errorText(err), { kind: "danger" });
+    }
+  }
+  $("btn-pausa").onclick = pausar;
+  $("btn-reanudar").onclick = reanudar;
+
+  // -- transfer the turno at the desk to another mesa or trámite -----------------------
+  async function transferir() {
+    if (!current) return;
+    const t = current;
+    const select = ui.h("select", { class: "select", id: "transferir-destino" },
+      ui.h("optgroup", { label: "A una mesa" }, config.mesas.filter((m) => m.id !== mesa.id && m.activa !== false)
+        .map((m) => ui.h("option", { value: `mesa:${m.id}` }, m.nombre))),
+      config.areas.map((a) => ui.h("optgroup", { label: `Trámites · ${a.nombre}` }, config.tramites
+        .filter((x) => x.area_id === a.id && x.activo !== false)
+        .map((x) => ui.h("option", { value: `tramite:${x.id}` }, `${x.prefijo} · ${x.nombre}`)))));
+    const d = ui.dialog({
+      title: `Transferir ${t.numero_visible}`,
+      body: ui.h("div", { class: "field" }, ui.h("label", { for: "transferir-destino" }, "Destino"), select,
+        ui.h("div", { class: "hint" }, "Vuelve a la espera con el mismo número y prioridad, antes de quienes llegaron después.")),
+      actions: [{ label: "Cancelar", value: false }, { label: "Transferir", kind: "primary", value: true }],
+    });
+    select.focus();
+    if (!(await d.result)) return $("btn-transferir").focus();
+    const [tipo, id] = select.value.split(/:(.*)/s);
+    const body = tipo === "mesa" ? { mesa_id: id } : { tramite_id: id };
+    try {
+      const res = await api(`/api/turnos/turnos/${encodeURIComponent(t.id)}/transferir`, { method: "POST", body, token: token() });
+      setCurrent(null);
+      ui.toast(`${t.numero_visible} transferido a ${select.selectedOptions[0].textContent}.`, { kind: "success" });
+      ui.announce(`${res.turno.numero_visible} transferido`);
+      $("btn-siguiente").focus();
+    } catch (err) {
+      ui.toast(errorText(err), { kind: "danger" });
+    }
+  }
+  $("btn-transferir").onclick = transferir;
+
   setCurrent(null);
 
   // One operator per mesa: take it now, renew it every 30 s (the server lets
@@ -245,6 +345,8 @@ function openPanel(mesa) {
     a: { run: atender, label: "Empezar a atender al turno actual" },
     f: { run: finalizar, label: "Finalizar la atención (con el motivo elegido)" },
     x: { run: noPresento, label: "Marcar que no se presentó" },
+    t: { run: transferir, label: "Transferir el turno actual a otra mesa o trámite" },
+    p: { run: () => (pausada ? reanudar() : pausar()), label: "Pausa / reanudar la mesa" },
   });
   live.ready.then(() => { document.body.dataset.ready = "true"; });
 }
