@@ -166,6 +166,8 @@ class Op:
     """The body's media type(s), one schema for all."""
     body_required: bool = True
     description: str = ""
+    ok_media: str = "application/json"
+    """The answer's media type (``text/csv`` for an export)."""
 
 
 def component(name: str) -> dict[str, str]:
@@ -275,7 +277,8 @@ def _operation(op: Op, path: str, tag: str, schemas: _Schemas) -> dict[str, Any]
             "content": {m: {"schema": schema} for m in media},
         }
     ok = schemas.of(op.ok) if op.ok is not None else {"type": "object"}
-    responses: dict[str, Any] = {str(op.status): {"description": "ok", "content": _json(ok)}}
+    content = _json(ok) if op.ok_media == "application/json" else {op.ok_media: {"schema": ok}}
+    responses: dict[str, Any] = {str(op.status): {"description": "ok", "content": content}}
     for status in sorted(errors):
         answer: dict[str, Any] = {"description": _CODES[status], "content": _json(_ERROR_REF)}
         if status == 429:

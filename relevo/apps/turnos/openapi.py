@@ -17,6 +17,7 @@ from ..kit.openapi import (
     ANYONE,
     Access,
     Op,
+    Query,
     component,
     demo_login_ops,
     documented,
@@ -121,6 +122,22 @@ class TurnosAbierta(msgspec.Struct):
     lease: TurnosLease | None
 
 
+class TurnosPausa(msgspec.Struct):
+    motivo: str | None = None
+
+
+class TurnosTransferir(msgspec.Struct):
+    """One of the two: a trámite (the ticket moves to its area) or a mesa."""
+
+    tramite_id: str | None = None
+    mesa_id: str | None = None
+
+
+_RANGE = (
+    Query("desde", {"type": "string", "format": "date"}, "YYYY-MM-DD; default today"),
+    Query("hasta", {"type": "string", "format": "date"}, "YYYY-MM-DD; at most 366 days on"),
+)
+_MESA = {"type": "object", "properties": {"mesa": {"type": "object"}}, "required": ["mesa"]}
 _FULL = "TurnoCompleto"
 _STAFF = Access(apikey=True, roles=(ROLE_OPERADOR, ROLE_ADMIN))
 _ADMIN = Access(apikey=True, roles=(ROLE_ADMIN,))
@@ -197,6 +214,26 @@ OPS: dict[str, Op] = {
             },
             "required": ["stats", "timestamp"],
         },
+    ),
+    "POST /api/turnos/mesas/{mesa}/pausa": Op(
+        "turnos_pausar_mesa", "Pause a mesa (a break): it is not called while paused",
+        _STAFF, body=TurnosPausa, ok=_MESA, errors=(404, 409, 423), description=_BODY_CAP,
+    ),
+    "POST /api/turnos/mesas/{mesa}/reanudar": Op(
+        "turnos_reanudar_mesa", "End a mesa's pause", _STAFF, ok=_MESA, errors=(404, 409, 423),
+    ),
+    "POST /api/turnos/turnos/{id}/transferir": Op(
+        "turnos_transferir", "Send a waiting ticket to another trámite (its area) or to one mesa; "
+        "it keeps its number, priority and arrival", _STAFF, body=TurnosTransferir, ok=_ONE,
+        errors=(404, 409), description=_BODY_CAP,
+    ),
+    "GET /api/turnos/reportes": Op(
+        "turnos_reportes", "Tickets, waits and service times per area, mesa, operator and day",
+        _ADMIN, ok={"type": "object"}, query=_RANGE,
+    ),
+    "GET /api/turnos/reportes.csv": Op(
+        "turnos_reportes_csv", "The same report as CSV (UTF-8 with a BOM)", _ADMIN,
+        ok={"type": "string"}, ok_media="text/csv", query=_RANGE,
     ),
     **demo_login_ops("turnos"),
 }  # fmt: skip
