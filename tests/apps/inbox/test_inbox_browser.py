@@ -6,7 +6,6 @@ the QR flow; a bulk send's progress bar moves live. Writes docs/img/inbox-*.png.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.async_api import Page, expect
@@ -51,7 +50,6 @@ async def test_a_simulated_message_reaches_only_its_tenants_agent(
     await maria.click()
     chat = condorito.locator("#msgs")
     await expect(chat.locator(".ib-msg").first).to_be_visible()
-    started = time.monotonic()
     await app.ok(
         "POST",
         "/api/inbox/sim/incoming",
@@ -59,8 +57,7 @@ async def test_a_simulated_message_reaches_only_its_tenants_agent(
         json={"from": "+51987654321", "text": "¿Me traen también una gaseosa?"},
     )
     bubble = chat.locator('.ib-msg[data-dir="in"]', has_text="¿Me traen también una gaseosa?")
-    await expect(bubble).to_be_visible(timeout=1000)
-    assert time.monotonic() - started < 1.0
+    await expect(bubble).to_be_visible()  # live, no reload (speed: relevo bench)
     await expect(maria).to_contain_text("¿Me traen también una gaseosa?")
     # a message in another conversation: the list, a toast, the figures
     received = condorito.locator('[data-stat="entrantes"] .stat-value')

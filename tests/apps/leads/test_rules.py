@@ -5,9 +5,12 @@ half-written change after bad input."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
+
+from relevo.clock import VirtualClock
 
 from .conftest import LeadsServer
 
@@ -111,7 +114,10 @@ async def test_gtr_reassigning_an_open_wizard_needs_force(
 async def test_an_asesor_never_receives_a_frame_about_another_asesors_lead(
     make_server: Any, ws_clients: Any
 ) -> None:
-    app: LeadsServer = await make_server({"timeout": 1.0})
+    # Virtual time: the timeouts fire when the test says, not when a busy
+    # machine lets a 1-second real timer lapse under the asesor's feet.
+    clock = VirtualClock(start=time.time())
+    app: LeadsServer = await make_server({"timeout": 300.0}, clock=clock)
     four = await ws_clients(app, "4")
     five = await ws_clients(app, "5")
     gtr = await ws_clients(app, "g1")
@@ -146,7 +152,8 @@ async def test_an_asesor_never_receives_a_frame_about_another_asesors_lead(
     await app.assign(mine["id"], "4")
     await app.assign(mine["id"], "5")
     await app.ok("POST", f"/api/leads/{mine['id']}/open", "5", json={"tab": "t"})
-    # Timeouts on 5's leads (1 s) fire while we watch.
+    # Timeouts on 5's leads fire while we watch.
+    clock.advance(301)
     await gtr.wait(lambda f: f.get("ev") == "CLIENT_RETURNED_TO_GTR", wait=5)
     await asyncio.sleep(0.3)
 
