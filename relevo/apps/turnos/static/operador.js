@@ -196,6 +196,18 @@ function openPanel(mesa) {
     $("btn-no-presento").disabled = s !== "llamado";
     $("btn-finalizar").disabled = s !== "atendiendo";
     $("motivo").disabled = s !== "atendiendo";
+    keepFocus();
+  }
+  // Keyboard users: an action that disables its own button (or a change that
+  // arrives live) must not drop the focus on <body>; it moves to what comes next.
+  let acting = false;
+  function keepFocus() {
+    const a = document.activeElement;
+    const lost = !a || a === document.body || a.disabled;
+    if (!lost || !(acting || (a && a.closest && a.closest("#panel")))) return;
+    const s = current ? current.state : null;
+    const next = $({ llamado: "btn-atender", atendiendo: "btn-finalizar" }[s] || "btn-siguiente");
+    if (next && !next.disabled) next.focus();
   }
   // -- a break: "Llamar siguiente" waits until the mesa resumes -----------------------
   let pausada = false;
@@ -312,6 +324,7 @@ function openPanel(mesa) {
 
   async function act(button, path, body, done) {
     if (button.disabled) return;
+    acting = document.activeElement === button || document.activeElement === document.body;
     try {
       const res = await ui.busy(button, api(path, { method: "POST", body, token: token() }));
       if (res.turno && res.turno.version >= ((current && current.id === res.turno.id && current.version) || 0)) {
@@ -320,6 +333,9 @@ function openPanel(mesa) {
       if (done) done(res);
     } catch (err) {
       ui.toast(errorText(err), { kind: err.code === "conflict" ? "warning" : "danger" });
+    } finally {
+      keepFocus();
+      acting = false;
     }
   }
   const onTurno = (accion, extra = {}) => () => current && act($(`btn-${accion.replace("_", "-")}`),
