@@ -93,17 +93,27 @@ def sign_in_extension(settings: Settings, hub: Hub, records: Records) -> Extensi
     async def start() -> None:
         watcher.append(asyncio.create_task(sign_in.watch_ended(), name="relevo-sign-in-watch"))
 
+    routes = sign_in.routes()
+    oidc = None
+    if settings.auth.oidc.issuer:
+        from relevo.accounts.oidc import OidcSignIn
+
+        oidc = OidcSignIn(settings.auth.oidc, sign_in)
+        routes += oidc.routes()
+
     async def stop() -> None:
         for task in watcher:
             task.cancel()
         await asyncio.gather(*watcher, return_exceptions=True)
+        if oidc is not None:
+            await oidc.close()
 
     return Extension(
         "sign-in",
-        routes=sign_in.routes(),
+        routes=routes,
         startup=[start],
         shutdown=[stop],
-        state={"sign_in": sign_in},
+        state={"sign_in": sign_in, "oidc": oidc},
     )
 
 
