@@ -105,8 +105,9 @@ async function main() {
       },
       {
         label: "Vence en", className: "num nowrap", flash: false,
-        value: (r) => deadline(r, config),
+        value: (r) => [deadline(r, config), r.state === "agendado" && r.callback_at],
         render: (r) => {
+          if (r.state === "agendado") return ui.h("span", { class: "callback-at muted", title: "Volver a llamar" }, ui.icon("clock"), ` ${ui.fmtDateTime(r.callback_at)}`);
           const due = deadline(r, config);
           return due ? ui.h("span", { "data-countdown": String(due), "data-warn": String(Math.min(60, config.timeout / 3)), class: "timer" }, ui.countdown(due)) : ui.h("span", { class: "muted" }, "—");
         },
