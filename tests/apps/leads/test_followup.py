@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import time
 from pathlib import Path
 from typing import Any
@@ -290,3 +291,30 @@ async def test_export_is_the_filtered_board_and_formula_safe(app: LeadsServer) -
     assert (await app.request("GET", "/api/leads/export?estado=x", "g1")).status_code == 400
     _bare(await app.request("GET", "/api/leads/export", "4"))
     _bare(await app.request("GET", "/api/leads/export"), 401)
+
+
+class _CallsBack(random.Random):
+    """The simulator's dice, loaded: its asesores always pick "Volver a llamar"."""
+
+    def choice(self, seq: Any) -> Any:
+        return "volver_a_llamar" if "volver_a_llamar" in seq else super().choice(seq)
+
+
+async def test_the_demo_simulator_schedules_callbacks(app: LeadsServer) -> None:
+    from relevo.apps.leads.options import parse_options
+    from relevo.apps.leads.service import LeadsService
+    from relevo.apps.leads.simulator import LeadsSimulator
+
+    lead = await app.create("Jorge Salazar", "945112908")
+    await app.assign(lead["id"], "4")
+    await app.ok("POST", f"/api/leads/{lead['id']}/open", "4", json={"tab": "t"})
+    await app.ok("POST", f"/api/leads/{lead['id']}/close", "4", json={"fencing_token": 1})
+    sim = LeadsSimulator(LeadsService(app.records, parse_options({})), set, _CallsBack(7))
+    rec = await app.records.get("lead", lead["id"])
+    assert rec.state == "en_gestion"
+    assert await sim._complete(rec)
+    rec = await app.records.get("lead", lead["id"])
+    assert rec.state == "agendado"
+    assert rec.get("asesor_id") == "4"
+    ahead = rec.get("callback_at") / 1000 - time.time()
+    assert 100 < ahead < 500
