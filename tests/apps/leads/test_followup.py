@@ -130,12 +130,16 @@ async def test_a_callback_brings_the_lead_back_to_its_asesor_at_that_time(
     await asesor.sub("asesor:4")
     lead = await app.create("Jorge Salazar", "945112908")
     await app.assign(lead["id"], "4")
-    at = clock.now() + 1800  # within the test tokens' hour
+    at = int((clock.now() + 1800) * 1000) / 1000  # within the test tokens' hour; ms
     rec = await _schedule(app, lead["id"], int(at * 1000))
     assert rec["state"] == "agendado"
     assert rec["asesor_id"] == "4"
     assert rec["lease"] is None
     assert rec["tipificacion"] == "volver_a_llamar"
+    # An edit while it waits (the GTR's, the asesor's) does not move the callback.
+    await app.ok("POST", f"/api/leads/{lead['id']}/edit", "g1", json={"data": {"notas": "a"}})
+    await app.ok("POST", f"/api/leads/{lead['id']}/edit", "4", json={"data": {"notas": "b"}})
+    assert await app.records.timers.next_deadline() == at
     clock.advance_to(at - 1)  # the 5-minute timeout does not run while agendado
     assert (await app.records.get("lead", lead["id"])).state == "agendado"
     clock.advance_to(at)
