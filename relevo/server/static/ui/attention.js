@@ -49,7 +49,7 @@ export function attention({ key, what = "algo nuevo para ti", storage = localSto
   const on = () => storage.getItem(storeKey) === "on";
 
   const label = h("span");
-  const button = h("button", { type: "button", class: "btn btn-sm attention-toggle", "aria-pressed": "false" }, icon("bell"), label);
+  const button = h("button", { type: "button", class: "btn attention-toggle", "aria-pressed": "false" }, icon("bell"), label);
   const render = () => {
     const enabled = on();
     button.setAttribute("aria-pressed", String(enabled));
