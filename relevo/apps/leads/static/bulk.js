@@ -16,7 +16,7 @@ function rowError(r, names) {
 
 /**
  * bulkTools({bar, names, asesores(), rows(), visible(), onChange()}) →
- *   {column, picked: Set, clear(), selectVisible()}
+ *   {column, picked: Set, clear(), selectVisible(), toggle(id)}
  * `column` is the table's first column (a checkbox per row).
  */
 export function bulkTools(ctx) {
@@ -121,7 +121,11 @@ export function bulkTools(ctx) {
     d.el.classList.add("bulk-dialog");
   }
 
-  return { column, picked, selectVisible, clear: () => { picked.clear(); changed(); }, refresh: changed };
+  return {
+    column, picked, selectVisible, refresh: changed,
+    clear: () => { picked.clear(); changed(); },
+    toggle: (id) => { const r = ctx.rows().get(id); if (r && r.state !== "terminado") toggle(id, !picked.has(id)); },
+  };
 }
 
 /** Download the board as filtered (GET /api/leads/export, text/csv). */

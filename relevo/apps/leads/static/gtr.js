@@ -415,6 +415,8 @@ async function main() {
     k: { run: () => move(-1), label: "Lead anterior" },
     a: { run: needSelection(assign), label: "Derivar / reasignar el lead seleccionado" },
     h: { run: needSelection(openDetail), label: "Historial del lead seleccionado" },
+    e: { run: needSelection((id) => openEdit(rows.get(id), { names })), label: "Editar el lead seleccionado" },
+    x: { run: needSelection((id) => bulk.toggle(id)), label: "Marcar / desmarcar el lead seleccionado (derivar varios)" },
     0: { run: () => setStatus(""), label: "Todos los estados" },
   };
   STATES.forEach((s, i) => { keys[String(i + 1)] = { run: () => setStatus(filters.status === s ? "" : s), label: `Filtrar: ${ui.statusLabel(s)}` }; });
