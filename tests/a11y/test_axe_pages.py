@@ -83,6 +83,7 @@ PUBLIC = ["/", "/login", "/static/demo.html", "/turnos/", "/turnos/kiosco", "/tu
 SIGNED_IN: list[tuple[str, str, dict[str, Any]]] = [
     ("gabriela", "/leads/gtr", DESK),
     ("marco", "/leads/asesor", PHONE),
+    ("marco", "/leads/historial", PHONE),
     ("carla", "/turnos/operador", DESK),
     ("tomas", "/turnos/admin", DESK),
     ("tomas", "/turnos/configuracion", DESK),
