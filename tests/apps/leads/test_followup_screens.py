@@ -33,6 +33,9 @@ SHOWN = '(id) => !!document.querySelector(`tr[data-id="${id}"]`)'
 # The page's own Notification and AudioContext, wrapped to record what they
 # are asked to do: the real ones still run (permission, the sound graph).
 RECORD = """(() => {
+  // The asesor works in another tab: desktop notifications are for then.
+  Object.defineProperty(document, "visibilityState", { get: () => "hidden" });
+  document.hasFocus = () => false;
   window.__notes = [];
   window.__chimes = 0;
   const Real = window.Notification;

@@ -33,23 +33,30 @@ function chime(ctx) {
   }
 }
 
+/** body[data-chimes] / body[data-notifications]: how many so far (tests read them). */
+function bump(what) {
+  document.body.dataset[what] = String(Number(document.body.dataset[what] || 0) + 1);
+}
+
 /**
- * attention({key, what, storage}) → {button, enabled, enable(), disable(), count(n), notify(title, body, {tag})}
+ * attention({key, what, storage, id}) → {button, enabled, enable(), disable(), count(n), notify(title, body, {tag})}
  *
  * key: who and which app ("leads.4"): the choice is kept per user.
+ * id: the toggle button's id, if the page needs one.
  * what: the events, in Spanish, for the prompt ("un lead derivado a ti").
- * notify() plays the chime and, when the browser allows notifications,
- * shows one; with attention off it does nothing. count(n) puts "(n)" before
+ * notify() plays the chime and, when the browser allows notifications and
+ * the person is away from the tab (hidden or unfocused), shows one; with
+ * attention off it does nothing. count(n) puts "(n)" before
  * the page's title (0: the plain title).
  */
-export function attention({ key, what = "algo nuevo para ti", storage = localStorage } = {}) {
+export function attention({ key, what = "algo nuevo para ti", storage = localStorage, id = null } = {}) {
   const storeKey = `relevo.attention.${key}`;
   const baseTitle = document.title;
   let audio = null;
   const on = () => storage.getItem(storeKey) === "on";
 
   const label = h("span");
-  const button = h("button", { type: "button", class: "btn attention-toggle", "aria-pressed": "false" }, icon("bell"), label);
+  const button = h("button", { type: "button", class: "btn attention-toggle", id, "aria-pressed": "false" }, icon("bell"), label);
   const render = () => {
     const enabled = on();
     button.setAttribute("aria-pressed", String(enabled));
@@ -110,10 +117,19 @@ export function attention({ key, what = "algo nuevo para ti", storage = localSto
     notify(title, body = "", { tag } = {}) {
       if (!on()) return null;
       chime(audio);
-      if (!supported() || Notification.permission !== "granted") return null;
-      const n = new Notification(title, { body, tag, lang: "es" });
-      n.onclick = () => { window.focus(); n.close(); };
-      return n;
+      bump("chimes");
+      // The desktop notification only while the person is elsewhere: in
+      // front of the page, the page itself shows what changed.
+      const away = document.visibilityState !== "visible" || !document.hasFocus();
+      if (!away || !supported() || Notification.permission !== "granted") return null;
+      try {
+        const n = new Notification(title, { body, tag, lang: "es" });
+        n.onclick = () => { window.focus(); n.close(); };
+        bump("notifications");
+        return n;
+      } catch (_) {
+        return null; // some browsers show notifications only from a service worker: the sound stays
+      }
     },
   };
 }
