@@ -9,8 +9,6 @@ so Excel reads accents right; ``;``-free, RFC 4180 quoting.
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,10 +17,11 @@ from typing import Any
 
 from relevo.records import Record
 
+from ..kit.csv_export import spreadsheet_csv
 from ..kit.errors import bad_request
 from .kinds import STATES
 
-__all__ = ["COLUMNS", "BoardFilter", "board_csv", "csv_cell"]
+__all__ = ["COLUMNS", "BoardFilter", "board_csv"]
 
 COLUMNS = ("id", "nombre", "telefono", "documento", "campana", "fuente", "estado",
            "asesor", "asesor_anterior", "tipificacion", "notas", "derivado", "ultima_actividad",
@@ -35,12 +34,6 @@ def fold(text: str) -> str:
     """Lower case without accents: how the board's search compares."""
     nfd = unicodedata.normalize("NFD", text)
     return "".join(c for c in nfd if not unicodedata.combining(c)).lower()
-
-
-def csv_cell(value: Any) -> str:
-    """A cell shown as text: one that would start a formula gets a ``'``."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _when(ms: Any) -> str:
@@ -106,19 +99,17 @@ class BoardFilter:
 
 def board_csv(rows: Iterable[Record], names: Mapping[str, str], labels: Mapping[str, str]) -> str:
     """The rows as CSV text (a header, then one lead per line)."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(COLUMNS)
-    for r in rows:
-        asesor, before = r.get("asesor_id"), r.get("previous_asesor_id")
-        tip = r.get("tipificacion")
-        values = (
-            r.id, r.get("nombre"), r.get("telefono"), r.get("documento"), r.get("campana"),
-            r.get("fuente"), r.state, names.get(str(asesor), asesor) if asesor else "",
-            names.get(str(before), before) if before else "", labels.get(str(tip), tip),
-            r.get("notas"), _when(r.get("derivado_at")), _when(r.get("last_activity")),
-            _when(r.get("callback_at")), _when(r.get("fecha_wizard_completado")),
-            _when(r.created_at * 1000),
-        )  # fmt: skip
-        w.writerow([csv_cell(v) for v in values])
-    return out.getvalue()
+    return spreadsheet_csv(COLUMNS, (_line(r, names, labels) for r in rows))
+
+
+def _line(r: Record, names: Mapping[str, str], labels: Mapping[str, str]) -> tuple[Any, ...]:
+    asesor, before = r.get("asesor_id"), r.get("previous_asesor_id")
+    tip = r.get("tipificacion")
+    return (
+        r.id, r.get("nombre"), r.get("telefono"), r.get("documento"), r.get("campana"),
+        r.get("fuente"), r.state, names.get(str(asesor), asesor) if asesor else "",
+        names.get(str(before), before) if before else "", labels.get(str(tip), tip),
+        r.get("notas"), _when(r.get("derivado_at")), _when(r.get("last_activity")),
+        _when(r.get("callback_at")), _when(r.get("fecha_wizard_completado")),
+        _when(r.created_at * 1000),
+    )  # fmt: skip
