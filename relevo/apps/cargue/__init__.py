@@ -26,7 +26,15 @@ from relevo.web import Extension
 from . import openapi
 from .demo import seed
 from .http import CargueHttp
-from .kinds import ITEM, ROLE_ADMIN, ROLE_DESPACHADOR, ROLE_VENDEDOR, item_kind, user_kind
+from .kinds import (
+    ITEM,
+    ROLE_ADMIN,
+    ROLE_DESPACHADOR,
+    ROLE_VENDEDOR,
+    cierre_kind,
+    item_kind,
+    user_kind,
+)
 from .options import CargueOptions, parse_options
 from .service import CargueService
 
@@ -58,11 +66,19 @@ def namespaces(options: Mapping[str, Any] | None = None) -> tuple[NamespaceSetti
             history_ttl=ttl,
         ),
         NamespaceSettings("despacho", subscribe=staff, history_size=size, history_ttl=ttl),
+        # Who is online: each vendor's page holds vendedor:<id>; staff see its presence.
+        NamespaceSettings(
+            "vendedor",
+            subscribe=(Rule(role=ROLE_VENDEDOR, channel="vendedor:{user}"), *staff),
+            presence=staff,
+            join_leave=True,
+            history_size=0,
+        ),
     )
 
 
 def kinds(options: Mapping[str, Any] | None = None) -> list[Kind]:
-    return [item_kind(), user_kind()]
+    return [item_kind(), user_kind(), cierre_kind()]
 
 
 def extension(ctx: AppContext) -> Extension:

@@ -9,6 +9,7 @@ import random
 from relevo.records import SYSTEM, Actor, Records
 
 from .kinds import ITEM, ROLE_ADMIN, ROLE_DESPACHADOR, ROLE_VENDEDOR, USER
+from .plantilla import Plantillas
 from .service import CargueService
 
 __all__ = ["DEMO_USERS", "PRODUCTOS", "seed"]
@@ -72,7 +73,7 @@ async def seed(records: Records, service: CargueService) -> bool:
             }
             for i in picks
         ]
-        items = await service.load_plantilla(SYSTEM, vendor.id, rows, fecha)
+        items = await Plantillas(service).load(SYSTEM, vendor.id, rows, fecha)
         n_v, n_d = _TICKED.get(vendor.id, (0, 0))
         seller = Actor(vendor.id, frozenset({ROLE_VENDEDOR}))
         for i, item in enumerate(items[:n_v]):
