@@ -97,8 +97,8 @@ function summary(rows) {
   $("count-total").textContent = String(total);
   $("bar-v").style.setProperty("--value", `${total ? (100 * v) / total : 0}%`);
   $("count-d").textContent = `${d} de ${total} despachados`;
-  $("left").textContent = total === 0 ? "" : v === total ? "Todo verificado" : `Faltan ${total - v}`;
-  $("next").disabled = v === total;
+  $("left").textContent = total === 0 ? "" : dayClosed() ? "Cargue cerrado" : v === total ? "Todo verificado" : `Faltan ${total - v}`;
+  $("next").disabled = v === total || dayClosed();
   const empty = $("empty");
   empty.hidden = total > 0;
   if (total === 0) {
