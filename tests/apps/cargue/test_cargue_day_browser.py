@@ -101,7 +101,7 @@ async def test_who_quantities_online_and_closing_live(app: AppServer, contexts: 
     await expect(desk.locator(f'tr[data-key="{second["id"]}"] button.cg-d')).to_be_disabled()
     await desk.locator('[data-vendor="v1"]').first.scroll_into_view_if_needed()
     await desk.evaluate("window.scrollTo(0, 0)")
-    await screenshot(desk, "cargue-despacho")
+    await screenshot(desk, "cargue-despacho-cierre")
     await phone.evaluate("window.scrollTo(0, 0)")
     await screenshot(phone, "cargue-vendedor-cerrado")
     # the server holds the line too (a tick sent anyway)
