@@ -8,14 +8,17 @@ record's history keeps who closed and reopened, when and why.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from relevo.protocol.errors import Conflict, NotFound
-from relevo.records import SYSTEM, Actor, Record, Records, Transaction
+from relevo.records import SYSTEM, Actor, Record, Transaction
 
 from ..kit.errors import bad_request, conflict, forbidden
 from ..kit.http import acting_as, valid_id
 from .kinds import CERRADO, CIERRE, ROLE_ADMIN, STAFF, cierre_id
+
+if TYPE_CHECKING:
+    from .service import CargueService
 
 __all__ = [
     "MAX_MOTIVO",
@@ -77,10 +80,10 @@ def may_reopen(actor: Actor) -> None:
         )
 
 
-async def close_day(records: Records, actor: Actor, vendedor_id: str, fecha: str) -> Record:
+async def close_day(service: CargueService, actor: Actor, vendedor_id: str, fecha: str) -> Record:
     """Close a vendor's day (staff). Closing a closed day changes nothing."""
     may_close(actor)
-    async with records.transaction() as tx:
+    async with service.transaction() as tx:
         cierre = await get_or_open(tx, vendedor_id, fecha)
         if cierre.state == CERRADO:
             return cierre
@@ -88,7 +91,7 @@ async def close_day(records: Records, actor: Actor, vendedor_id: str, fecha: str
 
 
 async def reopen_day(
-    records: Records, actor: Actor, vendedor_id: str, fecha: str, motivo: Any
+    service: CargueService, actor: Actor, vendedor_id: str, fecha: str, motivo: Any
 ) -> Record:
     """Reopen a closed day: an admin only, with a reason (kept in the history)."""
     may_reopen(actor)
@@ -99,7 +102,7 @@ async def reopen_day(
             field="motivo",
         )
     vid = valid_id(vendedor_id, "vendedor_id")
-    async with records.transaction() as tx:
+    async with service.transaction() as tx:
         cierre = await get_or_open(tx, vid, fecha)
         if cierre.state != CERRADO:
             raise conflict(

@@ -28,6 +28,8 @@ __all__ = ["OPS", "document"]
 
 _Id = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")]
 _Fecha = Annotated[str, Meta(description="YYYY-MM-DD")]
+_Unset = msgspec.UnsetType
+_UNSET = msgspec.UNSET
 
 
 class CargueConfig(msgspec.Struct):
@@ -86,16 +88,16 @@ class CargueNuevaFila(msgspec.Struct):
 class CargueCambio(msgspec.Struct, omit_defaults=True):
     """The plan (only while the row is pendiente) and what happened: loaded
     (null: as planned), returned, and why; a difference or a return needs
-    ``motivo``."""
+    ``motivo``. Send only what changes."""
 
-    producto: Annotated[str, Meta(min_length=1, max_length=120)] | None = None
-    cantidad: Annotated[int, Meta(ge=0, le=100_000)] | None = None
-    codigo: Annotated[str, Meta(max_length=40)] | None = None
-    unidad: Annotated[str, Meta(max_length=40)] | None = None
-    orden: Annotated[int, Meta(ge=0, le=100_000)] | None = None
-    cargada: Annotated[int, Meta(ge=0, le=100_000)] | None = None
-    devuelta: Annotated[int, Meta(ge=0, le=100_000)] | None = None
-    motivo: Annotated[str, Meta(max_length=120)] | None = None
+    producto: Annotated[str, Meta(min_length=1, max_length=120)] | _Unset = _UNSET
+    cantidad: Annotated[int, Meta(ge=0, le=100_000)] | _Unset = _UNSET
+    codigo: Annotated[str, Meta(max_length=40)] | None | _Unset = _UNSET
+    unidad: Annotated[str, Meta(max_length=40)] | None | _Unset = _UNSET
+    orden: Annotated[int, Meta(ge=0, le=100_000)] | None | _Unset = _UNSET
+    cargada: Annotated[int, Meta(ge=0, le=100_000)] | None | _Unset = _UNSET
+    devuelta: Annotated[int, Meta(ge=0, le=100_000)] | _Unset = _UNSET
+    motivo: Annotated[str, Meta(max_length=120)] | None | _Unset = _UNSET
 
 
 class CargueQuitada(msgspec.Struct):

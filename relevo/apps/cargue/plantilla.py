@@ -77,7 +77,7 @@ class Plantillas:
         vid = await self._vendor(vendedor_id)
         dia = DIAS[dt.date.fromisoformat(day).weekday()]
         by = acting_as(actor)
-        async with self.records.transaction() as tx:
+        async with self.service.transaction() as tx:
             await ensure_open(tx, vid, day)
             for old in await tx.find(ITEM, {"vendedor_id": vid, "fecha": day}, limit=MAX_ROWS * 2):
                 if old.state == PENDIENTE:
@@ -96,7 +96,7 @@ class Plantillas:
         day = self._day(body.get("fecha"))
         row = plan_row("row", {k: v for k, v in body.items() if k not in ("vendedor_id", "fecha")})
         vid = await self._vendor(body.get("vendedor_id"))
-        async with self.records.transaction() as tx:
+        async with self.service.transaction() as tx:
             await ensure_open(tx, vid, day)
             rows = await tx.find(ITEM, {"vendedor_id": vid, "fecha": day}, limit=MAX_ROWS * 2)
             if len(rows) >= MAX_ROWS:
@@ -122,7 +122,7 @@ class Plantillas:
         qty = _quantities({k: v for k, v in body.items() if k in QTY})
         rec = await self._item(item_id)
         by = acting_as(await self.service.named(actor))
-        async with self.records.transaction() as tx:
+        async with self.service.transaction() as tx:
             await ensure_open(tx, str(rec.get("vendedor_id")), str(rec.get("fecha")))
             rec = await tx.get(ITEM, item_id, lock=True)
             if plan and any(rec.get(k) != v for k, v in plan.items()) and rec.state != PENDIENTE:
@@ -141,7 +141,7 @@ class Plantillas:
         self._staff(actor, "edit plantillas")
         item_id = valid_id(item_id, "id")
         rec = await self._item(item_id)
-        async with self.records.transaction() as tx:
+        async with self.service.transaction() as tx:
             await ensure_open(tx, str(rec.get("vendedor_id")), str(rec.get("fecha")))
             rec = await tx.get(ITEM, item_id, lock=True)
             if rec.state != PENDIENTE:

@@ -12,14 +12,16 @@ Who may do what (the records layer enforces the rest):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from relevo.clock import Clock
 from relevo.protocol.errors import NotFound
-from relevo.records import Actor, Record, Records
+from relevo.records import Actor, Record, Records, Transaction
 
 from ..kit.errors import bad_request, conflict, forbidden, not_found
 from ..kit.http import acting_as, valid_id
@@ -54,14 +56,27 @@ def is_staff(actor: Actor) -> bool:
 
 
 class CargueService:
-    def __init__(self, records: Records, options: CargueOptions) -> None:
+    def __init__(
+        self, records: Records, options: CargueOptions, *, clock: Clock | None = None
+    ) -> None:
         self.records = records
         self.options = options
+        self.clock: Clock = clock or records.clock
+        """The time its changes happen at: the records' clock, or (the demo's
+        seed, replaying the early morning) a clock of the past."""
 
     def today(self) -> tuple[str, str]:
         """Today's ``fecha`` (ISO) and ``dia`` (``LUNES``...), in the configured zone."""
-        day = self.options.today(self.records.clock.now())
+        day = self.options.today(self.clock.now())
         return day.isoformat(), DIAS[day.weekday()]
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """The records' transaction, its changes stamped with this service's clock."""
+        async with self.records.transaction() as tx:
+            if self.clock is not self.records.clock:
+                tx.now = self.clock.now()  # history and *_at count from then
+            yield tx
 
     # -- checks ---------------------------------------------------------------------
 
@@ -85,7 +100,7 @@ class CargueService:
         self._may_tick(actor, check)
         rec = await self._own_item(actor, item_id)
         by = acting_as(await self.named(actor))
-        async with self.records.transaction() as tx:
+        async with self.transaction() as tx:
             # The day's closing first (its lock orders a tick after a close), then the row.
             await ensure_open(tx, str(rec.get("vendedor_id")), str(rec.get("fecha")))
             rec = await tx.get(ITEM, item_id, lock=True)
@@ -126,7 +141,7 @@ class CargueService:
         may_close(actor)
         vid = valid_id(vendedor_id, "vendedor_id")
         day = parse_fecha(fecha if fecha is not None else self.today()[0])
-        return await close_day(self.records, await self.named(actor), vid, day)
+        return await close_day(self, await self.named(actor), vid, day)
 
     async def reopen(
         self, actor: Actor, vendedor_id: Any, fecha: Any = None, motivo: Any = None
@@ -134,7 +149,7 @@ class CargueService:
         """Reopen a closed day: admin only, with a reason."""
         may_reopen(actor)
         day = parse_fecha(fecha if fecha is not None else self.today()[0])
-        return await reopen_day(self.records, await self.named(actor), vendedor_id, day, motivo)
+        return await reopen_day(self, await self.named(actor), vendedor_id, day, motivo)
 
     def _may_tick(self, actor: Actor, check: str) -> None:
         if check == "v" and not (actor.is_system or ROLE_VENDEDOR in actor.roles):

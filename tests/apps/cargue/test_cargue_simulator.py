@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import Counter
 from typing import Any
 
@@ -80,3 +81,19 @@ async def test_it_runs_only_in_demo_with_simulate_and_stops_with_the_server(
         await asyncio.sleep(0.05)
     await srv.stop()
     assert simulator_tasks() == []
+
+
+async def test_the_seeded_ticks_are_spread_over_the_early_morning(app: AppServer) -> None:
+    now_ms = time.time() * 1000
+    items = await app.records.find(ITEM, {}, limit=1000)
+    v_at = sorted(int(r.get("v_at")) for r in items if r.get("v"))
+    d_at = sorted(int(r.get("d_at")) for r in items if r.get("d"))
+    assert len(v_at) == 10
+    assert len(d_at) == 3
+    assert len(set(v_at + d_at)) == 13, "two seeded ticks share one instant"
+    assert all(t < now_ms for t in v_at + d_at)
+    assert min(d_at) > max(v_at)  # each D after its V
+    # the rows' history agrees with their timestamps
+    first = next(r for r in items if r.get("v_at") == v_at[0])
+    moves = [e for e in await app.records.history(ITEM, first.id) if e.transition == "marcar_v"]
+    assert int(moves[0].at * 1000) == v_at[0]

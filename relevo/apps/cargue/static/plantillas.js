@@ -117,7 +117,7 @@ function edit(row) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const body = {
-      producto: form.producto.value.trim(), codigo: form.codigo.value.trim() || null, unidad: form.unidad.value.trim() || "und",
+      producto: form.producto.value.trim(), codigo: form.codigo.value.trim(), unidad: form.unidad.value.trim() || "und",
       cantidad: Number(form.cantidad.value || 0), orden: Number(form.orden.value || 0),
     };
     try {
