@@ -214,3 +214,20 @@ async def test_the_sheet_prints_and_exports(app: AppServer, contexts: Contexts) 
     await screenshot(desk, "cargue-impresion", full_page=True)
     await desk.emulate_media(media="screen")
     await expect(desk.locator(".cg-signatures")).to_be_hidden()
+
+
+async def test_the_keyboard_keeps_its_place_after_a_d_tick(
+    app: AppServer, contexts: Contexts
+) -> None:
+    _, desk = await contexts.page(**DESK)
+    await sign_in(desk, app.url, "despacho1", "despacho")
+    verified = [r for r in await rows_of(app, "v1") if r["state"] == "verificado"]
+    row = desk.locator(f'tr[data-key="{verified[0]["id"]}"]')
+    await row.locator("button.cg-d").focus()
+    await desk.keyboard.press("Enter")
+    await expect(row.locator("button.cg-d")).to_have_attribute("aria-pressed", "true")
+    await expect(row.locator("button.cg-d")).to_be_focused()
+    # and again: untick with the keyboard, the focus stays on the row's D
+    await desk.keyboard.press("Space")
+    await expect(row.locator("button.cg-d")).to_have_attribute("aria-pressed", "false")
+    await expect(row.locator("button.cg-d")).to_be_focused()

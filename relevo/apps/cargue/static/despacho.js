@@ -46,18 +46,30 @@ function dTick(row) {
 }
 
 async function setD(id, value, btn) {
+  // The button is disabled while saving and rebuilt by the live update: the
+  // keyboard's place goes back to the row's new D, not to <body>.
+  const hadFocus = document.activeElement === btn;
+  if (hadFocus) state.refocus = id;
   try {
     await ui.busy(btn, api(`/api/cargue/items/${encodeURIComponent(id)}/check`, { method: "POST", body: { check: "d", value }, token: token(SCREEN) }));
   } catch (err) {
     ui.toast(errorText(err), { kind: "danger", title: "No se guardó la D" });
   }
+  if (hadFocus) keepFocus(id);
+}
+
+/** Focus the D of row `id` if the focus was lost (to <body> or a removed button). */
+function keepFocus(id) {
+  const lost = !document.activeElement || document.activeElement === document.body || !document.activeElement.isConnected;
+  const el = table.row(id)?.querySelector("button.cg-d");
+  if (lost && el && !el.disabled) el.focus();
 }
 
 function quantities(row) {
   const text = quantityText(row);
   const btn = ui.h("button", {
     type: "button", class: "btn btn-ghost btn-sm cg-qty-edit",
-    "aria-label": `Cargado y devuelto: ${row.producto} de ${vendorName(row.vendedor_id)}`,
+    "aria-label": `${text || "Sin novedad"}: cargado y devuelto de ${row.producto} (${vendorName(row.vendedor_id)})`,
     title: closedFor(row.vendedor_id) ? "Cargue cerrado" : "Registrar lo cargado y lo devuelto",
     disabled: closedFor(row.vendedor_id),
     onclick: () => editQuantities(row, { token: token(SCREEN), vendorName: vendorName(row.vendedor_id) }),
@@ -184,6 +196,10 @@ function onItems(rows, change) {
   sync(rows, change);
   renderVendors();
   applyFilter();
+  if (state.refocus && change.row?.id === state.refocus) {
+    keepFocus(state.refocus);
+    state.refocus = null;
+  }
   if (change.type !== "update" || !change.previous) return;
   const vid = change.row.vendedor_id;
   const p = progressOf(vid);
