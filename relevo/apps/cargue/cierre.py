@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import IntegrityError
+
 from relevo.protocol.errors import Conflict, NotFound
 from relevo.records import SYSTEM, Actor, Record, Transaction
 
@@ -41,8 +43,15 @@ async def get_or_open(tx: Transaction, vendedor_id: str, fecha: str) -> Record:
     try:
         return await tx.get(CIERRE, rid, lock=True)
     except NotFound:
-        data = {"vendedor_id": vendedor_id, "fecha": fecha}
-        return await tx.create(CIERRE, data, by=SYSTEM, id=rid)
+        pass
+    try:
+        async with tx.savepoint():
+            data = {"vendedor_id": vendedor_id, "fecha": fecha}
+            return await tx.create(CIERRE, data, by=SYSTEM, id=rid)
+    except IntegrityError:
+        # Another write created it first (PostgreSQL, MySQL: this insert
+        # waited for that one's commit): use its row, locked.
+        return await tx.get(CIERRE, rid, lock=True)
 
 
 def closed_error(cierre: Record) -> Conflict:
