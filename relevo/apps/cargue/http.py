@@ -30,6 +30,7 @@ from ..kit.demo import DemoUser, demo_login_routes
 from ..kit.errors import forbidden
 from ..kit.http import endpoint, public, read_json, valid_id
 from ..kit.pages import LOGIN, page_routes
+from .cierre import may_reopen
 from .export import COLUMNS, sheet_rows
 from .kinds import CIERRE, ITEM, ROLE_VENDEDOR, USER
 from .plantilla import Plantillas
@@ -124,6 +125,7 @@ class CargueHttp:
 
     async def reabrir(self, request: Request, actor: Actor) -> Response:
         """``{"vendedor_id", "fecha"?, "motivo"}`` (admin) → the record, open again."""
+        may_reopen(actor)  # who before what: a malformed body tells a stranger nothing
         body = await read_json(request, 4096)
         rec = await self.service.reopen(
             actor, body.get("vendedor_id"), body.get("fecha"), body.get("motivo")

@@ -176,6 +176,14 @@ async def test_closing_the_day_locks_it_and_only_an_admin_reopens(
     await app.fails(
         400, "bad_request", "POST", "/api/cargue/cierre", DESPACHO, json={"vendedor_id": "a b"}
     )
+    # who before what: a malformed body from someone not allowed is a 403, not a 400
+    for method, p, tok in (
+        ("POST", "/api/cargue/reabrir", DESPACHO),
+        ("POST", "/api/cargue/cierre", V1),
+        ("POST", "/api/cargue/items", V1),
+        ("PATCH", f"/api/cargue/items/{items[0]['id']}", V1),
+    ):
+        await app.fails(403, "forbidden", method, p, tok, content=b"{not json")
 
     closed = await app.ok("POST", "/api/cargue/cierre", DESPACHO, json={"vendedor_id": "v1"})
     assert (closed["state"], closed["cerrado_by"], closed["cerrado_nombre"]) == (
