@@ -34,7 +34,7 @@ from .cierre import may_reopen
 from .export import COLUMNS, sheet_rows
 from .kinds import CIERRE, ITEM, ROLE_VENDEDOR, USER
 from .plantilla import Plantillas
-from .service import CargueService, is_staff, parse_fecha
+from .service import CargueService, is_staff, may_check, parse_fecha
 
 __all__ = ["STATIC", "CargueHttp"]
 
@@ -83,6 +83,7 @@ class CargueHttp:
 
     async def check(self, request: Request, actor: Actor) -> Response:
         """``{"check": "v"|"d", "value": true|false}`` → the row (idempotent)."""
+        may_check(actor)
         body = await read_json(request)
         rec = await self.service.set_check(
             actor, request.path_params["id"], body.get("check"), body.get("value")
@@ -91,6 +92,7 @@ class CargueHttp:
 
     async def plantilla(self, request: Request, actor: Actor) -> Response:
         """``{"vendedor_id", "fecha"?, "rows": [{"producto", "cantidad", ...}]}``."""
+        self._staff(actor)
         body = await read_json(request, 1_048_576)
         recs = await self.plantillas.load(
             actor, body.get("vendedor_id"), body.get("rows"), body.get("fecha")

@@ -37,7 +37,7 @@ from .kinds import (
 )
 from .options import DIAS, CargueOptions
 
-__all__ = ["CargueService", "Progress", "is_staff", "parse_fecha"]
+__all__ = ["CargueService", "Progress", "is_staff", "may_check", "parse_fecha"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +49,15 @@ class Progress:
 
     def as_dict(self) -> dict[str, Any]:
         return {"vendedor_id": self.vendedor_id, "total": self.total, "v": self.v, "d": self.d}
+
+
+def may_check(actor: Actor) -> None:
+    """Who before what: a caller with no cargue role learns nothing of the input rules."""
+    if not (is_staff(actor) or ROLE_VENDEDOR in actor.roles):
+        raise forbidden(
+            f"user {actor.user} has no cargue role (vendedor, despachador, admin)",
+            "Tu usuario no tiene un rol de cargue.",
+        )
 
 
 def is_staff(actor: Actor) -> bool:
@@ -84,12 +93,7 @@ class CargueService:
         """Set check ``v`` or ``d`` of a row to ``value``. Idempotent: asking
         for the value the row already has changes (and publishes) nothing,
         so a phone may resend a tick whose answer it never got."""
-        if not (is_staff(actor) or ROLE_VENDEDOR in actor.roles):
-            # Who before what: a caller with no cargue role learns nothing of the input rules.
-            raise forbidden(
-                f"user {actor.user} has no cargue role (vendedor, despachador, admin)",
-                "Tu usuario no tiene un rol de cargue.",
-            )
+        may_check(actor)
         if check not in ("v", "d"):
             raise bad_request(
                 'check must be "v" or "d"', "Marca desconocida (V o D).", field="check"

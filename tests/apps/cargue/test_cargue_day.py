@@ -182,6 +182,8 @@ async def test_closing_the_day_locks_it_and_only_an_admin_reopens(
         ("POST", "/api/cargue/cierre", V1),
         ("POST", "/api/cargue/items", V1),
         ("PATCH", f"/api/cargue/items/{items[0]['id']}", V1),
+        ("POST", "/api/cargue/plantillas", V1),
+        ("POST", f"/api/cargue/items/{items[0]['id']}/check", OTHER),
     ):
         await app.fails(403, "forbidden", method, p, tok, content=b"{not json")
 
