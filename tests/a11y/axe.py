@@ -16,6 +16,10 @@ from tests.helpers import missing_service
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SETTLED = (
+    "() => document.getAnimations().every((a) => a.playState !== 'running'"
+    " || a.effect?.getTiming().iterations === Infinity)"
+)
 
 _RUN = """async ([tags, include]) => {
   const context = include ? { include: [include] } : document;
@@ -42,7 +46,9 @@ def axe_source() -> str:
 
 
 async def violations(page: Page, include: str | None = None) -> list[dict[str, Any]]:
-    """What axe finds on the page as it is now (or inside ``include``)."""
+    """What axe finds on the page as it is now (or inside ``include``), once
+    its animations have settled (a dialog fading in is not yet its colours)."""
+    await page.wait_for_function(SETTLED)
     if not await page.evaluate("() => !!window.axe"):
         await page.add_script_tag(content=axe_source())
     found: list[dict[str, Any]] = await page.evaluate(_RUN, [TAGS, include])

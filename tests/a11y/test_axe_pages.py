@@ -89,6 +89,7 @@ SIGNED_IN: list[tuple[str, str, dict[str, Any]]] = [
     ("tomas", "/turnos/configuracion", DESK),
     ("tomas", "/turnos/reportes", DESK),
     ("luisd", "/cargue/despacho", DESK),
+    ("luisd", "/cargue/plantillas", DESK),
     ("vale", "/cargue/vendedor", PHONE),
     ("sofia", "/inbox/", DESK),
     ("sofia", "/inbox/", PHONE),

@@ -17,7 +17,7 @@ from typing import Any
 
 from relevo.records import Record
 
-from ..kit.csv_export import spreadsheet_csv
+from ..kit.csvfile import csv_text
 from ..kit.errors import bad_request
 from .kinds import STATES
 
@@ -99,7 +99,7 @@ class BoardFilter:
 
 def board_csv(rows: Iterable[Record], names: Mapping[str, str], labels: Mapping[str, str]) -> str:
     """The rows as CSV text (a header, then one lead per line)."""
-    return spreadsheet_csv(COLUMNS, (_line(r, names, labels) for r in rows))
+    return csv_text(COLUMNS, (_line(r, names, labels) for r in rows))
 
 
 def _line(r: Record, names: Mapping[str, str], labels: Mapping[str, str]) -> tuple[Any, ...]:

@@ -23,6 +23,7 @@ from relevo.protocol.errors import PermissionDenied
 from relevo.records import Actor, Records
 from relevo.web import json_response, read_body
 
+from ..kit.csvfile import csv_response
 from ..kit.errors import bad_request
 from ..kit.http import Handler, endpoint, public, read_json
 from ..kit.pages import page_routes
@@ -152,14 +153,7 @@ class LeadsHttp:
         names = {u.id: str(u.get("nombre")) for u in await self.service.users()}
         shown = flt.ordered(rows, self.options.timeout)
         text = board_csv(shown, names, self.options.tipificaciones)
-        return Response(
-            text.encode("utf-8-sig"),  # the BOM: spreadsheets read it as UTF-8
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": 'attachment; filename="leads.csv"',
-                "Cache-Control": "no-store",
-            },
-        )
+        return csv_response(text, "leads.csv")
 
     async def edit(self, request: Request, actor: Actor) -> Response:
         """Edit nombre, telefono, notas: the GTR any lead, an asesor their own."""

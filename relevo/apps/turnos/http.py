@@ -24,6 +24,7 @@ from relevo.records import SYSTEM, Actor, Records
 from relevo.settings import Settings
 from relevo.web import json_response
 
+from ..kit.csvfile import csv_response
 from ..kit.demo import DemoUser, demo_login_routes
 from ..kit.errors import bad_request, forbidden, rate_limited
 from ..kit.http import Endpoint, optional_actor, public, read_json
@@ -246,14 +247,7 @@ class TurnosHttp:
     async def reportes_csv(self, request: Request) -> Response:
         rep = await self._report(request)
         name = f"turnos-{rep['desde']}-{rep['hasta']}.csv"
-        return Response(
-            report_csv(rep).encode("utf-8-sig"),  # the BOM: spreadsheets read it as UTF-8
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="{name}"',
-                "Cache-Control": "no-store",
-            },  # fmt: skip
-        )
+        return csv_response(report_csv(rep), name)
 
     async def post_config(self, request: Request) -> Response:
         caller = require(request, self.records, frozenset({ROLE_ADMIN}))

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from relevo.records import Records
 from relevo.records import schema as s
 
-from ..kit.csv_export import spreadsheet_csv
+from ..kit.csvfile import csv_text
 from ..kit.errors import bad_request
 from .config import read_config
 from .kinds import FINALIZADO, NO_PRESENTO
@@ -157,7 +157,7 @@ _GROUPS = (("area", "areas"), ("mesa", "mesas"), ("operador", "operadores"), ("d
 
 
 def report_csv(rep: dict[str, Any]) -> str:
-    return spreadsheet_csv(CSV_COLUMNS, _report_lines(rep))
+    return csv_text(CSV_COLUMNS, _report_lines(rep))
 
 
 def _report_lines(rep: dict[str, Any]) -> Iterable[Iterable[Any]]:
