@@ -22,7 +22,9 @@ import hmac
 import itertools
 import json
 import socket
+import struct
 import time
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -52,7 +54,30 @@ WABA_ID = "102290129340398"
 TOKEN = "EAAGm0PX4ZCpsBAExampleAccessToken7Q2x9Z1234"
 APP_SECRET = "0f8e2a9c6b1d4e7f0a3b5c8d9e1f2a3b"
 VERIFY_TOKEN = "relevo-verificacion-condorito"
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + bytes(range(256)) * 8 + b"\xff\xd9"
+
+
+def _png(width: int = 96, height: int = 64) -> bytes:
+    """A real PNG (a green band on white), so a browser can draw it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(
+        b"\x00"
+        + (b"\x25\xd3\x66" if height // 3 <= y < 2 * height // 3 else b"\xff\xff\xff") * width
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+PNG = _png()
 
 
 @dataclass

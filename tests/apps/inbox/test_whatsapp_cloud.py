@@ -23,8 +23,8 @@ from tests.apps.appserver import API_KEY, AppServer, WsClient
 from .conftest import ANA, CARLA, LUIS, PEDRO, Factory
 from .fake_graph import (
     APP_SECRET,
-    JPEG,
     PHONE_ID,
+    PNG,
     TOKEN,
     VERIFY_TOKEN,
     WABA_ID,
@@ -197,7 +197,7 @@ async def test_status_callbacks_move_the_delivery_state_never_back(
 async def test_media_is_downloaded_stored_and_served_to_its_tenant_only(
     app: AppServer, graph: FakeGraph
 ) -> None:
-    graph.media["4490709327384033"] = (JPEG, "image/jpeg")
+    graph.media["4490709327384033"] = (PNG, "image/png")
     graph.media["9000000000000001"] = (b"%PDF" + b"0" * 100_000, "application/pdf")
     photo = media_message("wamid.IMG", CUSTOMER, "image", "4490709327384033", caption="Mi boleta")
     big = media_message("wamid.DOC", CUSTOMER, "document", "9000000000000001", filename="a.pdf")
@@ -205,12 +205,12 @@ async def test_media_is_downloaded_stored_and_served_to_its_tenant_only(
     img = (await messages(app, external_id="wamid.IMG"))[0]
     assert img.get("text") == "Mi boleta"
     assert img.get("media") | {"id": "x"} == {
-        "id": "x", "type": "image", "mime": "image/jpeg", "filename": None, "size": len(JPEG),
+        "id": "x", "type": "image", "mime": "image/png", "filename": None, "size": len(PNG),
     }  # fmt: skip
     res = await app.request("GET", f"/api/inbox/messages/{img.id}/media", LUIS)
     assert res.status_code == 200
-    assert res.content == JPEG
-    assert res.headers["content-type"] == "image/jpeg"
+    assert res.content == PNG
+    assert res.headers["content-type"] == "image/png"
     assert res.headers["x-content-type-options"] == "nosniff"
     await app.fails(404, "not_found", "GET", f"/api/inbox/messages/{img.id}/media", CARLA)
     await app.fails(401, "unauthorized", "GET", f"/api/inbox/messages/{img.id}/media")
