@@ -245,7 +245,7 @@ def status(wamid: str, name: str, recipient: str, **extra: Any) -> dict[str, Any
 
 
 @asynccontextmanager
-async def fake_graph() -> AsyncIterator[FakeGraph]:
+async def fake_graph(port: int = 0) -> AsyncIterator[FakeGraph]:
     fake = FakeGraph()
     app = Starlette(
         routes=[
@@ -254,7 +254,7 @@ async def fake_graph() -> AsyncIterator[FakeGraph]:
         ]
     )
     sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     fake.port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1, lifespan="off")
     server = uvicorn.Server(config)
@@ -268,3 +268,48 @@ async def fake_graph() -> AsyncIterator[FakeGraph]:
         server.should_exit = True
         await task
         sock.close()
+
+
+async def _serve(port: int, relevo: str) -> None:
+    """``python -m tests.apps.inbox.fake_graph``: the fake on ``port``, and a
+    prompt that sends what you type to relevo as a signed customer message."""
+    async with fake_graph(port) as fake:
+        fake.templates = [
+            {"name": "seguimiento_pedido", "language": "es", "status": "APPROVED",
+             "category": "UTILITY",
+             "components": [{"type": "BODY", "text": "Hola, seguimos con tu pedido."}]},
+        ]  # fmt: skip
+        print(f"Fake Graph API: {fake.base}  (graph_url in [app.inbox])")
+        for key, value in (("phone_number_id", PHONE_ID), ("waba_id", WABA_ID),
+                           ("access_token", TOKEN), ("app_secret", APP_SECRET),
+                           ("verify_token", VERIFY_TOKEN)):  # fmt: skip
+            print(f"  {key:16} {value}")
+        print(f"Type a line: the customer +51987001122 sends it to {relevo} (Ctrl-D ends).")
+        loop, n = asyncio.get_running_loop(), 0
+        while line := await loop.run_in_executor(None, _readline):
+            n += 1
+            res = await fake.deliver(
+                relevo,
+                [text_message(f"wamid.CLI{n}", "51987001122", line.strip(), "Cliente de prueba")],
+            )
+            print(
+                f"  relevo answered {res.status_code} {res.text}; Graph saw "
+                f"{len(fake.sent)} message(s) from relevo: {[m.get('text') for m in fake.sent]}"
+            )
+
+
+def _readline() -> str:
+    try:
+        return input("> ") or " "
+    except EOFError:
+        return ""
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=_serve.__doc__)
+    parser.add_argument("--relevo", default="http://127.0.0.1:8000")
+    parser.add_argument("--port", type=int, default=8900)
+    args = parser.parse_args()
+    asyncio.run(_serve(args.port, args.relevo))
