@@ -94,8 +94,8 @@ def extension(ctx: AppContext) -> Extension:
         retries=opts.graph_retries,
         backoff=opts.graph_backoff,
     )
-    cloud = CloudConnector(inbox, graph)
-    connectors = Connectors(inbox, cloud, sim)
+    cloud = CloudConnector(inbox, bulk, graph)
+    connectors = Connectors(inbox, bulk, cloud, sim)
     cloud.attach(connectors)
     media = MediaStore(opts.media_dir)
     cloud_http = CloudHttp(inbox, connectors, cloud, Webhook(inbox, cloud, media), media)

@@ -27,6 +27,7 @@ from relevo.records import SYSTEM, Actor, Record
 
 from ..kit.errors import bad_request, not_found
 from ._graph import Credentials, GraphClient, GraphError
+from .bulk import BulkSends
 from .connector import Connectors
 from .kinds import CONNECTOR, CONVERSATION, MESSAGE, WHATSAPP
 from .service import InboxService
@@ -60,12 +61,14 @@ def _digits(value: Any, field: str) -> str:
 class CloudConnector:
     name = PROVIDER
 
-    def __init__(self, inbox: InboxService, graph: GraphClient) -> None:
+    def __init__(self, inbox: InboxService, bulk: BulkSends, graph: GraphClient) -> None:
         self.inbox = inbox
+        self.bulk = bulk
         self.records = inbox.records
         self.graph = graph
         self.connectors: Connectors | None = None
         self._sending: set[str] = set()
+        self._bulks: set[str] = set()
 
     def attach(self, connectors: Connectors) -> None:
         self.connectors = connectors
@@ -214,6 +217,22 @@ class CloudConnector:
                 await self.inbox.connector_error(tenant, exc.reason(), PROVIDER)
             return
         await self._update(message_id, {"status": "enviado", "external_id": wamid})
+
+    async def send_bulk(self, tenant: str, bulk_id: str) -> None:
+        """One message after another (Graph's rate limit: a 429 waits), each
+        sent once; the campaign counts it after Graph's answer."""
+        if bulk_id in self._bulks:
+            return
+        self._bulks.add(bulk_id)
+        try:
+            while (msg := await self.bulk.next_message(tenant, bulk_id)) is not None:
+                await self.deliver(tenant, msg.id)
+                status = (await self.records.get(MESSAGE, msg.id)).get("status")
+                sent = status not in ("pendiente", "fallido")  # a fast "delivered" counts
+                if await self.bulk.count(tenant, bulk_id, sent=sent) is None:
+                    return
+        finally:
+            self._bulks.discard(bulk_id)
 
     async def _update(self, message_id: str, data: dict[str, Any]) -> None:
         async with self.records.transaction() as tx:

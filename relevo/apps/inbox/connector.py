@@ -23,7 +23,8 @@ from typing import Any, Protocol
 
 from relevo.records import Record
 
-from .kinds import MESSAGE
+from .bulk import BulkSends
+from .kinds import BULK, MESSAGE
 from .service import InboxService
 
 __all__ = ["Connector", "Connectors"]
@@ -46,11 +47,17 @@ class Connector(Protocol):
         """The approved templates: ``[{name, language, category, text}]``."""
         ...
 
+    async def send_bulk(self, tenant: str, bulk_id: str) -> None:
+        """Send a campaign's messages (resumed where a restart left it)."""
+        ...
+
 
 class Connectors:
     """Routes each tenant to its connector; told of every outgoing message."""
 
-    def __init__(self, inbox: InboxService, cloud: Connector, fallback: Connector | None) -> None:
+    def __init__(
+        self, inbox: InboxService, bulk: BulkSends, cloud: Connector, fallback: Connector | None
+    ) -> None:
         self.inbox = inbox
         self.cloud = cloud
         self.fallback = fallback
@@ -58,6 +65,7 @@ class Connectors:
         """Tenants with saved Cloud API settings (kept by the cloud connector)."""
         self._tasks: set[asyncio.Task[Any]] = set()
         inbox.outgoing.append(lambda tenant, msg: self.spawn(self._deliver(tenant, msg.id)))
+        bulk.created.append(lambda tenant, rec: self.spawn(self._send_bulk(tenant, rec.id)))
         inbox.window_applies = self._window_applies
 
     def of(self, tenant: str) -> Connector | None:
@@ -67,10 +75,14 @@ class Connectors:
         return tenant in self.cloud_tenants
 
     async def start(self) -> None:
-        """Send what a restart left pending (each connector skips what it sent)."""
-        for msg in await self.inbox.records.find(MESSAGE, {"status": "pendiente"}, limit=1000):
-            if msg.get("direction") == "out":
+        """Send what a restart left pending (each connector skips what it
+        sent), and resume the campaigns (their messages are theirs)."""
+        records = self.inbox.records
+        for msg in await records.find(MESSAGE, {"status": "pendiente"}, limit=1000):
+            if msg.get("direction") == "out" and not msg.get("bulk_id"):
                 self.spawn(self._deliver(str(msg.get("tenant")), msg.id))
+        for rec in await records.find(BULK, {"state": ["en_cola", "enviando"]}, limit=1000):
+            self.spawn(self._send_bulk(str(rec.get("tenant")), rec.id))
 
     async def stop(self) -> None:
         tasks = list(self._tasks)
@@ -84,6 +96,11 @@ class Connectors:
         connector = self.of(tenant)
         if connector is not None:
             await connector.deliver(tenant, message_id)
+
+    async def _send_bulk(self, tenant: str, bulk_id: str) -> None:
+        connector = self.of(tenant)
+        if connector is not None:
+            await connector.send_bulk(tenant, bulk_id)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(self._guard(coro))

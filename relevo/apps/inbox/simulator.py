@@ -30,7 +30,7 @@ from typing import Any
 from relevo.records import Record
 
 from .bulk import BulkSends
-from .kinds import BULK, CONNECTOR, MESSAGE
+from .kinds import CONNECTOR, MESSAGE
 from .service import Delivery, InboxService
 
 __all__ = ["Simulator"]
@@ -81,7 +81,6 @@ class Simulator:
         self._bulks: set[str] = set()
         self._changed: dict[str, asyncio.Event] = {}
         inbox.connector_changed.append(self._connector_changed)
-        bulk.created.append(lambda tenant, rec: self.run_bulk(tenant, rec.id))
 
     # -- the connector interface (see .connector) ---------------------------------------
 
@@ -97,12 +96,13 @@ class Simulator:
     async def templates(self, tenant: str) -> list[dict[str, Any]]:
         return [dict(t) for t in _TEMPLATES]
 
+    async def send_bulk(self, tenant: str, bulk_id: str) -> None:
+        self.run_bulk(tenant, bulk_id)
+
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Pick up what a restart left half done, then (if configured) tick."""
-        for rec in await self.records.find(BULK, {"state": ["en_cola", "enviando"]}, limit=1000):
-            self.run_bulk(str(rec.get("tenant")), rec.id)
+        """Tick, if configured (the connectors resume what a restart left half done)."""
         if self.options.simulate and self.options.simulate_every > 0:
             self._spawn(self._ticker())
 

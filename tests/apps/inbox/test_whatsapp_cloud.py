@@ -316,3 +316,25 @@ async def test_settings_are_a_supervisors_and_the_secrets_appear_nowhere(
         assert secret not in caplog.text
         for answer in answers:
             assert secret not in answer
+
+
+async def test_a_bulk_send_goes_out_through_graph_once_per_recipient(
+    app: AppServer, graph: FakeGraph
+) -> None:
+    phones = ["+51911000001", "+51911000002", "+51911000003"]
+    graph.fail_next(500)
+    graph.fail_next(400, 131026)  # after a retried 500, the first recipient is refused
+    rec = await app.ok(
+        "POST", "/api/inbox/bulk", ANA,
+        json={"nombre": "Aviso", "texto": "Mañana abrimos a las 9.", "destinatarios": phones},
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while (bulk := await app.records.get("inbox_bulk", rec["id"])).state != "completado":
+        assert time.monotonic() < deadline, bulk
+        await app.records.wait_published()
+        await app.records.clock.sleep(0.02)
+    assert (bulk.get("enviados"), bulk.get("fallidos")) == (2, 1)
+    assert sorted(m["to"] for m in graph.sent) == ["51911000002", "51911000003"]
+    assert len(graph.calls("POST", "/messages")) == 4  # 500, 400, then one each
+    out = [m for m in await messages(app) if m.get("bulk_id") == rec["id"]]
+    assert sorted(m.get("status") for m in out) == ["enviado", "enviado", "fallido"]
