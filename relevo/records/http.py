@@ -103,11 +103,12 @@ def _entry_view(k: Kind, actor: Actor, entry: HistoryEntry) -> dict[str, Any]:
     parts: dict[str, Any] = {}
     for part in ("input", "changes"):
         value = entry.data.get(part)
-        parts[part] = keep(value) if isinstance(value, Mapping) else {}
-    if actor.is_system:
-        out["data"] = {**entry.data, **parts}
-    else:
-        out["data"] = parts
+        if isinstance(value, Mapping):
+            parts[part] = keep(value)
+        elif not actor.is_system:
+            parts[part] = {}
+    # the backend sees private fields, not secret ones (Field.secret)
+    out["data"] = {**entry.data, **parts} if actor.is_system else parts
     return out
 
 
