@@ -429,6 +429,14 @@ class Kind:
             if k in self.fields and self.fields[k].public and not self.fields[k].secret
         }
 
+    def redacted(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` with each secret field's value replaced by ``"••••"``
+        (what a history entry keeps of a credential: that it changed)."""
+        return {
+            k: "••••" if k in self.fields and self.fields[k].secret and v is not None else v
+            for k, v in values.items()
+        }
+
     def known_fields(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The entries of ``values`` the backend may see: all but secret fields."""
         return {k: v for k, v in values.items() if not (k in self.fields and self.fields[k].secret)}

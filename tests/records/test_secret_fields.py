@@ -55,4 +55,8 @@ async def test_a_secret_field_is_stored_and_returned_by_no_path(db: Db) -> None:
         rec = await records.get("credential", "acme")
         assert rec.get("token") == TOKEN + "-2"
         assert records.kind("credential").full(rec).get("token") is None
+        # nor does the history table keep it: only that it changed
+        entries = await records.history("credential", "acme")
+        assert TOKEN not in str([e.data for e in entries])
+        assert entries[-1].data["changes"]["token"] == "••••"
         assert SYSTEM.is_system
