@@ -191,10 +191,32 @@ class CloudConnector:
         finally:
             self._sending.discard(message_id)
 
+    def claim_ms(self) -> int:
+        """How long a node's claim to send a message holds: past every
+        attempt Graph may take."""
+        g, opts = self.graph, self.inbox.options
+        return int((g.retries * opts.graph_timeout + g.backoff * 2**g.retries) * 1000)
+
+    async def _claim(self, message_id: str) -> Record | int | None:
+        """The message, now claimed by this node; or the ms to wait while
+        another node's claim holds; or None when there is nothing to send."""
+        async with self.records.transaction() as tx:
+            msg = await tx.get(MESSAGE, message_id, lock=True)
+            if msg.get("status") != "pendiente" or msg.get("external_id"):
+                return None
+            now, since = self.inbox.now_ms(), msg.get("sending_since")
+            if isinstance(since, int) and now - since < self.claim_ms():
+                return since + self.claim_ms() - now
+            return await tx.update(MESSAGE, msg.id, {"sending_since": now}, by=SYSTEM)
+
     async def _deliver(self, tenant: str, message_id: str) -> None:
-        msg = await self.records.get(MESSAGE, message_id)
-        if msg.get("status") != "pendiente" or msg.get("external_id"):
+        # Another node may be sending it (two nodes resumed the same pending
+        # message): wait its claim out, then look again.
+        while isinstance(claim := await self._claim(message_id), int):
+            await self.graph.clock.sleep(claim / 1000)
+        if claim is None:
             return
+        msg = claim
         creds = await self.credentials(tenant)
         if creds is None:
             return

@@ -144,6 +144,7 @@ def _message() -> Kind:
             "error": Field(str),  # why it was not delivered (the provider's reason)
             "media": Field(dict),  # {id, type, mime, filename, size} of a stored attachment
             "template": Field(dict),  # {name, language} of a WhatsApp template sent
+            "sending_since": Field(int, public=False),  # a node's claim to send it (ms)
         },
         channels=["t:{tenant}:conv:{conversation_id}"],
         live={"conversation_id,tenant": "t:{tenant}:conv:{conversation_id}"},

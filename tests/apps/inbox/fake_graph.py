@@ -102,6 +102,8 @@ class FakeGraph:
     sent: list[dict[str, Any]] = field(default_factory=list)
     """The messages Graph accepted (answered 200)."""
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    gate: asyncio.Event | None = None
+    """When set to an Event, ``POST .../messages`` waits for it (a send in flight)."""
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -156,6 +158,9 @@ class FakeGraph:
 
     async def graph(self, request: Request) -> Response:
         rec = await self._record(request)
+        await self._notify()
+        if self.gate is not None and rec.method == "POST":
+            await self.gate.wait()
         try:
             return self._graph(request, rec)
         finally:
@@ -265,6 +270,8 @@ async def fake_graph(port: int = 0) -> AsyncIterator[FakeGraph]:
             await asyncio.sleep(0.01)
         yield fake
     finally:
+        if fake.gate is not None:
+            fake.gate.set()
         server.should_exit = True
         await task
         sock.close()

@@ -8,6 +8,7 @@ secrets in no answer and no log line."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -17,7 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
+from relevo.apps.inbox._graph import GraphClient
+from relevo.apps.inbox.bulk import BulkSends
+from relevo.apps.inbox.cloud import CloudConnector
 from relevo.apps.inbox.kinds import CONNECTOR, MESSAGE
+from relevo.apps.inbox.options import parse_options
+from relevo.apps.inbox.service import InboxService
+from relevo.clock import VirtualClock
 from tests.apps.appserver import API_KEY, AppServer, WsClient
 
 from .conftest import ANA, CARLA, LUIS, PEDRO, Factory
@@ -338,3 +345,31 @@ async def test_a_bulk_send_goes_out_through_graph_once_per_recipient(
     assert len(graph.calls("POST", "/messages")) == 4  # 500, 400, then one each
     out = [m for m in await messages(app) if m.get("bulk_id") == rec["id"]]
     assert sorted(m.get("status") for m in out) == ["enviado", "enviado", "fallido"]
+
+
+async def test_two_nodes_resuming_one_pending_message_send_it_once(
+    app: AppServer, graph: FakeGraph
+) -> None:
+    await graph.deliver(app.url, [text_message("wamid.IN7", CUSTOMER, "Hola")])
+    conv = (await messages(app, external_id="wamid.IN7"))[0].get("conversation_id")
+    graph.gate = asyncio.Event()  # this node's send is in flight at Graph
+    path = f"/api/inbox/conversations/{conv}/messages"
+    mid = (await app.ok("POST", path, LUIS, json={"text": "Va en camino."}))["message"]["id"]
+    await graph.wait_for(lambda: len(graph.calls("POST", "/messages")) == 1)
+    # another node (its own connector, the same database) resumes the same message
+    opts = parse_options(app.ctx.options)
+    clock = VirtualClock()
+    inbox = InboxService(app.records, opts)
+    other = CloudConnector(inbox, BulkSends(inbox), GraphClient(graph.base, clock))
+    task = asyncio.create_task(other.deliver("condorito", mid))
+    while clock.sleepers == 0:  # it waits the first node's claim out (never a 2nd POST)
+        assert not task.done()
+        assert len(graph.calls("POST", "/messages")) == 1
+        await asyncio.sleep(0.01)
+    graph.gate.set()
+    await wait_message(app, mid, lambda r: r.get("external_id"))
+    clock.advance(other.claim_ms() / 1000)
+    await task
+    await other.graph.aclose()
+    assert len(graph.calls("POST", "/messages")) == 1
+    assert len(graph.sent) == 1
