@@ -263,12 +263,7 @@ class InboxService:
             data["phone"] = None if number is None else phone(number, "phone")
         else:
             data["detail"] = optional_str(detail, "detail", 200)
-        async with self.records.transaction() as tx:
-            await self.ensure_tenant_rows(tx, tenant)
-            rec = await tx.transition(CONNECTOR, tenant, name, data, by=SYSTEM)
-        for listener in self.connector_changed:
-            listener(tenant, rec)
-        return rec
+        return await self._connector_move(tenant, name, data)
 
     async def ensure_connector(self, tenant: str) -> None:
         async with self.records.transaction() as tx:
