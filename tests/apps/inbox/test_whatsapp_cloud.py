@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from relevo.apps import inbox
 from relevo.apps.inbox._graph import GraphClient
 from relevo.apps.inbox.bulk import BulkSends
 from relevo.apps.inbox.cloud import CloudConnector
@@ -25,7 +26,7 @@ from relevo.apps.inbox.kinds import CONNECTOR, MESSAGE
 from relevo.apps.inbox.options import parse_options
 from relevo.apps.inbox.service import InboxService
 from relevo.clock import VirtualClock
-from tests.apps.appserver import API_KEY, AppServer, WsClient
+from tests.apps.appserver import API_KEY, AppServer, WsClient, start_app_server
 
 from .conftest import ANA, CARLA, LUIS, PEDRO, Factory
 from .fake_graph import (
@@ -359,8 +360,8 @@ async def test_two_nodes_resuming_one_pending_message_send_it_once(
     # another node (its own connector, the same database) resumes the same message
     opts = parse_options(app.ctx.options)
     clock = VirtualClock()
-    inbox = InboxService(app.records, opts)
-    other = CloudConnector(inbox, BulkSends(inbox), GraphClient(graph.base, clock))
+    service = InboxService(app.records, opts)
+    other = CloudConnector(service, BulkSends(service), GraphClient(graph.base, clock))
     task = asyncio.create_task(other.deliver("condorito", mid))
     while clock.sleepers == 0:  # it waits the first node's claim out (never a 2nd POST)
         assert not task.done()
@@ -373,3 +374,20 @@ async def test_two_nodes_resuming_one_pending_message_send_it_once(
     await other.graph.aclose()
     assert len(graph.calls("POST", "/messages")) == 1
     assert len(graph.sent) == 1
+
+
+async def test_the_connection_is_checked_when_the_server_starts(
+    app: AppServer, graph: FakeGraph, tmp_path: Path
+) -> None:
+    await app.stop()
+    graph.token = "a-newer-token"  # ours expired while relevo was down
+    again = await start_app_server(inbox, tmp_path / "inbox0.db", app.ctx.options, seed=False)
+    try:
+        deadline = time.monotonic() + 20
+        while (rec := await again.records.get(CONNECTOR, "condorito")).state != "error":
+            assert time.monotonic() < deadline, rec
+            await again.records.clock.sleep(0.02)
+        assert "venció" in str(rec.get("detail"))
+        assert graph.calls("GET", f"/{PHONE_ID}")
+    finally:
+        await again.stop()
