@@ -114,6 +114,15 @@ async def test_outside_the_window_the_agent_sends_a_template(
     await expect(bubble).to_have_attribute("data-status", "enviado")
     assert graph.sent[-1]["type"] == "template"
     assert not [m for m in graph.sent if m.get("type") == "text"]
+    # Meta could not deliver it after all: the bubble says why
+    error = {"code": 131026, "title": "Message undeliverable",
+             "error_data": {"details": "El número no tiene WhatsApp"}}  # fmt: skip
+    await graph.deliver(app.url, [status(graph.sent[-1]["wamid"], "failed", CUSTOMER,
+                                         errors=[error])])  # fmt: skip
+    await expect(bubble).to_have_attribute("data-status", "fallido")
+    await expect(bubble.locator(".ib-msg-error")).to_contain_text("El número no tiene WhatsApp")
+    # the simulator's session buttons are gone for a company on the real WhatsApp
+    await expect(luis.locator("#sim-qr")).to_be_hidden()
 
 
 async def test_the_supervisor_configures_without_seeing_a_secret(

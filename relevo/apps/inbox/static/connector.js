@@ -70,9 +70,10 @@ export function connectorCard(root, { rv, tenant, simulator }) {
         "Abre WhatsApp › Dispositivos vinculados › Vincular. ", simulator ? ui.h("b", "(Simulado: se escanea solo en unos segundos.)") : ""));
     }
     if (simulator) {
-      root.querySelector("#sim-scan").hidden = s !== "qr";
-      root.querySelector("#sim-qr").hidden = s === "qr";
-      root.querySelector("#sim-disconnect").hidden = s === "disconnected";
+      const cloud = c?.provider === "cloud"; // the real WhatsApp: no simulated session to drive
+      root.querySelector("#sim-scan").hidden = cloud || s !== "qr";
+      root.querySelector("#sim-qr").hidden = cloud || s === "qr";
+      root.querySelector("#sim-disconnect").hidden = cloud || s === "disconnected";
     }
   };
 
