@@ -95,7 +95,7 @@ def extension(ctx: AppContext) -> Extension:
         backoff=opts.graph_backoff,
     )
     cloud = CloudConnector(inbox, bulk, graph)
-    connectors = Connectors(inbox, bulk, cloud, sim)
+    connectors = Connectors(inbox, bulk, cloud, sim, cloud.configured)
     cloud.attach(connectors)
     media = MediaStore(opts.media_dir)
     cloud_http = CloudHttp(inbox, connectors, cloud, Webhook(inbox, cloud, media), media)

@@ -75,6 +75,9 @@ class CloudConnector:
 
     # -- settings ---------------------------------------------------------------------
 
+    async def configured(self, tenant: str) -> bool:
+        return await self.settings(tenant) is not None
+
     async def settings(self, tenant: str) -> Record | None:
         try:
             return await self.records.get(WHATSAPP, tenant)
@@ -130,17 +133,14 @@ class CloudConnector:
                 rec = await tx.create(WHATSAPP, {"tenant": tenant, **data}, by=SYSTEM, id=tenant)
             else:
                 rec = await tx.update(WHATSAPP, tenant, data, by=SYSTEM)
-        if self.connectors is not None:
-            self.connectors.cloud_tenants.add(tenant)
         return rec
 
     async def start(self) -> None:
-        """Know the configured tenants and check each (in the background: an
-        unreachable Graph API does not hold the server's start)."""
+        """Check each configured tenant (in the background: an unreachable
+        Graph API does not hold the server's start)."""
         if self.connectors is None:
             return
         for rec in await self.records.find(WHATSAPP, {}, limit=10_000):
-            self.connectors.cloud_tenants.add(rec.id)
             self.connectors.spawn(self._check_quietly(rec.id))
 
     async def _check_quietly(self, tenant: str) -> None:

@@ -71,14 +71,14 @@ class CloudHttp:
 
     async def check(self, request: Request, actor: Actor) -> Response:
         tenant = agent_tenant(actor)
-        connector = self.connectors.of(tenant)
+        connector = await self.connectors.of(tenant)
         if connector is None:
             return json_response(await self._status(tenant))
         return json_response(self.inbox.public(CONNECTOR, await connector.check(tenant)))
 
     async def templates(self, request: Request, actor: Actor) -> Response:
         tenant = agent_tenant(actor)
-        connector = self.connectors.of(tenant)
+        connector = await self.connectors.of(tenant)
         found = await connector.templates(tenant) if connector is not None else []
         return json_response({"templates": found})
 
@@ -91,7 +91,7 @@ class CloudHttp:
         if not name or not language:
             raise bad_request("name and language are required", "Elige una plantilla.",
                               field="name")  # fmt: skip
-        connector = self.connectors.of(tenant)
+        connector = await self.connectors.of(tenant)
         found = await connector.templates(tenant) if connector is not None else []
         pick = next((t for t in found if (t["name"], t["language"]) == (name, language)), None)
         if pick is None:

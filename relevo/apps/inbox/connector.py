@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 from relevo.records import Record
@@ -56,23 +56,29 @@ class Connectors:
     """Routes each tenant to its connector; told of every outgoing message."""
 
     def __init__(
-        self, inbox: InboxService, bulk: BulkSends, cloud: Connector, fallback: Connector | None
+        self,
+        inbox: InboxService,
+        bulk: BulkSends,
+        cloud: Connector,
+        fallback: Connector | None,
+        on_cloud: Callable[[str], Awaitable[bool]],
     ) -> None:
         self.inbox = inbox
         self.cloud = cloud
         self.fallback = fallback
-        self.cloud_tenants: set[str] = set()
-        """Tenants with saved Cloud API settings (kept by the cloud connector)."""
+        self.on_cloud = on_cloud
+        """Whether a tenant has saved Cloud API settings (read from the
+        database each time: another node may have saved them)."""
         self._tasks: set[asyncio.Task[Any]] = set()
         inbox.outgoing.append(lambda tenant, msg: self.spawn(self._deliver(tenant, msg.id)))
         bulk.created.append(lambda tenant, rec: self.spawn(self._send_bulk(tenant, rec.id)))
         inbox.window_applies = self._window_applies
 
-    def of(self, tenant: str) -> Connector | None:
-        return self.cloud if tenant in self.cloud_tenants else self.fallback
+    async def of(self, tenant: str) -> Connector | None:
+        return self.cloud if await self.on_cloud(tenant) else self.fallback
 
     async def _window_applies(self, tenant: str) -> bool:
-        return tenant in self.cloud_tenants
+        return await self.on_cloud(tenant)
 
     async def start(self) -> None:
         """Send what a restart left pending (each connector skips what it
@@ -93,12 +99,12 @@ class Connectors:
                 await task
 
     async def _deliver(self, tenant: str, message_id: str) -> None:
-        connector = self.of(tenant)
+        connector = await self.of(tenant)
         if connector is not None:
             await connector.deliver(tenant, message_id)
 
     async def _send_bulk(self, tenant: str, bulk_id: str) -> None:
-        connector = self.of(tenant)
+        connector = await self.of(tenant)
         if connector is not None:
             await connector.send_bulk(tenant, bulk_id)
 

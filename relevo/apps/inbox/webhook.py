@@ -158,7 +158,7 @@ class Webhook:
         label = label[: self.inbox.options.max_text]
         creds = await self.cloud.credentials(tenant)
         media_id = part.get("id")
-        if creds is None or not isinstance(media_id, str):
+        if creds is None or not isinstance(media_id, str) or not media_id.isdigit():
             return label, None
         try:
             data, mime = await self.cloud.graph.media(creds, media_id, self.inbox.options.max_media)

@@ -391,3 +391,22 @@ async def test_the_connection_is_checked_when_the_server_starts(
         assert graph.calls("GET", f"/{PHONE_ID}")
     finally:
         await again.stop()
+
+
+async def test_settings_saved_on_one_node_are_used_by_another(
+    make_server: Factory, graph: FakeGraph, tmp_path: Path
+) -> None:
+    options = {"graph_url": graph.base, "graph_backoff": 0.01, "media_dir": str(tmp_path / "m")}
+    node_a = await make_server(options)
+    node_b = await start_app_server(inbox, tmp_path / "inbox0.db", node_a.ctx.options, seed=False)
+    try:
+        await node_a.ok("PUT", "/api/inbox/whatsapp", ANA, json=SETTINGS)
+        await graph.deliver(node_b.url, [text_message("wamid.N1", CUSTOMER, "Hola")])
+        conv = (await messages(node_b, external_id="wamid.N1"))[0].get("conversation_id")
+        sent = await node_b.ok(
+            "POST", f"/api/inbox/conversations/{conv}/messages", LUIS, json={"text": "Hola, dime"}
+        )
+        await wait_message(node_b, sent["message"]["id"], lambda r: r.get("external_id"))
+        assert [m["text"] for m in graph.sent] == [{"body": "Hola, dime"}]
+    finally:
+        await node_b.stop()
