@@ -268,11 +268,20 @@ class CloudConnector:
 
 
 def _template(t: dict[str, Any]) -> dict[str, Any] | None:
+    """A template an agent can send as is: no ``{{1}}`` variables to fill
+    and no media header (relevo sends templates without parameters)."""
     name, language = t.get("name"), t.get("language")
     if not isinstance(name, str) or not isinstance(language, str):
         return None
     body = ""
     for part in t.get("components") or []:
-        if isinstance(part, dict) and part.get("type") == "BODY":
+        if not isinstance(part, dict):
+            continue
+        if "{{" in str(part.get("text") or "") or part.get("format") in _MEDIA_HEADERS:
+            return None
+        if part.get("type") == "BODY":
             body = str(part.get("text") or "")
     return {"name": name, "language": language, "category": t.get("category"), "text": body}
+
+
+_MEDIA_HEADERS = frozenset({"IMAGE", "VIDEO", "DOCUMENT", "LOCATION"})

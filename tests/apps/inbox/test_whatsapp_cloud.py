@@ -240,6 +240,15 @@ async def test_outside_the_24_hour_window_free_text_is_refused_and_a_template_go
     assert body["window"] == "closed"
     assert "24 horas" in body["mensaje"]
     assert not graph.calls("POST", "/messages")
+    graph.templates.append(
+        {
+            "name": "recordatorio",
+            "language": "es",
+            "status": "APPROVED",
+            "category": "UTILITY",
+            "components": [{"type": "BODY", "text": "Hola {{1}}, tu pedido {{2}} está listo."}],
+        }
+    )  # fmt: skip  (it has variables to fill: not offered)
     listed = await app.ok("GET", "/api/inbox/templates", LUIS)
     assert listed["templates"] == [
         {"name": "seguimiento_pedido", "language": "es", "category": "UTILITY",
