@@ -255,11 +255,12 @@ OPS: dict[str, Op] = {
     ),
     "POST /api/inbox/whatsapp/webhook": Op(
         "inbox_webhook", "Meta's webhook deliveries (signed with X-Hub-Signature-256)", ANYONE,
-        body={"type": "object"}, errors=(401, 413),
+        body={"type": "object"}, errors=(401, 413, 503),
         ok={"type": "object", "properties": {k: {"type": "integer"}
                                              for k in ("messages", "statuses", "ignored")}},
         description="401 unless X-Hub-Signature-256 is the HMAC-SHA256 of the raw body "
-        "with a tenant's app secret; checked before the body is parsed.",
+        "with a tenant's app secret; checked before the body is parsed. 503: a status "
+        "arrived before Graph's answer to the send was stored (Meta retries it).",
     ),
     "GET /api/inbox/templates": Op(
         "inbox_templates", "The account's approved WhatsApp templates", _AGENT_ONLY,

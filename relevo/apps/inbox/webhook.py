@@ -14,6 +14,8 @@ for every tenant (set it as the callback URL of the Meta app).
   (idempotent on the provider's id; images, documents and audio downloaded
   through Graph and stored), statuses move the outgoing message's delivery
   state (never backwards: a late ``delivered`` after ``read`` is ignored).
+  A status that beats Graph's own answer (its wamid not stored yet, a
+  message to that recipient being sent) is ``503``: Meta delivers it again.
 """
 
 from __future__ import annotations
@@ -27,15 +29,15 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from relevo.protocol.errors import ErrorCode, RelevoError
-from relevo.records import SYSTEM, Record
+from relevo.protocol.errors import ErrorCode, RelevoError, Unavailable
+from relevo.records import SYSTEM, Record, Transaction
 from relevo.web import json_response
 from relevo.web.body import read_body
 
 from ..kit.errors import bad_request, forbidden, with_extra
 from ._graph import GraphError
 from .cloud import CloudConnector
-from .kinds import MESSAGE, WHATSAPP
+from .kinds import CONVERSATION, MESSAGE, WHATSAPP
 from .media import MEDIA_TYPES, MediaStore
 from .service import InboxService
 
@@ -169,6 +171,19 @@ class Webhook:
         filename = part.get("filename") if isinstance(part.get("filename"), str) else None
         return label, await self.media.save(tenant, kind, data, mime, filename)
 
+    async def _in_flight(self, tx: Transaction, tenant: str, recipient: Any) -> bool:
+        """Whether an outgoing message to ``recipient`` is being sent now
+        (claimed, no wamid yet)."""
+        if not isinstance(recipient, str) or not recipient.isdigit():
+            return False
+        where = {"tenant": tenant, "contact_phone": "+" + recipient}
+        for conv in await tx.find(CONVERSATION, where, limit=1):
+            where = {"tenant": tenant, "conversation_id": conv.id, "status": "pendiente"}
+            for msg in await tx.find(MESSAGE, where, limit=100):
+                if msg.get("sending_since") and not msg.get("external_id"):
+                    return True
+        return False
+
     async def _status(self, tenant: str, status: dict[str, Any]) -> None:
         wamid, name = status.get("id"), STATUS.get(str(status.get("status")))
         if not isinstance(wamid, str) or name is None:
@@ -178,6 +193,10 @@ class Webhook:
             data["error"] = _failure(status)
         async with self.records.transaction() as tx:
             found = await tx.find(MESSAGE, {"tenant": tenant, "external_id": wamid}, limit=1)
+            if not found and await self._in_flight(tx, tenant, status.get("recipient_id")):
+                # Meta told us before Graph's answer (with the wamid) was stored:
+                # 503 makes Meta deliver it again, by when the wamid is known
+                raise Unavailable(f"a message to that recipient is being sent; {wamid} later")
             if not found or found[0].get("direction") != "out":
                 return
             msg = await tx.get(MESSAGE, found[0].id, lock=True)

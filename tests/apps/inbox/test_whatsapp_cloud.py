@@ -419,3 +419,24 @@ async def test_settings_saved_on_one_node_are_used_by_another(
         assert [m["text"] for m in graph.sent] == [{"body": "Hola, dime"}]
     finally:
         await node_b.stop()
+
+
+async def test_a_status_that_beats_graphs_answer_is_taken_on_metas_retry(
+    app: AppServer, graph: FakeGraph
+) -> None:
+    await graph.deliver(app.url, [text_message("wamid.IN8", CUSTOMER, "Hola")])
+    conv = (await messages(app, external_id="wamid.IN8"))[0].get("conversation_id")
+    graph.gate = asyncio.Event()  # Graph accepted it, its answer has not reached relevo
+    path = f"/api/inbox/conversations/{conv}/messages"
+    mid = (await app.ok("POST", path, LUIS, json={"text": "Ya sale."}))["message"]["id"]
+    await graph.wait_for(lambda: len(graph.calls("POST", "/messages")) == 1)
+    early = [status("wamid.OUT000001", "delivered", CUSTOMER)]
+    res = await graph.deliver(app.url, early)
+    assert res.status_code == 503, res.text
+    assert (await app.records.get(MESSAGE, mid)).get("status") == "pendiente"
+    graph.gate.set()
+    await wait_message(app, mid, lambda r: r.get("external_id") == "wamid.OUT000001")
+    assert (await graph.deliver(app.url, early)).status_code == 200  # Meta's retry
+    assert (await app.records.get(MESSAGE, mid)).get("status") == "entregado"
+    # a status of a message relevo never sent is taken and ignored (no endless retries)
+    assert (await graph.deliver(app.url, [status("wamid.ELSE", "read", CUSTOMER)])).is_success
