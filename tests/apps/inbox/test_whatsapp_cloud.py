@@ -222,6 +222,15 @@ async def test_media_is_downloaded_stored_and_served_to_its_tenant_only(
     assert res.headers["x-content-type-options"] == "nosniff"
     await app.fails(404, "not_found", "GET", f"/api/inbox/messages/{img.id}/media", CARLA)
     await app.fails(401, "unauthorized", "GET", f"/api/inbox/messages/{img.id}/media")
+    graph.media["5550001"] = (b"OggS" + b"\x00" * 500, "audio/ogg; codecs=opus")
+    voice = media_message("wamid.AUD", CUSTOMER, "audio", "5550001", voice=True)
+    await graph.deliver(app.url, [voice])
+    aud = (await messages(app, external_id="wamid.AUD"))[0]
+    assert aud.get("text") == "Audio"
+    assert aud.get("media")["mime"] == "audio/ogg"
+    res = await app.request("GET", f"/api/inbox/messages/{aud.id}/media", LUIS)
+    assert res.headers["content-type"] == "audio/ogg"
+    assert res.headers["content-disposition"] == "inline"
     doc = (await messages(app, external_id="wamid.DOC"))[0]
     assert doc.get("media") == {"type": "document", "error": "Archivo demasiado grande."}
     assert not graph.calls("GET", "/files/9000000000000001")  # refused by its announced size
