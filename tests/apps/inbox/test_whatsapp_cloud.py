@@ -449,3 +449,19 @@ async def test_a_status_that_beats_graphs_answer_is_taken_on_metas_retry(
     assert (await app.records.get(MESSAGE, mid)).get("status") == "entregado"
     # a status of a message relevo never sent is taken and ignored (no endless retries)
     assert (await graph.deliver(app.url, [status("wamid.ELSE", "read", CUSTOMER)])).is_success
+
+
+async def test_one_meta_app_for_two_companies_routes_by_phone_number_id(
+    app: AppServer, graph: FakeGraph
+) -> None:
+    andes = {**SETTINGS, "phone_number_id": "200000000000001", "waba_id": "300000000000001",
+             "verify_token": "otra-frase-para-los-andes"}  # fmt: skip
+    answer = await app.ok("PUT", "/api/inbox/whatsapp", PEDRO, json=andes)
+    assert answer["connector"]["state"] == "error"  # the fake knows one number only
+    assert "no está registrado" in answer["connector"]["detail"]
+    value = text_message("wamid.AND1", "51922333444", "Para la ferretería")
+    value["metadata"]["phone_number_id"] = "200000000000001"
+    assert (await graph.deliver(app.url, [value])).json()["messages"] == 1
+    found = await app.records.find(MESSAGE, {"external_id": "wamid.AND1"}, limit=5)
+    assert [m.get("tenant") for m in found] == ["andes"]
+    assert not await messages(app, external_id="wamid.AND1")
