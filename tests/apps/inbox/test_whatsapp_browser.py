@@ -8,8 +8,6 @@ docs/img/inbox-whatsapp-*.png."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from playwright.async_api import expect
@@ -17,32 +15,15 @@ from playwright.async_api import expect
 from tests.apps.appserver import AppServer
 from tests.apps.browsing import Contexts, contexts, screenshot
 
-from .conftest import ANA, Factory
-from .fake_graph import PNG, TOKEN, FakeGraph, fake_graph, media_message, status, text_message
+from .cloudapp import SETTINGS, app, graph
+from .fake_graph import PNG, TOKEN, FakeGraph, media_message, status, text_message
 from .test_inbox_browser import WIDE, sign_in
-from .test_whatsapp_cloud import SETTINGS, TEMPLATE
 
-__all__ = ["contexts"]
+__all__ = ["app", "contexts", "graph"]
 
 pytestmark = pytest.mark.browser
 
 CUSTOMER = "51944555666"
-
-
-@pytest.fixture
-async def graph() -> AsyncIterator[FakeGraph]:
-    async with fake_graph() as fake:
-        fake.templates = [TEMPLATE]
-        yield fake
-
-
-@pytest.fixture
-async def app(make_server: Factory, graph: FakeGraph, tmp_path: Path) -> AppServer:
-    srv = await make_server(
-        {"graph_url": graph.base, "graph_backoff": 0.01, "media_dir": str(tmp_path / "media")}
-    )
-    await srv.ok("PUT", "/api/inbox/whatsapp", ANA, json=SETTINGS)
-    return srv
 
 
 async def test_a_signed_message_reaches_both_agents_and_the_read_status_shows(
