@@ -129,7 +129,9 @@ class WritePath:
                 "to_state": after.state,
                 "actor": actor.user,
                 "reason": reason[:255] if reason else None,
-                "data": _json.encode({"input": dict(input or {}), "changes": changes}).decode(),
+                "data": _json.encode(
+                    {"input": k.redacted(input or {}), "changes": k.redacted(changes)}
+                ).decode(),
                 "created_at": now,
             },
         )

@@ -99,12 +99,16 @@ def _entry_view(k: Kind, actor: Actor, entry: HistoryEntry) -> dict[str, Any]:
     """A history entry as ``actor`` may see it: the input and changes it
     records hold private fields too (``leads_user.email``, a turno's name)."""
     out = entry.as_dict()
-    if not actor.is_system:
-        parts: dict[str, Any] = {}
-        for part in ("input", "changes"):
-            value = entry.data.get(part)
-            parts[part] = k.public_fields(value) if isinstance(value, Mapping) else {}
-        out["data"] = parts
+    keep = k.known_fields if actor.is_system else k.public_fields
+    parts: dict[str, Any] = {}
+    for part in ("input", "changes"):
+        value = entry.data.get(part)
+        if isinstance(value, Mapping):
+            parts[part] = keep(value)
+        elif not actor.is_system:
+            parts[part] = {}
+    # the backend sees private fields, not secret ones (Field.secret)
+    out["data"] = {**entry.data, **parts} if actor.is_system else parts
     return out
 
 

@@ -80,6 +80,9 @@ class Field:
     """Allowed values, if restricted."""
     public: bool = True
     """Sent to browsers in API answers and publications."""
+    secret: bool = False
+    """A credential (an access token): stored, but returned by no API, not even
+    to the API key, and dropped from history entries. Implies not public."""
     write_roles: AbstractSet[str] = frozenset()
     """Roles that may set it through create/update; empty: whoever may write the kind."""
 
@@ -406,17 +409,37 @@ class Kind:
     def public(self, record: Record) -> dict[str, Any]:
         """What users see of a record (answers, live queries, publications):
         its public fields and its metadata."""
-        out: dict[str, Any] = {k: record.data.get(k) for k, f in self.fields.items() if f.public}
+        out: dict[str, Any] = {
+            k: record.data.get(k) for k, f in self.fields.items() if f.public and not f.secret
+        }
         return self._with_meta(out, record)
 
     def full(self, record: Record) -> dict[str, Any]:
-        """Every field, private ones included: for the backend, never a browser."""
-        return self._with_meta({k: record.data.get(k) for k in self.fields}, record)
+        """Every field, private ones included (secret ones not): for the
+        backend, never a browser."""
+        out = {k: record.data.get(k) for k, f in self.fields.items() if not f.secret}
+        return self._with_meta(out, record)
 
     def public_fields(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The entries of ``values`` that name public fields; the rest dropped
         (a history entry's input and changes)."""
-        return {k: v for k, v in values.items() if k in self.fields and self.fields[k].public}
+        return {
+            k: v
+            for k, v in values.items()
+            if k in self.fields and self.fields[k].public and not self.fields[k].secret
+        }
+
+    def redacted(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` with each secret field's value replaced by ``"••••"``
+        (what a history entry keeps of a credential: that it changed)."""
+        return {
+            k: "••••" if k in self.fields and self.fields[k].secret and v is not None else v
+            for k, v in values.items()
+        }
+
+    def known_fields(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The entries of ``values`` the backend may see: all but secret fields."""
+        return {k: v for k, v in values.items() if not (k in self.fields and self.fields[k].secret)}
 
     def _with_meta(self, out: dict[str, Any], record: Record) -> dict[str, Any]:
         out["id"] = record.id

@@ -10,8 +10,14 @@ Modules (one concept each)::
     validate   tenant ids, phones, texts, the caller's tenant
     service    messages in and out, conversation moves, connector status
     bulk       bulk sends and their progress
+    connector  the one connector interface; picks a tenant's implementation
+    cloud      the WhatsApp Business Cloud API connector (settings, status, sends)
+    _graph     the Graph API client (retries with backoff on 429 / 5xx)
+    webhook    Meta's webhook: handshake, signed deliveries, statuses
+    media      attachments customers send, stored and served
     simulator  demo only: a made-up WhatsApp (incoming, QR flow, delivery, bulk)
     http       pages, assets and /api/inbox/... (agents, backend, simulator)
+    cloud_http /api/inbox/whatsapp..., templates, attachments
     demo       sample data for ``relevo demo``
 
 Guide: ``docs/apps/inbox.md``.
@@ -28,13 +34,19 @@ from relevo.settings import NamespaceSettings, Rule
 from relevo.web import Extension
 
 from . import openapi
+from ._graph import GraphClient
 from .bulk import BulkSends
+from .cloud import CloudConnector
+from .cloud_http import CloudHttp
+from .connector import Connectors
 from .demo import seed
 from .http import InboxHttp
 from .kinds import CONVERSATION, TENANT, all_kinds
+from .media import MediaStore
 from .options import InboxOptions, parse_options
 from .service import InboxService
 from .simulator import Simulator
+from .webhook import Webhook
 
 __all__ = ["NAME", "InboxOptions", "InboxService", "extension", "kinds", "namespaces", "seed_demo"]
 
@@ -75,12 +87,25 @@ def extension(ctx: AppContext) -> Extension:
             return [t.id for t in await ctx.records.find(TENANT, {}, limit=100)]
 
         sim = Simulator(inbox, bulk, tenants)
+    graph = GraphClient(
+        opts.graph_url,
+        ctx.records.clock,
+        timeout=opts.graph_timeout,
+        retries=opts.graph_retries,
+        backoff=opts.graph_backoff,
+    )
+    cloud = CloudConnector(inbox, bulk, graph)
+    connectors = Connectors(inbox, bulk, cloud, sim, cloud.configured)
+    cloud.attach(connectors)
+    media = MediaStore(opts.media_dir)
+    cloud_http = CloudHttp(inbox, connectors, cloud, Webhook(inbox, cloud, media), media)
     http = InboxHttp(inbox, bulk, sim, ctx.settings)
     ext = Extension(
         NAME,
-        routes=http.routes(),
-        startup=[sim.start] if sim else [],
-        shutdown=[sim.stop] if sim else [],
+        # the Cloud routes first: /conversations/{id}/template before /{action}
+        routes=[*cloud_http.routes(), *http.routes()],
+        startup=[*([sim.start] if sim else []), cloud.start, connectors.start],
+        shutdown=[connectors.stop, *([sim.stop] if sim else []), cloud.stop],
         links=[("Bandeja WhatsApp (por empresa)", "/inbox/")],
     )
     return openapi.document(ext, ctx.records)

@@ -17,7 +17,7 @@ from relevo.records import SYSTEM, Actor, Record, Records
 
 from ..kit.errors import bad_request, conflict
 from ..kit.http import acting_as
-from .kinds import BULK, CONVERSATION
+from .kinds import BULK, CONVERSATION, MESSAGE
 from .service import InboxService
 from .validate import optional_str, phone, supervisor_tenant, tenant_id, text
 
@@ -159,6 +159,45 @@ class BulkSends:
                 sent, failed = (sent, failed + 1) if fail else (sent + 1, failed)
             done = sent + failed >= len(phones)
             counts = {"enviados": sent, "fallidos": failed}
+            return await tx.transition(
+                BULK, rec.id, "completar" if done else "progreso", counts, by=SYSTEM
+            )
+
+    async def next_message(self, tenant: str, bulk_id: str) -> Record | None:
+        """For a sender that sends each message itself (the Cloud API): the
+        outgoing message to the campaign's next recipient, written
+        ``pendiente`` once — asked again before :meth:`count` (a restart), it
+        is the same message, so a recipient never gets the campaign twice.
+        None when the campaign is over (done or cancelled)."""
+        async with self.records.transaction() as tx:
+            rec = await tx.get(BULK, bulk_id, lock=True)
+            if rec.state == "en_cola":
+                rec = await tx.transition(BULK, rec.id, "iniciar", by=SYSTEM)
+            phones: list[str] = list(rec.get("destinatarios") or [])
+            i = int(rec.get("enviados") or 0) + int(rec.get("fallidos") or 0)
+            if rec.state != "enviando" or i >= len(phones):
+                return None
+            conv, _ = await self.inbox.conversation_for(tx, tenant, phones[i], None)
+            mine = await tx.find(
+                MESSAGE, {"tenant": tenant, "conversation_id": conv.id}, limit=1000
+            )
+            for msg in mine:
+                if msg.get("bulk_id") == rec.id:
+                    return msg
+            texto = str(rec.get("texto"))
+            return (await self.inbox.send_in(tx, conv, texto, SYSTEM, bulk_id=rec.id)).message
+
+    async def count(self, tenant: str, bulk_id: str, *, sent: bool) -> Record | None:
+        """One more message of the campaign sent (or failed); completes it
+        after the last. None when it was cancelled meanwhile."""
+        async with self.records.transaction() as tx:
+            rec = await tx.get(BULK, bulk_id, lock=True)
+            if rec.state != "enviando":
+                return None
+            ok, failed = int(rec.get("enviados") or 0), int(rec.get("fallidos") or 0)
+            ok, failed = (ok + 1, failed) if sent else (ok, failed + 1)
+            done = ok + failed >= int(rec.get("total") or 0)
+            counts = {"enviados": ok, "fallidos": failed}
             return await tx.transition(
                 BULK, rec.id, "completar" if done else "progreso", counts, by=SYSTEM
             )

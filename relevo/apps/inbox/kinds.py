@@ -32,6 +32,7 @@ __all__ = [
     "MESSAGE",
     "STATS",
     "TENANT",
+    "WHATSAPP",
     "all_kinds",
     "bulk_channel",
     "conv_channel",
@@ -45,6 +46,7 @@ BULK = "inbox_bulk"
 AGENT = "inbox_agent"
 TENANT = "inbox_tenant"
 STATS = "inbox_stats"
+WHATSAPP = "inbox_whatsapp"
 
 AGENT_ROLES = frozenset({"agente", "supervisor"})
 SUPERVISORS = frozenset({"supervisor"})
@@ -68,7 +70,9 @@ def bulk_channel(tenant: str) -> str:
 
 
 def _conversation() -> Kind:
-    last = frozenset({"contact_name", "last_text", "last_at", "last_direction", "unread"})
+    last = frozenset(
+        {"contact_name", "last_text", "last_at", "last_direction", "unread", "last_in_at"}
+    )
     agents, ev = AGENT_ROLES, CONVERSATION_UPDATED
     return Kind(
         CONVERSATION,
@@ -79,6 +83,7 @@ def _conversation() -> Kind:
             "last_text": Field(str),
             "last_at": Field(int),
             "last_direction": Field(str, choices={"in", "out"}),
+            "last_in_at": Field(int),  # the customer's last message: WhatsApp's 24-hour window
             "unread": Field(int, default=0),
             "assigned_to": Field(str),
             "assigned_name": Field(str),
@@ -136,6 +141,10 @@ def _message() -> Kind:
             "external_id": Field(str),
             "bulk_id": Field(str),
             "at": Field(int),
+            "error": Field(str),  # why it was not delivered (the provider's reason)
+            "media": Field(dict),  # {id, type, mime, filename, size} of a stored attachment
+            "template": Field(dict),  # {name, language} of a WhatsApp template sent
+            "sending_since": Field(int, public=False),  # a node's claim to send it (ms)
         },
         channels=["t:{tenant}:conv:{conversation_id}"],
         live={"conversation_id,tenant": "t:{tenant}:conv:{conversation_id}"},
@@ -154,8 +163,9 @@ def _connector() -> Kind:
             "phone": Field(str),
             "detail": Field(str),
             "since": Field(int),
+            "provider": Field(str),  # "cloud" for the WhatsApp Cloud API
         },
-        states={"disconnected", "qr", "authenticated"},
+        states={"disconnected", "qr", "authenticated", "error"},
         initial="disconnected",
         transitions=[
             Transition(
@@ -172,9 +182,18 @@ def _connector() -> Kind:
                 "*",
                 "authenticated",
                 roles=_SYSTEM,
-                accepts={"phone"},
+                accepts={"phone", "provider"},
                 updates={"qr": None, "detail": None, "since": NOW},
                 event="whatsapp:authenticated",
+            ),
+            Transition(
+                "fallar",
+                "*",
+                "error",
+                roles=_SYSTEM,
+                accepts={"detail", "provider"},
+                updates={"qr": None, "since": NOW},
+                event="whatsapp:error",
             ),
             Transition(
                 "desconectar",
@@ -268,8 +287,33 @@ def _directory(name: str, fields: dict[str, Field]) -> Kind:
     )
 
 
+def _whatsapp() -> Kind:
+    """A tenant's WhatsApp Cloud API connection (id: the tenant). The three
+    credentials are ``secret``: no API returns them, not even to the API key;
+    the ``*_hint`` fields show their last four characters."""
+    return Kind(
+        WHATSAPP,
+        fields={
+            "tenant": Field(str, required=True),
+            "phone_number_id": Field(str, required=True),
+            "waba_id": Field(str, required=True),
+            "access_token": Field(str, public=False, secret=True),
+            "app_secret": Field(str, public=False, secret=True),
+            "verify_token": Field(str, public=False, secret=True),
+            "access_token_hint": Field(str),
+            "app_secret_hint": Field(str),
+            "verify_token_hint": Field(str),
+            "updated_by": Field(str),
+        },
+        indexed=["tenant", "phone_number_id"],
+        read_roles=_SYSTEM,  # supervisors read it (masked) through /api/inbox/whatsapp
+        write_roles=_SYSTEM,
+    )
+
+
 def all_kinds() -> list[Kind]:
     return [
+        _whatsapp(),
         _conversation(),
         _message(),
         _connector(),

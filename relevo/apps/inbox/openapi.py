@@ -108,7 +108,66 @@ class InboxSimulado(msgspec.Struct):
     from_: _Phone | None = msgspec.field(name="from", default=None)
 
 
+class InboxWhatsApp(msgspec.Struct):
+    """The tenant's WhatsApp Cloud API settings. A secret left out keeps its
+    saved value; all three are required the first time. No answer returns
+    them (``*_hint``: ``••••`` and their last four characters)."""
+
+    phone_number_id: Annotated[str, Meta(pattern="^[0-9]{1,32}$")]
+    waba_id: Annotated[str, Meta(pattern="^[0-9]{1,32}$")]
+    access_token: Annotated[str, Meta(max_length=1024)] | None = None
+    app_secret: Annotated[str, Meta(max_length=1024)] | None = None
+    verify_token: Annotated[str, Meta(max_length=1024)] | None = None
+
+
+class InboxPlantilla(msgspec.Struct):
+    """One of the account's approved templates (``GET /api/inbox/templates``)."""
+
+    name: Annotated[str, Meta(max_length=512)]
+    language: Annotated[str, Meta(max_length=16)]
+
+
 _CONV, _MSG, _CONN, _BULK = "InboxConversation", "InboxMessage", "InboxConnector", "InboxBulk"
+_SUPERVISOR = Access(roles=("supervisor",))
+_AGENT_ONLY = Access(roles=("agente", "supervisor"))
+_SETTINGS = {
+    "type": "object",
+    "properties": {
+        "settings": {
+            "type": "object",
+            "properties": {
+                k: {"type": ["string", "null"]}
+                for k in (
+                    "tenant",
+                    "phone_number_id",
+                    "waba_id",
+                    "access_token_hint",
+                    "app_secret_hint",
+                    "verify_token_hint",
+                    "webhook_path",
+                )
+            }
+            | {"configured": {"type": "boolean"}},
+        },
+        "connector": component(_CONN),
+    },
+    "required": ["settings", "connector"],
+}
+_TEMPLATES = {
+    "type": "object",
+    "properties": {
+        "templates": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    k: {"type": ["string", "null"]}
+                    for k in ("name", "language", "category", "text")
+                },
+            },
+        }
+    },
+}
 _AGENT = Access(apikey=True, roles=("agente", "supervisor"))
 _BACKEND = Access(apikey=True)
 _DELIVERY = {
@@ -132,7 +191,9 @@ OPS: dict[str, Op] = {
     ),
     "POST /api/inbox/conversations/{id}/messages": Op(
         "inbox_send", "Answer in a conversation of the agent's tenant", _AGENT,
-        body=InboxTexto, ok=_DELIVERY, status=201, errors=(404,),
+        body=InboxTexto, ok=_DELIVERY, status=201, errors=(404, 409),
+        description="409 conflict (window: closed) on WhatsApp Cloud more than 24 h after the "
+        "customer's last message: send a template instead.",
     ),
     "POST /api/inbox/conversations/{id}/{action:str}": Op(
         "inbox_act", "Read, resolve, reopen or assign a conversation", _AGENT,
@@ -168,6 +229,51 @@ OPS: dict[str, Op] = {
         body=InboxSimulado, body_required=False, ok={"type": "object"},
         path={"what": {"type": "string", "enum": ["incoming", "qr", "scan", "disconnect"]}},
         query=(Query("tenant", _TENANT, "with the API key: the tenant to act for"),),
+    ),
+    "GET /api/inbox/whatsapp": Op(
+        "inbox_whatsapp_get", "The tenant's WhatsApp Cloud API settings (secrets masked)",
+        _SUPERVISOR, ok=_SETTINGS,
+    ),
+    "PUT /api/inbox/whatsapp": Op(
+        "inbox_whatsapp_put", "Save the WhatsApp Cloud API settings, then check them",
+        _SUPERVISOR, body=InboxWhatsApp, ok=_SETTINGS,
+    ),
+    "POST /api/inbox/whatsapp/check": Op(
+        "inbox_whatsapp_check", "Ask WhatsApp how the connection is now", _AGENT_ONLY,
+        ok=component(_CONN), body_required=False,
+    ),
+    "GET /api/inbox/whatsapp/webhook": Op(
+        "inbox_webhook_verify", "Meta's webhook verification handshake", ANYONE,
+        ok={"type": "string"}, ok_media="text/plain", errors=(403,),
+        query=(
+            Query("hub.mode", {"type": "string", "enum": ["subscribe"]}, required=True),
+            Query("hub.verify_token", {"type": "string"}, "a tenant's verify token",
+                  required=True),
+            Query("hub.challenge", {"type": "string", "maxLength": 256}, "echoed back",
+                  required=True),
+        ),
+    ),
+    "POST /api/inbox/whatsapp/webhook": Op(
+        "inbox_webhook", "Meta's webhook deliveries (signed with X-Hub-Signature-256)", ANYONE,
+        body={"type": "object"}, errors=(401, 413, 503),
+        ok={"type": "object", "properties": {k: {"type": "integer"}
+                                             for k in ("messages", "statuses", "ignored")}},
+        description="401 unless X-Hub-Signature-256 is the HMAC-SHA256 of the raw body "
+        "with a tenant's app secret; checked before the body is parsed. 503: a status "
+        "arrived before Graph's answer to the send was stored (Meta retries it).",
+    ),
+    "GET /api/inbox/templates": Op(
+        "inbox_templates", "The account's approved WhatsApp templates", _AGENT_ONLY,
+        ok=_TEMPLATES, errors=(404,),
+    ),
+    "POST /api/inbox/conversations/{id}/template": Op(
+        "inbox_send_template", "Send an approved template (also outside the 24-hour window)",
+        _AGENT_ONLY, body=InboxPlantilla, ok=_DELIVERY, status=201, errors=(404,),
+    ),
+    "GET /api/inbox/messages/{id}/media": Op(
+        "inbox_media", "The attachment of a message of the agent's tenant", _AGENT_ONLY,
+        ok={"type": "string", "format": "binary"}, ok_media="application/octet-stream",
+        errors=(404,),
     ),
     **demo_login_ops("inbox"),
 }  # fmt: skip

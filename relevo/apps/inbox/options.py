@@ -49,6 +49,20 @@ class InboxOptions:
     """Publications kept per ``t:*`` channel for reconnecting screens."""
     history_ttl: float = 3600.0
     """Seconds a publication stays in that history."""
+    graph_url: str = "https://graph.facebook.com/v21.0"
+    """The WhatsApp Cloud API (Meta's Graph API) base URL, version included."""
+    graph_timeout: float = 20.0
+    """Seconds one Graph API call may take."""
+    graph_retries: int = 5
+    """Attempts of one Graph API call answered 429 / 5xx (or not answered)."""
+    graph_backoff: float = 1.0
+    """First wait between two attempts, doubled each time (a ``Retry-After`` wins)."""
+    media_dir: str = "relevo-media"
+    """Directory where the attachments customers send (images, documents, audio) are stored."""
+    max_media: int = 16_777_216
+    """Largest attachment downloaded, in bytes (WhatsApp's own limit for audio and images)."""
+    webhook_max: int = 1_048_576
+    """Largest webhook delivery accepted, in bytes."""
 
     def zone(self) -> dt.tzinfo | None:
         return ZoneInfo(self.timezone) if self.timezone else None
@@ -66,5 +80,11 @@ def parse_options(options: Mapping[str, Any] | InboxOptions | None) -> InboxOpti
         raise ConfigError("app.inbox.max_text: 1-65536; max_bulk: 1-100000")
     if opts.history_size < 1 or not opts.history_ttl > 0:
         raise ConfigError("app.inbox.history_size / history_ttl: must be positive")
+    if not opts.graph_url.startswith(("https://", "http://")):
+        raise ConfigError("app.inbox.graph_url: must be an http(s) URL")
+    if opts.graph_timeout <= 0 or opts.graph_retries < 1 or opts.graph_backoff < 0:
+        raise ConfigError("app.inbox.graph_*: timeout > 0, retries >= 1, backoff >= 0")
+    if opts.max_media < 1 or opts.webhook_max < 1024:
+        raise ConfigError("app.inbox.max_media / webhook_max: must be positive (webhook >= 1024)")
     check_timezone(opts.timezone, "app.inbox.timezone")
     return opts

@@ -10,14 +10,14 @@ not revealed).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from relevo.protocol.errors import NotFound
 from relevo.records import SYSTEM, Actor, Record, Records, Transaction
 
-from ..kit.errors import bad_request, not_found
+from ..kit.errors import bad_request, conflict, not_found
 from ..kit.http import acting_as, valid_id
 from .kinds import AGENT, CONNECTOR, CONVERSATION, MESSAGE, STATS, inbox_channel
 from .options import InboxOptions
@@ -34,6 +34,11 @@ MESSAGE_STATUS = frozenset({"enviado", "entregado", "leido", "fallido"})
 _ACTIONS = {"read": "leer", "resolve": "resolver", "reopen": "reabrir"}
 
 OutgoingListener = Callable[[str, Record], None]
+WindowRule = Callable[[str], Awaitable[bool]]
+
+WINDOW_MS = 24 * 3600 * 1000
+"""WhatsApp's customer-service window: free text only this long after the
+customer's last message; after it, only an approved template."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,9 @@ class InboxService:
         """Told of each message an agent sends (after commit): the simulator, in demo."""
         self.connector_changed: list[OutgoingListener] = []
         """Told of each connector change (after commit)."""
+        self.window_applies: WindowRule | None = None
+        """Whether a tenant's free-text answers keep to the 24-hour window
+        (true on the WhatsApp Cloud API)."""
 
     def now_ms(self) -> int:
         return int(self.records.clock.now() * 1000)
@@ -69,9 +77,11 @@ class InboxService:
         name: Any = None,
         external_id: Any = None,
         at: Any = None,
+        media: dict[str, Any] | None = None,
     ) -> Delivery:
         """A WhatsApp message arrived for ``tenant``. ``external_id`` (the
-        provider's message id) makes a retried webhook harmless."""
+        provider's message id) makes a retried webhook harmless. ``media``:
+        a stored attachment (see :mod:`.media`)."""
         tenant = tenant_id(tenant)
         number, msg_text = phone(sender), text(body, self.options.max_text)
         contact = optional_str(name, "name")
@@ -95,6 +105,7 @@ class InboxService:
                     "status": "recibido",
                     "external_id": ext,
                     "at": when,
+                    "media": media,
                 },
                 by=SYSTEM,
             )
@@ -106,12 +117,36 @@ class InboxService:
         """An agent answers in a conversation of their tenant."""
         tenant = agent_tenant(actor)
         msg_text = text(body, self.options.max_text)
+        window = self.window_applies is not None and await self.window_applies(tenant)
         async with self.records.transaction() as tx:
             await self.lock_tenant(tx, tenant)
             conv = await self.own(tx, CONVERSATION, conversation_id, tenant)
+            if window and not self.in_window(conv):
+                raise conflict(
+                    f"{CONVERSATION} {conv.id}: more than 24 h since the customer wrote",
+                    "Pasaron más de 24 horas desde el último mensaje del cliente: WhatsApp "
+                    "solo permite escribirle con una plantilla aprobada. Elige una plantilla.",
+                    window="closed",
+                )
             delivery = await self.send_in(tx, conv, msg_text, actor)
         self._tell_outgoing(tenant, delivery.message)
         return delivery
+
+    async def send_template(
+        self, actor: Actor, conversation_id: str, template: dict[str, Any], preview: str
+    ) -> Delivery:
+        """An agent sends an approved template (allowed outside the window)."""
+        tenant = agent_tenant(actor)
+        async with self.records.transaction() as tx:
+            await self.lock_tenant(tx, tenant)
+            conv = await self.own(tx, CONVERSATION, conversation_id, tenant)
+            delivery = await self.send_in(tx, conv, preview, actor, template=template)
+        self._tell_outgoing(tenant, delivery.message)
+        return delivery
+
+    def in_window(self, conv: Record) -> bool:
+        last_in = conv.get("last_in_at")
+        return isinstance(last_in, int) and self.now_ms() - last_in < WINDOW_MS
 
     async def send_in(
         self,
@@ -123,6 +158,7 @@ class InboxService:
         bulk_id: str | None = None,
         status: str = "pendiente",
         at: int | None = None,
+        template: dict[str, Any] | None = None,
     ) -> Delivery:
         """Write an outgoing message in ``conv`` (inside ``tx``)."""
         tenant, now = str(conv.get("tenant")), at if at is not None else self.now_ms()
@@ -139,6 +175,7 @@ class InboxService:
                 "author_name": str(author_name) if author_name else None,
                 "bulk_id": bulk_id,
                 "at": now,
+                "template": template,
             },
             by=acting_as(by),
         )
@@ -226,6 +263,24 @@ class InboxService:
             data["phone"] = None if number is None else phone(number, "phone")
         else:
             data["detail"] = optional_str(detail, "detail", 200)
+        return await self._connector_move(tenant, name, data)
+
+    async def ensure_connector(self, tenant: str) -> None:
+        async with self.records.transaction() as tx:
+            await self.ensure_tenant_rows(tx, tenant)
+
+    async def connector_error(self, tenant: str, detail: str, provider: str) -> Record:
+        """The tenant's WhatsApp connection failed, for ``detail`` (Spanish)."""
+        return await self._connector_move(
+            tenant, "fallar", {"detail": detail[:200], "provider": provider}
+        )
+
+    async def connector_ok(self, tenant: str, number: str | None, provider: str) -> Record:
+        return await self._connector_move(
+            tenant, "autenticar", {"phone": number, "provider": provider}
+        )
+
+    async def _connector_move(self, tenant: str, name: str, data: dict[str, Any]) -> Record:
         async with self.records.transaction() as tx:
             await self.ensure_tenant_rows(tx, tenant)
             rec = await tx.transition(CONNECTOR, tenant, name, data, by=SYSTEM)
@@ -293,6 +348,7 @@ class InboxService:
             "last_at": when,
             "last_direction": direction,
             "unread": int(conv.get("unread") or 0) + 1,
+            "last_in_at": max(when, int(conv.get("last_in_at") or 0)),
         }
         if contact:
             data["contact_name"] = contact

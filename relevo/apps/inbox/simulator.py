@@ -9,7 +9,8 @@ calls that backend's HTTP calls reach (``/api/inbox/t/<tenant>/...``):
 - the connector: ``qr`` (a fake payload) → ``authenticated`` after
   ``sim_scan_after`` seconds or on "scan"; ``disconnected`` on demand;
 - the agents' outgoing messages: ``pendiente`` → ``enviado`` → ``entregado``
-  while the connector is authenticated (they wait while it is not);
+  while the connector is authenticated (they wait while it is not): it is
+  one of the two implementations of :class:`~.connector.Connector`;
 - bulk sends: one message every ``sim_bulk_interval`` seconds, about one in
   twenty-five "failing", with ``bulk:progress`` after each.
 
@@ -29,7 +30,7 @@ from typing import Any
 from relevo.records import Record
 
 from .bulk import BulkSends
-from .kinds import BULK, CONNECTOR, MESSAGE
+from .kinds import CONNECTOR, MESSAGE
 from .service import Delivery, InboxService
 
 __all__ = ["Simulator"]
@@ -56,6 +57,15 @@ _TEXTS = (
     "¿El precio incluye IGV?",
 )
 
+_TEMPLATES = (
+    {
+        "name": "seguimiento_pedido",
+        "language": "es",
+        "category": "UTILITY",
+        "text": "Hola, te escribimos por tu pedido. ¿Podemos ayudarte en algo más?",
+    },
+)
+
 Tenants = Callable[[], Awaitable[list[str]]]
 
 
@@ -71,17 +81,28 @@ class Simulator:
         self._bulks: set[str] = set()
         self._changed: dict[str, asyncio.Event] = {}
         inbox.connector_changed.append(self._connector_changed)
-        inbox.outgoing.append(lambda tenant, msg: self._spawn(self._deliver(tenant, msg.id)))
-        bulk.created.append(lambda tenant, rec: self.run_bulk(tenant, rec.id))
+
+    # -- the connector interface (see .connector) ---------------------------------------
+
+    name = "simulator"
+
+    async def check(self, tenant: str) -> Record:
+        await self.inbox.ensure_connector(tenant)
+        return await self.records.get(CONNECTOR, tenant)
+
+    async def deliver(self, tenant: str, message_id: str) -> None:
+        await self._deliver(tenant, message_id)
+
+    async def templates(self, tenant: str) -> list[dict[str, Any]]:
+        return [dict(t) for t in _TEMPLATES]
+
+    async def send_bulk(self, tenant: str, bulk_id: str) -> None:
+        self.run_bulk(tenant, bulk_id)
 
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Pick up what a restart left half done, then (if configured) tick."""
-        for rec in await self.records.find(BULK, {"state": ["en_cola", "enviando"]}, limit=1000):
-            self.run_bulk(str(rec.get("tenant")), rec.id)
-        for msg in await self.records.find(MESSAGE, {"status": "pendiente"}, limit=1000):
-            self._spawn(self._deliver(str(msg.get("tenant")), msg.id))
+        """Tick, if configured (the connectors resume what a restart left half done)."""
         if self.options.simulate and self.options.simulate_every > 0:
             self._spawn(self._ticker())
 
@@ -181,6 +202,9 @@ class Simulator:
     # -- outgoing ---------------------------------------------------------------------------
 
     async def _deliver(self, tenant: str, message_id: str) -> None:
+        msg = await self.records.get(MESSAGE, message_id)
+        if msg.get("status") != "pendiente":
+            return
         await self._online(tenant)
         await self.records.clock.sleep(0.3)
         await self.inbox.set_status(tenant, message_id, "enviado")

@@ -5,6 +5,7 @@
 // loads the messages as soon as the connection is back.
 
 import * as ui from "/static/ui/ui.js";
+import { mediaView, pickTemplate } from "./cloud.js";
 import { api, errorText, fmtPhone } from "./common.js";
 
 const STATUS_TEXT = {
@@ -30,6 +31,7 @@ export class ChatPane {
     this.live = null;
     this.loaded = false;
     this.els = new Map();
+    this.media = new Map();
     this.empty();
     rv.on("state", (state) => this.connection(state));
   }
@@ -73,6 +75,7 @@ export class ChatPane {
     this.conv = null;
     this.loaded = false;
     this.els.clear();
+    this.media.clear();
   }
 
   /** Show `conv` (a row of the conversations collection). */
@@ -84,7 +87,9 @@ export class ChatPane {
     this.head = ui.h("header", { class: "ib-chat-head" });
     this.input = ui.h("textarea", { class: "input", id: "reply", rows: 1, placeholder: matchMedia("(max-width: 760px)").matches ? "Escribe una respuesta…" : "Escribe una respuesta… (Intro envía, Mayús+Intro salto de línea)", "aria-label": "Respuesta", maxlength: 4096 });
     this.sendBtn = ui.h("button", { type: "submit", class: "btn btn-primary", id: "send" }, ui.icon("send"), ui.h("span", { class: "hide-phone" }, "Enviar"));
-    const form = ui.h("form", { class: "ib-composer", onsubmit: (e) => { e.preventDefault(); this.send(); } }, this.input, this.sendBtn);
+    const templateBtn = ui.h("button", { type: "button", class: "btn btn-ghost btn-icon", id: "template", title: "Enviar una plantilla aprobada", "aria-label": "Enviar una plantilla",
+      onclick: () => pickTemplate(this.conv.id).catch((err) => ui.toast(errorText(err), { kind: "danger" })) }, ui.icon("book"));
+    const form = ui.h("form", { class: "ib-composer", onsubmit: (e) => { e.preventDefault(); this.send(); } }, templateBtn, this.input, this.sendBtn);
     this.input.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
@@ -170,7 +175,10 @@ export class ChatPane {
     el.dataset.status = m.status;
     el.replaceChildren(...[
       m.bulk_id ? ui.h("div", { class: "ib-msg-tag" }, ui.icon("send", { size: 12 }), "Envío masivo") : null,
+      m.template ? ui.h("div", { class: "ib-msg-tag" }, ui.icon("book", { size: 12 }), "Plantilla") : null,
+      m.media ? (this.media.get(m.id) || this.media.set(m.id, mediaView(m)).get(m.id)) : null,
       ui.h("div", { class: "ib-msg-text" }, m.text),
+      m.status === "fallido" && m.error ? ui.h("div", { class: "ib-msg-error small" }, m.error) : null,
       ui.h("div", { class: "ib-msg-meta" },
         m.direction === "out" && m.author_name ? ui.h("span", m.author_name) : null,
         ui.h("time", { datetime: new Date(m.at).toISOString() }, ui.fmtTime(m.at)),
@@ -194,6 +202,10 @@ export class ChatPane {
         this.autosize();
       }
     } catch (err) {
+      if (err.body?.window === "closed") {
+        ui.toast(errorText(err), { kind: "warning", title: "Fuera de la ventana de 24 horas" });
+        return pickTemplate(id).catch((e) => ui.toast(errorText(e), { kind: "danger" }));
+      }
       ui.toast(errorText(err), { kind: "danger", title: "No se envió el mensaje" });
     }
     this.input.focus();

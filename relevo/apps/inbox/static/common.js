@@ -18,6 +18,7 @@ ui.defineStatus({
   enviando: ["Enviando", "warning", true],
   completado: ["Completado", "success"],
   cancelado: ["Cancelado", "danger"],
+  error: ["Error", "danger"],
 });
 
 export const loadSession = () => store.load();
@@ -33,6 +34,9 @@ export const requireSession = () => store.require(["agente", "supervisor"], "/in
 
 /** The API with this tab's token (`token: null`: none). */
 export const api = (path, opts = {}) => session.api(path, { token: store.load()?.token, ...opts });
+
+/** The Authorization header of this tab's token (for a fetch that is not JSON). */
+export const authHeader = () => ({ Authorization: `Bearer ${store.load()?.token}` });
 
 /** What the one login page (/static/ui/login.js) needs to know of this app. */
 export const LOGIN = {

@@ -11,6 +11,7 @@ const DETAIL = {
   authenticated: (c) => `Conectado${c.phone ? ` · ${fmtPhone(c.phone)}` : ""}`,
   qr: () => "Esperando que escanees el código QR",
   disconnected: (c) => c.detail || "Sin sesión de WhatsApp: los mensajes salientes esperan",
+  error: (c) => c.detail || "WhatsApp no responde como debería",
 };
 
 /** A QR-looking picture of `payload` (it is a simulation: nothing to scan). */
@@ -69,9 +70,10 @@ export function connectorCard(root, { rv, tenant, simulator }) {
         "Abre WhatsApp › Dispositivos vinculados › Vincular. ", simulator ? ui.h("b", "(Simulado: se escanea solo en unos segundos.)") : ""));
     }
     if (simulator) {
-      root.querySelector("#sim-scan").hidden = s !== "qr";
-      root.querySelector("#sim-qr").hidden = s === "qr";
-      root.querySelector("#sim-disconnect").hidden = s === "disconnected";
+      const cloud = c?.provider === "cloud"; // the real WhatsApp: no simulated session to drive
+      root.querySelector("#sim-scan").hidden = cloud || s !== "qr";
+      root.querySelector("#sim-qr").hidden = cloud || s === "qr";
+      root.querySelector("#sim-disconnect").hidden = cloud || s === "disconnected";
     }
   };
 
@@ -85,6 +87,7 @@ export function connectorCard(root, { rv, tenant, simulator }) {
       ui.flash(root);
       if (c.state === "authenticated") ui.toast("WhatsApp conectado. Los mensajes pendientes salen ahora.", { kind: "success" });
       if (c.state === "disconnected") ui.toast(c.detail || "WhatsApp se desconectó.", { kind: "warning", title: "WhatsApp desconectado" });
+      if (c.state === "error") ui.toast(c.detail || "Error de conexión con WhatsApp.", { kind: "danger", title: "WhatsApp con error" });
       if (c.state === "qr") ui.announce("WhatsApp espera que escanees el código QR");
     },
   });

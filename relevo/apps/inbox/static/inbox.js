@@ -6,6 +6,7 @@
 import * as ui from "/static/ui/ui.js";
 import { avatar, ChatPane } from "./chat.js";
 import { connect, errorText, fmtPhone, getConfig, requireSession, topbar, whoami } from "./common.js";
+import { cloudControls } from "./cloud.js";
 import { connectorCard } from "./connector.js";
 
 const $ = (id) => document.getElementById(id);
@@ -187,6 +188,7 @@ async function main() {
   chat = new ChatPane($("chat"), { rv, session: state.session, agents: state.agents, onBack: backToList });
   const tenant = state.session.tenant;
   connectorCard($("connector"), { rv, tenant, simulator: config.simulator });
+  cloudControls($("connector"), { supervisor: state.session.roles.includes("supervisor") });
   for (const panel of [$("stats"), $("connector"), document.querySelector(".ib-list-pane"), $("chat")]) ui.bindStale(panel, rv);
   rv.live("inbox_agent", { tenant }, { onChange: (rows) => { state.agents.clear(); for (const [k, v] of rows) state.agents.set(k, v); if (chat.conv) chat.update(chat.conv); } });
   rv.live("inbox_stats", { tenant }, { onChange: (rows) => { state.stats = rows.get(tenant) || null; renderFigures(); } });
