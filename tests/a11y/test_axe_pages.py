@@ -115,3 +115,26 @@ async def test_every_page_passes_axe(
         page = await open_as(contexts, full, username, url, viewport)
         await audit.check(page, f"{url} ({username}, {viewport['viewport']['width']} px)")
     assert not audit.found, "\n" + "\n".join(audit.found)
+
+
+async def test_the_main_dialogs_and_states_pass_axe(
+    full: FullServer,
+    contexts: Contexts,  # noqa: F811
+) -> None:
+    audit = Audit()
+    # The GTR derives a lead: the assign dialog; the CSV import dialog.
+    gtr = await open_as(contexts, full, "gabriela", "/leads/gtr")
+    await gtr.locator('tr[data-id] [data-action="assign"]').first.click()
+    await gtr.wait_for_selector(".assign-dialog[open]")
+    await audit.check(gtr, "leads: assign dialog", "dialog[open]")
+    await gtr.keyboard.press("Escape")
+    await gtr.locator("#btn-import").click()
+    await gtr.wait_for_selector(".import-dialog[open]")
+    await audit.check(gtr, "leads: CSV import dialog", "dialog[open]")
+    # The inbox with a conversation open, on a desk and on a phone.
+    for viewport in (DESK, PHONE):
+        inbox = await open_as(contexts, full, "sofia", "/inbox/", viewport)
+        await inbox.locator("#convs .ib-conv").first.click()
+        await inbox.wait_for_selector("#msgs")
+        await audit.check(inbox, f"inbox: chat open ({viewport['viewport']['width']} px)")
+    assert not audit.found, "\n" + "\n".join(audit.found)

@@ -86,7 +86,7 @@ export class ChatPane {
     this.msgs = ui.h("div", { class: "ib-msgs", id: "msgs", role: "log", "aria-live": "polite", "aria-label": `Mensajes con ${conv.contact_name || fmtPhone(conv.contact_phone)}` });
     this.head = ui.h("header", { class: "ib-chat-head" });
     this.input = ui.h("textarea", { class: "input", id: "reply", rows: 1, placeholder: matchMedia("(max-width: 760px)").matches ? "Escribe una respuesta…" : "Escribe una respuesta… (Intro envía, Mayús+Intro salto de línea)", "aria-label": "Respuesta", maxlength: 4096 });
-    this.sendBtn = ui.h("button", { type: "submit", class: "btn btn-primary", id: "send" }, ui.icon("send"), ui.h("span", { class: "hide-phone" }, "Enviar"));
+    this.sendBtn = ui.h("button", { type: "submit", class: "btn btn-primary", id: "send", "aria-label": "Enviar" }, ui.icon("send"), ui.h("span", { class: "hide-phone" }, "Enviar"));
     const templateBtn = ui.h("button", { type: "button", class: "btn btn-ghost btn-icon", id: "template", title: "Enviar una plantilla aprobada", "aria-label": "Enviar una plantilla",
       onclick: () => pickTemplate(this.conv.id).catch((err) => ui.toast(errorText(err), { kind: "danger" })) }, ui.icon("book"));
     const form = ui.h("form", { class: "ib-composer", onsubmit: (e) => { e.preventDefault(); this.send(); } }, templateBtn, this.input, this.sendBtn);
@@ -182,7 +182,7 @@ export class ChatPane {
       ui.h("div", { class: "ib-msg-meta" },
         m.direction === "out" && m.author_name ? ui.h("span", m.author_name) : null,
         ui.h("time", { datetime: new Date(m.at).toISOString() }, ui.fmtTime(m.at)),
-        m.direction === "out" && iconName ? ui.h("span", { class: "ib-status", title: label, "aria-label": label }, ui.icon(iconName, { size: 13 }), m.status === "entregado" || m.status === "leido" ? ui.icon("check", { size: 13 }) : null) : null),
+        m.direction === "out" && iconName ? ui.h("span", { class: "ib-status", title: label, role: "img", "aria-label": label }, ui.icon(iconName, { size: 13 }), m.status === "entregado" || m.status === "leido" ? ui.icon("check", { size: 13 }) : null) : null),
     ].filter(Boolean));
   }
 

@@ -31,6 +31,32 @@ function item(c) {
   return el;
 }
 
+// The list is a listbox with one tab stop (the open conversation, else the
+// first shown): arrows move through it, Home/End jump, Enter or Space opens.
+function keepTabStop() {
+  const focused = document.activeElement;
+  const stop = list.contains(focused) ? focused : state.selected && state.els.get(state.selected);
+  const target = stop && !stop.hidden ? stop : list.querySelector(".ib-conv:not([hidden])");
+  for (const el of state.els.values()) el.tabIndex = el === target ? 0 : -1;
+}
+
+function onListKey(e) {
+  const items = [...list.querySelectorAll(".ib-conv:not([hidden])")];
+  const i = items.indexOf(document.activeElement);
+  if (i < 0) return;
+  const to = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: items.length - 1 }[e.key];
+  if (to !== undefined) {
+    e.preventDefault();
+    const next = items[Math.max(0, Math.min(items.length - 1, to))];
+    for (const el of items) el.tabIndex = el === next ? 0 : -1;
+    next.focus();
+  } else if (e.key === "Enter" || e.key === " ") {
+    e.preventDefault();
+    select(items[i].dataset.id);
+  }
+}
+list.addEventListener("keydown", onListKey);
+
 function paintItem(el, c) {
   el.setAttribute("aria-selected", String(state.selected === c.id));
   el.dataset.unread = String(c.unread || 0);
@@ -75,6 +101,7 @@ function renderList() {
     prev = el;
   }
   for (const [id, el] of state.els) if (!state.convs.has(id)) { el.remove(); state.els.delete(id); }
+  keepTabStop();
   let empty = list.querySelector(".ib-list-empty");
   if (!shown) {
     if (!empty) empty = ui.h("li", { class: "ib-list-empty" });
