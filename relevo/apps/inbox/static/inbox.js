@@ -3,6 +3,7 @@
 // agent's token; the server refuses any other). No per-event listeners: each
 // collection applies its records' changes.
 
+import { attention } from "/static/ui/attention.js";
 import * as ui from "/static/ui/ui.js";
 import { avatar, ChatPane } from "./chat.js";
 import { connect, errorText, fmtPhone, getConfig, requireSession, topbar, whoami } from "./common.js";
@@ -174,9 +175,14 @@ function renderFigures() {
 
 // -- live ---------------------------------------------------------------------------------------
 
+// Attention outside the tab (off by default, per agent): a chime and a
+// desktop notification for each new message, the unread count in the title.
+let alerts = null;
+
 function onConversations(rows, change) {
   state.convs = rows;
   renderList();
+  alerts?.count([...rows.values()].reduce((n, c) => n + (c.state === "abierta" ? c.unread || 0 : 0), 0));
   if (change.type === "snapshot") {
     const wanted = new URLSearchParams(location.hash.slice(1)).get("c");
     if (wanted && rows.has(wanted) && !state.selected) select(wanted);
@@ -192,6 +198,7 @@ function onConversations(rows, change) {
   const fresh = c.last_direction === "in" && c.last_at && (!change.previous || c.last_at > (change.previous.last_at || 0));
   if (!fresh) return;
   if (el) ui.flash(el);
+  alerts?.notify(`Nuevo mensaje de ${c.contact_name || fmtPhone(c.contact_phone)}`, c.last_text || "", { tag: `conv-${c.id}` });
   if (state.selected !== c.id) {
     ui.toast(c.last_text, { title: `Nuevo mensaje de ${c.contact_name || fmtPhone(c.contact_phone)}`, action: { label: "Abrir", run: () => select(c.id) } });
   }
@@ -206,6 +213,9 @@ async function main() {
   state.session = await whoami(session);
   const rv = connect(state.session, config);
   topbar(state.session, rv, "inbox");
+  alerts = attention({ key: `inbox.${state.session.user}`, what: "un mensaje nuevo de WhatsApp", id: "avisos" });
+  alerts.button.classList.add("btn-sm");
+  document.querySelector(".ib-list-tools").append(alerts.button);
   ui.hydrateIcons(document.body);
   const banner = $("offline");
   rv.on("state", (s, status) => {
