@@ -78,7 +78,10 @@ def sign_in_extension(settings: Settings, hub: Hub, records: Records) -> Extensi
     if not settings.auth.secret:
         return None
     from relevo.accounts.http import SignIn
+    from relevo.accounts.people import ADMIN, People
     from relevo.accounts.store import Accounts
+    from relevo.apps.kit.openapi import documented
+    from relevo.server.people_ops import PEOPLE_OPS, PEOPLE_SCHEMAS
 
     homes = {app: ROLE_HOMES[app] for app in settings.apps if app in ROLE_HOMES}
     sign_in = SignIn(
@@ -88,6 +91,10 @@ def sign_in_extension(settings: Settings, hub: Hub, records: Records) -> Extensi
         homes=homes,
         allowed_origins=settings.server.allowed_origins,
     )
+    # The roles the people screens may give: each app's roles that land
+    # somewhere, and admin in every app.
+    known = {"*": frozenset({ADMIN}), **{app: frozenset(homes[app]) for app in homes}}
+    people = People(sign_in, known)
     watcher: list[asyncio.Task[None]] = []
 
     async def start() -> None:
@@ -98,13 +105,15 @@ def sign_in_extension(settings: Settings, hub: Hub, records: Records) -> Extensi
             task.cancel()
         await asyncio.gather(*watcher, return_exceptions=True)
 
-    return Extension(
+    extension = Extension(
         "sign-in",
-        routes=sign_in.routes(),
+        routes=[*sign_in.routes(), *people.routes()],
         startup=[start],
         shutdown=[stop],
-        state={"sign_in": sign_in},
+        links=[("Personas", "/admin/personas")],
+        state={"sign_in": sign_in, "people": people},
     )
+    return documented(extension, PEOPLE_OPS, schemas=PEOPLE_SCHEMAS)
 
 
 def build_extensions(
