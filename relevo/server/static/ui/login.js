@@ -16,7 +16,10 @@
 // /<app>/static/common.js exports (docs/apps/README.md describes it).
 
 import * as relevo from "/relevo.js";
-import { api, ApiError, fetchToken, sessionOf, sessionToken, signIn as signInWith, signOut as endSession } from "./session.js";
+import {
+  api, ApiError, changePassword, fetchToken, mustChangePassword, sessionOf, sessionToken, signIn as signInWith,
+  signOut as endSession,
+} from "./session.js";
 import * as ui from "./ui.js";
 
 const params = new URLSearchParams(location.search);
@@ -88,6 +91,12 @@ async function submit(username, password, button, error) {
   error.hidden = true;
   try {
     const res = await ui.busy(button, signInWith(username, password, localPath(params.get("next")) || ""));
+    if (res.must_change_password) {
+      // A temporary password (a new person, a reset): a new one first.
+      content.replaceChildren(changeForm(password, res));
+      document.getElementById("change-new").focus();
+      return;
+    }
     const to = await fromSession(res);
     location.href = to || res.next || res.home || "/";
   } catch (err) {
@@ -105,6 +114,47 @@ async function pick(user, button, password) {
   } catch (err) {
     ui.toast(err.mensaje || err.message, { kind: "danger", title: "No se pudo entrar" });
   }
+}
+
+/** The change-password step: after signing in with a temporary password
+ * (`current` is the one just typed), or on arriving with such a session
+ * (`current` null: asked for). Then on to the person's screen. */
+function changeForm(current, signedIn = null) {
+  const error = ui.h("p", { class: "error", role: "alert", hidden: true });
+  const field = (id, label, autocomplete) => {
+    const input = ui.h("input", { class: "input", id, type: "password", autocomplete, required: true, minlength: 10 });
+    return [input, ui.h("div", { class: "field" }, ui.h("label", { for: id }, label), input)];
+  };
+  const [old, oldField] = field("change-current", "Contraseña actual (la temporal)", "current-password");
+  const [fresh, freshField] = field("change-new", "Contraseña nueva", "new-password");
+  const [again, againField] = field("change-again", "Repite la contraseña nueva", "new-password");
+  const button = ui.h("button", { type: "submit", class: "btn btn-primary", id: "change-submit" }, "Guardar y entrar");
+  const form = ui.h("form", { class: "card-body stack", id: "change-form", onsubmit: async (e) => {
+    e.preventDefault();
+    error.hidden = true;
+    if (fresh.value !== again.value) {
+      error.hidden = false;
+      error.textContent = "Las dos contraseñas nuevas no coinciden.";
+      again.focus();
+      return;
+    }
+    try {
+      const res = await ui.busy(button, changePassword(current ?? old.value, fresh.value));
+      ui.toast("Contraseña cambiada.", { kind: "success" });
+      const to = await fromSession(signedIn);
+      location.href = to || signedIn?.next || res.home || "/";
+    } catch (err) {
+      error.hidden = false;
+      error.textContent = err instanceof ApiError ? err.mensaje || err.message : String(err);
+    }
+  } },
+    ui.h("p", { class: "muted" }, "Entraste con una contraseña temporal. Elige una nueva de al menos 10 caracteres: solo tú la sabrás."),
+    current == null ? oldField : null,
+    freshField,
+    againField,
+    error,
+    ui.h("div", { class: "row" }, button));
+  return ui.h("section", { class: "card" }, ui.h("div", { class: "card-header" }, ui.h("h2", "Cambia tu contraseña")), form);
 }
 
 /** The username/password form. */
@@ -188,8 +238,18 @@ async function main() {
     }
   }
   const config = app ? await api(`/api/${app}/config`) : {};
-  const signInOn = await sessionToken(app).then(() => true, (err) => err.status !== 404);
+  let pending = false;
+  const signInOn = await sessionToken(app).then(() => true, (err) => {
+    pending = mustChangePassword(err);
+    return err.status !== 404;
+  });
   content.removeAttribute("aria-busy");
+  if (pending) {
+    // Signed in with a temporary password that was never changed.
+    content.replaceChildren(changeForm(null));
+    window[`__${app || "relevo"}Ready`] = true;
+    return;
+  }
   if (config.token_url) {
     try {
       location.href = signIn(await fetchToken(config.token_url));
