@@ -9,6 +9,8 @@ Modules (one concept each)::
     store      Accounts: create/get/list/update people, authenticate, sessions, audit
     schema     the tables; the records migrations (0002) create them
     errors     SignInFailed, SignInThrottled, WeakPassword, ...
+    http       the sign-in routes: /login, /auth/login|logout|token|password
+    people     the people API (/api/people) and page for admins and inbox supervisors
 
 The package sits between ``apps/`` and ``records/``: it uses the records
 store's engine and relevo's errors; the server and the apps use it.
