@@ -72,12 +72,17 @@ ROLE_HOMES: dict[str, dict[str, str]] = {
 }
 
 
+#: The demo's admin: the apps' ``admin`` demo user, an admin in every app.
+DEMO_ADMIN = ("admin", "Rosa Valdivia", ("admin",), "")
+
+
 def sign_in_extension(settings: Settings, hub: Hub, records: Records) -> Extension | None:
     """``/login`` and ``/auth/*`` over the accounts in the records database
     (``app.state.sign_in``); none without ``auth.secret`` to sign tokens with."""
     if not settings.auth.secret:
         return None
     from relevo.accounts.http import SignIn
+    from relevo.accounts.model import ALL_APPS
     from relevo.accounts.people import ADMIN, People
     from relevo.accounts.store import Accounts
     from relevo.apps.kit.openapi import documented
@@ -98,6 +103,10 @@ def sign_in_extension(settings: Settings, hub: Hub, records: Records) -> Extensi
     watcher: list[asyncio.Task[None]] = []
 
     async def start() -> None:
+        if settings.demo:
+            # The demo's admin (the apps' "admin" demo user) manages people
+            # in every app, so /admin/personas can be tried with the demo password.
+            await sign_in.ensure_demo_accounts(ALL_APPS, [DEMO_ADMIN])
         watcher.append(asyncio.create_task(sign_in.watch_ended(), name="relevo-sign-in-watch"))
 
     async def stop() -> None:

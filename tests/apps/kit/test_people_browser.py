@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from relevo.accounts.http import SignIn
+from relevo.accounts.http import DEMO_PASSWORD, SignIn
 from tests.apps.browsing import DESK, PHONE, Contexts, contexts, screenshot  # noqa: F401
 from tests.web.fullserver import FullServer, start_full_server
 
@@ -187,3 +187,22 @@ async def test_someone_who_manages_nobody_is_told_so(
         "No tienes permiso para gestionar personas."
     )
     assert await page.locator("tr[data-username]").count() == 0
+
+
+async def test_relevo_demo_shows_its_admin_the_people_screen(
+    tmp_path: Path,
+    contexts: Contexts,  # noqa: F811
+) -> None:
+    srv = await start_full_server(tmp_path / "demo.db", demo=True)
+    try:
+        _, page = await contexts.page(**DESK)
+        await page.goto(srv.url + "/")
+        await page.locator('a.tile[href="/admin/personas"]').click()
+        await page.wait_for_url("**/login?next=%2Fadmin%2Fpersonas")
+        await expect(page.locator("#demo-admin")).to_contain_text("relevo-demo")
+        await sign_in_on(page, page.url, "admin", DEMO_PASSWORD)
+        await page.wait_for_url("**/admin/personas")
+        await page.wait_for_function("window.__peopleReady === true")
+        await expect(page.locator('tr[data-username="admin"]')).to_contain_text("Administrador")
+    finally:
+        await srv.stop()

@@ -225,6 +225,12 @@ function notices() {
   openSessions();
 }
 
+/** Whether the server runs `relevo demo` (its /demo route exists only then). */
+async function demoServer() {
+  const res = await fetch("/demo", { method: "HEAD", redirect: "manual" }).catch(() => null);
+  return Boolean(res) && res.status !== 404;
+}
+
 async function main() {
   notices();
   // Sent here by a page (`next`) while signed in (its token ran out, or it is
@@ -260,6 +266,12 @@ async function main() {
   }
   const parts = [];
   if (signInOn) parts.push(passwordForm());
+  if (signInOn && !app && (await demoServer())) {
+    // relevo demo: its admin (an account like any other) opens /admin/personas.
+    parts.push(ui.h("div", { class: "alert alert-info", id: "demo-admin" }, ui.icon("info"),
+      ui.h("div", ui.h("div", { class: "alert-title" }, "Demostración"),
+        "Para gestionar personas, entra como «admin» con la contraseña de demostración «relevo-demo».")));
+  }
   if (config.demo) {
     const { users, password } = await api(`/api/${app}/demo/users`);
     const [title, text] = LOGIN.demo;
