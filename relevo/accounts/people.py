@@ -32,7 +32,7 @@ the next sign-in (``must_change_password``); it is never logged.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -335,7 +335,9 @@ class People:
             raise AccountNotFound(str(account_id))
         return json_response({"person": person(fresh)})
 
-    async def _call(self, request: Request, run: Any) -> Response:
+    async def _call(
+        self, request: Request, run: Callable[[Manager], Awaitable[Response]]
+    ) -> Response:
         try:
             return no_store(await run(await self.manager(request)))
         except RelevoError as exc:

@@ -120,6 +120,11 @@ async def test_admin_creates_resets_and_deactivates_a_person(
     await expect(conn).not_to_have_attribute("data-state", "connected")
     assert await token_status(marta) == 401
     await sign_in_on(marta, full.url + "/leads/login", "marta", temp2)
+    await expect(marta.locator("#change-form")).to_be_visible()
+    # left before changing it: the login page asks for it again, current one included
+    await marta.goto(full.url + "/login")
+    await expect(marta.locator("#change-current")).to_be_visible()
+    await marta.locator("#change-current").fill(temp2)
     await change_password(marta, "otra clave nueva 2026")
     await marta.wait_for_url("**/leads/asesor")
     await expect(conn).to_have_attribute("data-state", "connected")
