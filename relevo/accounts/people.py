@@ -31,6 +31,7 @@ the next sign-in (``must_change_password``); it is never logged.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ from relevo.web import error_response, json_response, read_json
 from relevo.web.cookies import session_cookie
 
 __all__ = ["ADMIN", "Manager", "People", "temporary_password"]
+
+log = logging.getLogger("relevo.accounts")
 
 ADMIN = "admin"
 #: The app whose supervisors manage their own tenant's people, and the roles
@@ -164,6 +167,9 @@ class People:
 
     sign_in: SignIn
     known: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    listeners: list[Callable[[Account], Awaitable[None]]] = field(default_factory=list)
+    """Told of every account this API creates or changes (the apps'
+    directories, :mod:`relevo.apps.kit.directory`)."""
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -224,6 +230,7 @@ class People:
                 raise Conflict(
                     "that username is taken", extra={"mensaje": MENSAJES["exists"]}
                 ) from exc
+            await self._changed(account)
             return json_response(
                 {"person": person(account), "temporary_password": password}, status=201
             )
@@ -241,6 +248,7 @@ class People:
             account = await self.sign_in.accounts.update(
                 target.username, display_name=name, roles=roles, actor=me.account.username
             )
+            await self._changed(account)
             return json_response({"person": person(account)})
 
         return await self._call(request, run)
@@ -333,7 +341,15 @@ class People:
         fresh = await self.sign_in.accounts.get_by_id(account_id)
         if fresh is None:
             raise AccountNotFound(str(account_id))
+        await self._changed(fresh)
         return json_response({"person": person(fresh)})
+
+    async def _changed(self, account: Account) -> None:
+        for listener in self.listeners:
+            try:
+                await listener(account)
+            except Exception:  # the change stands; the next start reconciles
+                log.warning("could not update a directory for %s", account.username, exc_info=True)
 
     async def _call(
         self, request: Request, run: Callable[[Manager], Awaitable[Response]]

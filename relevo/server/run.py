@@ -22,6 +22,7 @@ from relevo.settings import Settings
 from relevo.web import Extension
 
 if TYPE_CHECKING:
+    from relevo.accounts.people import People
     from relevo.records.service import Records
 
 __all__ = [
@@ -143,7 +144,38 @@ def build_extensions(
         if hub is None or records is None:
             raise RuntimeError("apps need the hub and the records service")
         extensions.extend(app_extensions(settings, hub, records))
+        people = next((e.state["people"] for e in extensions if "people" in e.state), None)
+        if people is not None and records is not None:
+            directories = directories_extension(settings, records, people)
+            if directories is not None:
+                extensions.append(directories)
     return extensions
+
+
+def directories_extension(settings: Settings, records: Records, people: People) -> Extension | None:
+    """Keep the apps' directories (leads users, cargue vendors, inbox agents)
+    from the accounts: on every change the people API makes, and once at
+    start for every account (after the apps' own start, so a demo seeds
+    first; the command line may have added people while the server was down)."""
+    from relevo.apps.kit.directory import Directory, sync_account, sync_accounts
+    from relevo.apps.registry import load_app
+
+    found: list[tuple[str, Directory]] = [
+        (name, d)
+        for name in settings.apps
+        if isinstance(d := getattr(load_app(name), "DIRECTORY", None), Directory)
+    ]
+    if not found:
+        return None
+    for name, directory in found:
+        people.listeners.append(functools.partial(sync_account, records, name, directory))
+
+    async def reconcile() -> None:
+        accounts = await people.sign_in.accounts.list()
+        for name, directory in found:
+            await sync_accounts(records, name, directory, accounts)
+
+    return Extension("directories", startup=[reconcile])
 
 
 def with_app_namespaces(settings: Settings) -> Settings:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from relevo.apps.base import AppContext
+from relevo.apps.kit.directory import Directory
 from relevo.records import Kind
 from relevo.settings import NamespaceSettings, Rule
 from relevo.web import Extension
@@ -26,11 +27,12 @@ from relevo.web import Extension
 from . import openapi
 from .demo import seed
 from .http import CargueHttp
-from .kinds import ITEM, ROLE_ADMIN, ROLE_DESPACHADOR, ROLE_VENDEDOR, item_kind, user_kind
+from .kinds import ITEM, ROLE_ADMIN, ROLE_DESPACHADOR, ROLE_VENDEDOR, USER, item_kind, user_kind
 from .options import CargueOptions, parse_options
 from .service import CargueService
 
 __all__ = [
+    "DIRECTORY",
     "NAME",
     "CargueOptions",
     "CargueService",
@@ -41,6 +43,8 @@ __all__ = [
 ]
 
 NAME = "cargue"
+#: The vendors and dispatchers (``cargue_user``) are kept from the accounts.
+DIRECTORY = Directory(USER, (ROLE_VENDEDOR, ROLE_DESPACHADOR, ROLE_ADMIN))
 
 
 def namespaces(options: Mapping[str, Any] | None = None) -> tuple[NamespaceSettings, ...]:
