@@ -242,8 +242,11 @@ async function main() {
     notice.append(ui.h("div", { class: "alert alert-info" }, ui.icon("info"),
       ui.h("div", `Gestionas a las personas de inbox del tenant «${state.scope.tenant}».`)));
   }
-  actions.append(ui.h("button", { type: "button", class: "btn btn-primary", id: "new-person-btn", onclick: newPerson },
-    ui.icon("plus"), "Nueva persona"));
+  actions.append(
+    ui.h("a", { class: "btn", id: "my-password", href: `/login?cambiar=1&next=${encodeURIComponent(here)}` },
+      ui.icon("key"), "Mi contraseña"),
+    ui.h("button", { type: "button", class: "btn btn-primary", id: "new-person-btn", onclick: newPerson },
+      ui.icon("plus"), "Nueva persona"));
   const peopleCard = ui.h("div");
   const auditCard = ui.h("div");
   content.removeAttribute("aria-busy");

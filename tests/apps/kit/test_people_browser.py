@@ -175,10 +175,18 @@ async def test_a_supervisor_manages_only_their_tenant(
     await sup.locator("#np-username").fill("pablo")
     await sup.locator("#np-name").fill("Pablo Agente")
     await sup.locator('input[data-role="inbox:agente"]').check()
+    await screenshot(sup, "people-new-person-phone")
     await sup.locator("#np-submit").click()
     await take_temporary(sup)
     await expect(rows).to_have_count(2)
     await screenshot(sup, "people-supervisor-phone")
+    # her own password, from the page: the current one, then back here
+    await sup.locator("#my-password").click()
+    await sup.locator("#change-current").fill(PASSWORD)
+    await change_password(sup, "mi clave propia 2026")
+    await sup.wait_for_url("**/admin/personas")
+    await sup.wait_for_function("window.__peopleReady === true")
+    await expect(rows).to_have_count(2)
 
 
 async def test_someone_who_manages_nobody_is_told_so(

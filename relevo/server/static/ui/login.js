@@ -119,13 +119,13 @@ async function pick(user, button, password) {
 /** The change-password step: after signing in with a temporary password
  * (`current` is the one just typed), or on arriving with such a session
  * (`current` null: asked for). Then on to the person's screen. */
-function changeForm(current, signedIn = null) {
+function changeForm(current, signedIn = null, temporary = true) {
   const error = ui.h("p", { class: "error", role: "alert", hidden: true });
   const field = (id, label, autocomplete) => {
     const input = ui.h("input", { class: "input", id, type: "password", autocomplete, required: true, minlength: 10 });
     return [input, ui.h("div", { class: "field" }, ui.h("label", { for: id }, label), input)];
   };
-  const [old, oldField] = field("change-current", "Contraseña actual (la temporal)", "current-password");
+  const [old, oldField] = field("change-current", temporary ? "Contraseña actual (la temporal)" : "Contraseña actual", "current-password");
   const [fresh, freshField] = field("change-new", "Contraseña nueva", "new-password");
   const [again, againField] = field("change-again", "Repite la contraseña nueva", "new-password");
   const button = ui.h("button", { type: "submit", class: "btn btn-primary", id: "change-submit" }, "Guardar y entrar");
@@ -148,7 +148,9 @@ function changeForm(current, signedIn = null) {
       error.textContent = err instanceof ApiError ? err.mensaje || err.message : String(err);
     }
   } },
-    ui.h("p", { class: "muted" }, "Entraste con una contraseña temporal. Elige una nueva de al menos 10 caracteres: solo tú la sabrás."),
+    ui.h("p", { class: "muted" }, temporary
+      ? "Entraste con una contraseña temporal. Elige una nueva de al menos 10 caracteres: solo tú la sabrás."
+      : "Elige una contraseña nueva de al menos 10 caracteres. Se cerrarán tus otras sesiones abiertas."),
     current == null ? oldField : null,
     freshField,
     againField,
@@ -236,7 +238,8 @@ async function main() {
   // Sent here by a page (`next`) while signed in (its token ran out, or it is
   // another app's page): straight on with a fresh token. Not when sent back for
   // lack of a role; on /login, whenever signed in.
-  if (!params.get("denied") && (params.get("next") || !app)) {
+  const wantsChange = params.get("cambiar") === "1"; // "Cambiar mi contraseña" of a signed-in page
+  if (!params.get("denied") && !wantsChange && (params.get("next") || !app)) {
     const to = await fromSession();
     if (to && to !== location.pathname) {
       location.replace(to);
@@ -245,14 +248,15 @@ async function main() {
   }
   const config = app ? await api(`/api/${app}/config`) : {};
   let pending = false;
-  const signInOn = await sessionToken(app).then(() => true, (err) => {
+  let signedIn = false;
+  const signInOn = await sessionToken(app).then(() => { signedIn = true; return true; }, (err) => {
     pending = mustChangePassword(err);
     return err.status !== 404;
   });
   content.removeAttribute("aria-busy");
-  if (pending) {
-    // Signed in with a temporary password that was never changed.
-    content.replaceChildren(changeForm(null));
+  if (pending || (wantsChange && signedIn)) {
+    // Signed in with a temporary password that was never changed, or asked to change it.
+    content.replaceChildren(changeForm(null, null, pending));
     window[`__${app || "relevo"}Ready`] = true;
     return;
   }
