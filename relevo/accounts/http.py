@@ -211,7 +211,9 @@ class SignIn:
                 raise WeakPassword("the new password is the current one")
             address = request.client.host if request.client else ""
             try:
-                await self.accounts.authenticate(account.username, current, address=address)
+                await self.accounts.authenticate(
+                    account.username, current, address=address, sign_in=False
+                )
             except SignInFailed:
                 raise PermissionDenied(
                     "the current password is wrong",

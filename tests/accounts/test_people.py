@@ -183,6 +183,10 @@ async def test_the_admin_creates_a_person_who_must_change_the_password(srv: Srv)
         luis = next(p for p in listed if p["username"] == "luis")
         assert luis["last_sign_in_at"] is not None
         assert luis["must_change_password"] is False
+        audit = (await admin.get("/api/people/audit")).json()["entries"]
+        events = [e["event"] for e in audit if e["username"] == "luis"]
+        # checking the current password is not a second sign-in (a wrong one is a failure)
+        assert events == ["password_changed", "failure", "sign_in", "created"]
 
 
 async def test_refused_values(srv: Srv) -> None:
