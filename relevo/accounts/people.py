@@ -125,9 +125,14 @@ class Manager:
     def reaches(self, person: Account) -> bool:
         if self.tenant is None:
             return True
-        return person.tenant == self.tenant and all(
-            app in self.roles and set(roles) <= self.roles[app]
-            for app, roles in person.roles.items()
+        # someone of their tenant holding only roles they may give (and some)
+        return (
+            person.tenant == self.tenant
+            and bool(person.roles)
+            and all(
+                app in self.roles and set(roles) <= self.roles[app]
+                for app, roles in person.roles.items()
+            )
         )
 
     def check_roles(self, raw: Any) -> dict[str, tuple[str, ...]]:

@@ -80,6 +80,7 @@ async def srv(tmp_path: Path) -> AsyncIterator[Srv]:
         ("tadmin", "Admin de Andes", {"*": ["admin"]}, "andes"),
         ("mixta", "Mixta Andes", {"inbox": ["agente"], "leads": ["asesor"]}, "andes"),
         ("carla", "Carla Acme", {"inbox": ["agente"]}, "acme"),
+        ("nadie", "Sin Roles", {}, "andes"),
     ]
     for username, name, roles, tenant in people:
         await accounts.create(username, PASSWORD, display_name=name, roles=roles, tenant=tenant)
@@ -267,7 +268,7 @@ async def test_deactivation_cuts_the_live_connection_at_once(srv: Srv) -> None:
 
 
 async def test_a_supervisor_manages_only_their_tenants_inbox_people(srv: Srv) -> None:
-    ids = {u: await _id(srv, u) for u in ("carla", "tadmin", "mixta", "gabriela", "jefa")}
+    ids = {u: await _id(srv, u) for u in ("carla", "tadmin", "mixta", "gabriela", "jefa", "nadie")}
     async with srv.as_user("sofia") as sup:
         listed = (await sup.get("/api/people")).json()
         assert {p["username"] for p in listed["people"]} == {"sofia", "pedro"}
