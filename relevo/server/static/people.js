@@ -65,12 +65,13 @@ function lastSignIn(p) {
 
 function actionsCell(p) {
   const self = state.me && p.id === state.me.id;
+  const edit = ui.h("button", { type: "button", class: "btn btn-sm", "data-action": "edit", onclick: () => personForm(p) }, "Editar");
   const reset = ui.h("button", { type: "button", class: "btn btn-sm", "data-action": "reset", onclick: () => resetPassword(p) }, "Restablecer contraseña");
   const toggle = p.active
     ? ui.h("button", { type: "button", class: "btn btn-sm btn-danger", "data-action": "deactivate", disabled: self || undefined,
         title: self ? "No puedes desactivarte a ti mismo" : null, onclick: () => setActive(p, false) }, "Desactivar")
     : ui.h("button", { type: "button", class: "btn btn-sm", "data-action": "activate", onclick: () => setActive(p, true) }, "Reactivar");
-  return ui.h("span", { class: "row" }, reset, toggle);
+  return ui.h("span", { class: "row" }, edit, reset, toggle);
 }
 
 function auditEvent(e) {
@@ -153,29 +154,32 @@ function upsert(person) {
   document.getElementById("people-count").textContent = ui.plural(state.people.length, "persona", "personas");
 }
 
-/** The roles the caller may give, as checkboxes grouped per app. */
-function roleChecks() {
+/** The roles the caller may give, as checkboxes grouped per app (`held` checked). */
+function roleChecks(held = {}) {
   return Object.entries(state.scope.roles).map(([app, roles]) => ui.h("fieldset", { class: "field role-group" },
     ui.h("legend", { class: "label" }, APP_NAMES[app] || app),
     ui.h("div", { class: "row" }, roles.map((role) => ui.h("label", { class: "check" },
-      ui.h("input", { type: "checkbox", name: "role", value: `${app}:${role}`, "data-role": `${app}:${role}` }),
+      ui.h("input", { type: "checkbox", name: "role", value: `${app}:${role}`, "data-role": `${app}:${role}`,
+        checked: (held[app] || []).includes(role) || undefined }),
       ROLE_NAMES[role] || role)))));
 }
 
-function newPerson() {
+/** The drawer to create a person, or (`p`) to change one's name and roles. */
+function personForm(p = null) {
   const error = ui.h("p", { class: "error", role: "alert", hidden: true });
   const input = (id, label, attrs = {}, hint = "") => {
     const el = ui.h("input", { class: "input", id, name: id, autocomplete: "off", ...attrs });
     return [el, ui.h("div", { class: "field" }, ui.h("label", { for: id }, label), el, hint ? ui.h("div", { class: "hint" }, hint) : null)];
   };
-  const [username, usernameField] = input("np-username", "Usuario", { required: true, maxlength: 64, autocapitalize: "none", spellcheck: "false" },
-    "Minúsculas, dígitos, «.», «_», «@» o «-» (sirve un correo).");
-  const [name, nameField] = input("np-name", "Nombre", { required: true, maxlength: 100 });
-  const fixed = state.scope.tenant;
-  const [tenant, tenantField] = input("np-tenant", "Tenant", { maxlength: 64, value: fixed || "", readonly: fixed ? true : undefined },
-    fixed ? "Las personas que creas son de tu tenant." : "Solo para inbox (la empresa del agente); vacío en las demás apps.");
-  const submit = ui.h("button", { type: "submit", class: "btn btn-primary", form: "new-person", id: "np-submit" }, "Crear persona");
-  const form = ui.h("form", { id: "new-person", class: "stack", onsubmit: async (e) => {
+  const [username, usernameField] = input("np-username", "Usuario",
+    { required: true, maxlength: 64, autocapitalize: "none", spellcheck: "false", value: p?.username, readonly: p ? true : undefined },
+    p ? "El usuario no cambia." : "Minúsculas, dígitos, «.», «_», «@» o «-» (sirve un correo).");
+  const [name, nameField] = input("np-name", "Nombre", { required: true, maxlength: 100, value: p?.name });
+  const fixed = p ? p.tenant : state.scope.tenant;
+  const [tenant, tenantField] = input("np-tenant", "Tenant", { maxlength: 64, value: fixed || "", readonly: fixed != null ? true : undefined },
+    p ? "El tenant no cambia." : fixed ? "Las personas que creas son de tu tenant." : "Solo para inbox (la empresa del agente); vacío en las demás apps.");
+  const submit = ui.h("button", { type: "submit", class: "btn btn-primary", form: "person-form", id: "np-submit" }, p ? "Guardar" : "Crear persona");
+  const form = ui.h("form", { id: "person-form", class: "stack", onsubmit: async (e) => {
     e.preventDefault();
     error.hidden = true;
     const roles = {};
@@ -188,21 +192,29 @@ function newPerson() {
       error.textContent = "Elige al menos un rol.";
       return;
     }
-    const body = { username: username.value.trim(), name: name.value.trim(), roles };
-    if (!fixed) body.tenant = tenant.value.trim();
     try {
-      const res = await ui.busy(submit, api("/api/people", { method: "POST", body }));
-      drawer.close();
-      upsert(res.person);
+      if (p) {
+        const body = { name: name.value.trim(), roles };
+        const res = await ui.busy(submit, api(`/api/people/${p.id}`, { method: "PATCH", body }));
+        drawer.close();
+        upsert(res.person);
+        ui.toast("Cambios guardados.", { kind: "success" });
+      } else {
+        const body = { username: username.value.trim(), name: name.value.trim(), roles };
+        if (!fixed) body.tenant = tenant.value.trim();
+        const res = await ui.busy(submit, api("/api/people", { method: "POST", body }));
+        drawer.close();
+        upsert(res.person);
+        await showTemporary(res.person, res.temporary_password, "Persona creada");
+      }
       refreshAudit();
-      await showTemporary(res.person, res.temporary_password, "Persona creada");
     } catch (err) {
       error.hidden = false;
       error.textContent = errorText(err);
     }
-  } }, usernameField, nameField, tenantField, roleChecks(), error);
-  const drawer = ui.drawer({ title: "Nueva persona", body: form, footer: submit });
-  username.focus();
+  } }, usernameField, nameField, tenantField, roleChecks(p?.roles), error);
+  const drawer = ui.drawer({ title: p ? `Editar a ${p.name}` : "Nueva persona", body: form, footer: submit });
+  (p ? name : username).focus();
 }
 
 async function refreshAudit() {
@@ -245,7 +257,7 @@ async function main() {
   actions.append(
     ui.h("a", { class: "btn", id: "my-password", href: `/login?cambiar=1&next=${encodeURIComponent(here)}` },
       ui.icon("key"), "Mi contraseña"),
-    ui.h("button", { type: "button", class: "btn btn-primary", id: "new-person-btn", onclick: newPerson },
+    ui.h("button", { type: "button", class: "btn btn-primary", id: "new-person-btn", onclick: () => personForm() },
       ui.icon("plus"), "Nueva persona"));
   const peopleCard = ui.h("div");
   const auditCard = ui.h("div");
@@ -265,7 +277,7 @@ async function main() {
       { key: "tenant", label: "Tenant", className: "muted" },
       { label: "Estado", render: stateCell, value: (p) => `${p.active}|${p.must_change_password}` },
       { label: "Último ingreso", render: lastSignIn, value: (p) => p.last_sign_in_at, flash: false },
-      { label: "Acciones", render: actionsCell, className: "actions-cell", value: (p) => `${p.active}` },
+      { label: "Acciones", render: actionsCell, className: "actions-cell", value: (p) => JSON.stringify(p) },
     ],
     rowAttrs: (p) => ({ "data-username": p.username }),
     empty: { icon: "user", title: "Nadie todavía", text: "Crea la primera persona con «Nueva persona»." },

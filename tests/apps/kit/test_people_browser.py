@@ -100,6 +100,15 @@ async def test_admin_creates_resets_and_deactivates_a_person(
     await expect(marta_row).to_contain_text("Contraseña temporal")
     await expect(marta_row).to_contain_text("Nunca")
     await screenshot(admin, "people-admin")
+    # edit: her name and a second role
+    await marta_row.locator('[data-action="edit"]').click()
+    await expect(admin.locator("#np-username")).to_have_value("marta")
+    await expect(admin.locator('input[data-role="leads:asesor"]')).to_be_checked()
+    await admin.locator("#np-name").fill("Marta Asesora Ríos")
+    await admin.locator('input[data-role="leads:gtr"]').check()
+    await admin.locator("#np-name").press("Enter")
+    await expect(marta_row).to_contain_text("Marta Asesora Ríos")
+    await expect(marta_row).to_contain_text("GTR · Leads")
 
     # she signs in on her phone: a new password first, then her screen
     _, marta = await contexts.page(**PHONE)
