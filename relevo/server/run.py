@@ -120,7 +120,6 @@ def sign_in_extension(settings: Settings, hub: Hub, records: Records) -> Extensi
         routes=[*sign_in.routes(), *people.routes()],
         startup=[start],
         shutdown=[stop],
-        links=[("Personas", "/admin/personas")],
         state={"sign_in": sign_in, "people": people},
     )
     return documented(extension, PEOPLE_OPS, schemas=PEOPLE_SCHEMAS)
@@ -144,11 +143,14 @@ def build_extensions(
         if hub is None or records is None:
             raise RuntimeError("apps need the hub and the records service")
         extensions.extend(app_extensions(settings, hub, records))
-        people = next((e.state["people"] for e in extensions if "people" in e.state), None)
-        if people is not None and records is not None:
+    people = next((e.state["people"] for e in extensions if "people" in e.state), None)
+    if people is not None and records is not None:
+        if settings.apps:
             directories = directories_extension(settings, records, people)
             if directories is not None:
                 extensions.append(directories)
+        # after the apps, so the index lists them first
+        extensions.append(Extension("people", links=[("Personas", "/admin/personas")]))
     return extensions
 
 
