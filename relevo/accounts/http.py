@@ -85,6 +85,7 @@ MAX_FIELD = 1024
 LOGIN_PAGE = resources.files("relevo.server") / "static" / "ui" / "login.html"
 
 FAILED_MENSAJE = "Usuario o contraseña incorrectos."
+SIGNED_OUT_MENSAJE = "Tu sesión terminó. Vuelve a entrar."
 CHANGE_FIRST_MENSAJE = "Cambia tu contraseña para continuar."
 WRONG_CURRENT_MENSAJE = "La contraseña actual no es correcta."
 WEAK_MENSAJE = (
@@ -201,7 +202,10 @@ class SignIn:
         try:
             found = await self.accounts.session(raw) if raw else None
             if found is None or raw is None:
-                raise AuthError("not signed in (no session, or it has ended)")
+                raise AuthError(
+                    "not signed in (no session, or it has ended)",
+                    extra={"mensaje": SIGNED_OUT_MENSAJE},
+                )
             account = found[0]
             data = await read_json(request, MAX_LOGIN_BODY)
             current, new = data.get("current"), data.get("new")

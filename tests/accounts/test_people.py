@@ -158,6 +158,10 @@ async def test_the_admin_creates_a_person_who_must_change_the_password(srv: Srv)
         assert luis["last_sign_in_at"] is None
         assert temp not in (await admin.get("/api/people")).text
 
+    async with srv.client() as anon:
+        nobody = await anon.post("/auth/password", json={"current": temp, "new": "x" * 12})
+        assert nobody.status_code == 401
+        assert nobody.json()["mensaje"] == "Tu sesión terminó. Vuelve a entrar."
     async with srv.as_user("luis", temp) as luis_http:
         refused = _bare(await luis_http.get("/auth/token"), 403)
         assert refused["password_change_required"] is True
