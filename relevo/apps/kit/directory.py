@@ -74,8 +74,27 @@ async def sync_account(records: Records, app: str, directory: Directory, account
             await tx.update(directory.kind, account.username, changes, by=SYSTEM)
 
 
+#: How many directory records a reconcile reads at once.
+MAX_DIRECTORY = 100_000
+
+
 async def sync_accounts(
     records: Records, app: str, directory: Directory, accounts: Iterable[Account]
-) -> None:
+) -> int:
+    """:func:`sync_account` for each account whose record differs (read in one
+    query first, so a start with nothing to change writes nothing); how many
+    were written."""
+    current = {r.id: r for r in await records.find(directory.kind, {}, limit=MAX_DIRECTORY)}
+    written = 0
     for account in accounts:
+        wanted = directory.entry(app, account)
+        record = current.get(account.username)
+        if record is None and wanted is None:
+            continue
+        if record is not None:
+            target = wanted if wanted is not None else {"activo": False}
+            if all(record.get(k) == v for k, v in target.items()):
+                continue
         await sync_account(records, app, directory, account)
+        written += 1
+    return written

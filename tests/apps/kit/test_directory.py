@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 
 from relevo.accounts.http import SignIn
-from relevo.apps.kit.directory import Directory
+from relevo.apps import leads
+from relevo.apps.kit.directory import Directory, sync_accounts
 from relevo.protocol.errors import NotFound
 from relevo.records import Records
 from relevo.server.app import RelevoServer
@@ -146,6 +147,10 @@ async def test_people_changes_reach_the_directories(tmp_path: Path) -> None:
     # the next start picks up what the command line added
     server, records = await _server(db)
     try:
+        people = server.app.state.people
+        accounts = await people.sign_in.accounts.list()
+        # and a reconcile with nothing to change writes nothing
+        assert await sync_accounts(records, "leads", leads.DIRECTORY, accounts) == 0
         assert await _entry(records, "leads_user", "cli1") == {
             "nombre": "Desde la consola",
             "rol": "asesor",
