@@ -298,7 +298,23 @@ async function main() {
     empty: { icon: "clock", title: "Sin actividad", text: "Aquí aparecen las entradas y los intentos fallidos." },
   });
   await refreshAudit();
+  // Back to the tab: what other admins (and sign-ins) changed meanwhile.
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) reload();
+  });
   window.__peopleReady = true;
+}
+
+async function reload() {
+  try {
+    state = await api("/api/people");
+  } catch (err) {
+    if (err.status === 401) location.href = `/login?next=${encodeURIComponent(here)}`;
+    return;
+  }
+  peopleTable.set(state.people, { flash: true });
+  document.getElementById("people-count").textContent = ui.plural(state.people.length, "persona", "personas");
+  refreshAudit();
 }
 
 main().catch((err) => denied(err));

@@ -119,9 +119,10 @@ async def test_admin_creates_resets_and_deactivates_a_person(
     await expect(conn).to_have_attribute("data-state", "connected")
 
     # reset: her session ends, the next sign-in asks for a new password again
-    await admin.reload()
-    await admin.wait_for_function("window.__peopleReady === true")
+    # the admin's tab, back in view, shows her new state and sign-in
+    await admin.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     await expect(marta_row).to_contain_text("Activa")
+    await expect(marta_row).not_to_contain_text("Nunca")
     await marta_row.locator('[data-action="reset"]').click()
     await confirm(admin, "Restablecer")
     temp2 = await take_temporary(admin)
