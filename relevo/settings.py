@@ -17,6 +17,7 @@ __all__ = [
     "LimitSettings",
     "LivenessSettings",
     "NamespaceSettings",
+    "OidcSettings",
     "ProxySettings",
     "Rule",
     "ServerSettings",
@@ -51,6 +52,40 @@ class ServerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class OidcSettings:
+    """Single sign-on through an OpenID Connect provider (``[auth.oidc]``);
+    off while ``issuer`` is empty. docs/auth.md shows a configuration."""
+
+    issuer: str = ""
+    """The provider's issuer URL; its ``/.well-known/openid-configuration`` is read."""
+    client_id: str = ""
+    """relevo's client id at the provider."""
+    client_secret: str = ""
+    """Its secret (``client_secret_basic``); empty for a public client (PKCE only)."""
+    redirect_url: str = ""
+    """The callback URL registered at the provider; default: this server's
+    ``/auth/oidc/callback`` as the browser reached it."""
+    label: str = "Entrar con la cuenta de la empresa"
+    """The sign-in page's button."""
+    scopes: tuple[str, ...] = ("openid", "profile", "email")
+    username_claim: str = "preferred_username"
+    """The claim that names the account (``sub`` when absent)."""
+    name_claim: str = "name"
+    roles_claim: str = "groups"
+    """A claim listing the person's groups (a list or one string)."""
+    roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Group → roles as ``"app:role"`` (``"*:admin"`` for every app):
+    ``{ "ventas" = ["leads:gtr"] }``. Set at every sign-in; a person none of
+    whose groups is mapped is refused."""
+    tenant_claim: str = ""
+    """The claim holding the person's tenant (inbox company, cargue grupo)."""
+    create_accounts: bool = True
+    """Create the account at its first sign-in (else an admin creates it first)."""
+    timeout: float = 10.0
+    """Seconds a call to the provider may take."""
+
+
+@dataclass(frozen=True, slots=True)
 class AuthSettings:
     secret: str = ""
     """Shared secret for HS256 tokens."""
@@ -68,6 +103,8 @@ class AuthSettings:
     """Seconds of clock skew tolerated on ``exp``."""
     require_exp: bool = True
     """Refuse tokens without an ``exp`` claim; only ``relevo demo`` may turn it off."""
+    oidc: OidcSettings = field(default_factory=OidcSettings)
+    """Single sign-on (``[auth.oidc]``)."""
 
 
 @dataclass(frozen=True, slots=True)

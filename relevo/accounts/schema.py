@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["ALL_TABLES", "accounts", "audit", "metadata", "sessions", "throttle"]
+__all__ = ["ALL_TABLES", "accounts", "audit", "identities", "metadata", "sessions", "throttle"]
 
 metadata = sa.MetaData()
 
@@ -50,6 +50,21 @@ sessions = sa.Table(
     sa.Column("address", sa.String(64), nullable=False),
     sa.Column("user_agent", sa.String(255), nullable=False),
     sa.Index("ix_relevo_account_sessions_account", "account_id"),
+    # Every node reads "sessions ended since t" twice a second (SignIn.watch_ended).
+    sa.Index("ix_relevo_account_sessions_ended", "ended_at"),
+)
+
+# An account's identity at a single sign-on provider: the provider's
+# (issuer, subject) pair, which never changes, names the account — not a
+# username the provider lets people pick.
+identities = sa.Table(
+    "relevo_account_identities",
+    metadata,
+    sa.Column("issuer", sa.String(191), primary_key=True),
+    sa.Column("subject", sa.String(191), primary_key=True),
+    sa.Column("account_id", BigId, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Index("ix_relevo_account_identities_account", "account_id"),
 )
 
 audit = sa.Table(
@@ -75,4 +90,4 @@ throttle = sa.Table(
     sa.Index("ix_relevo_auth_throttle_last", "last_at"),
 )
 
-ALL_TABLES = (accounts, sessions, audit, throttle)
+ALL_TABLES = (accounts, sessions, audit, throttle, identities)

@@ -110,17 +110,27 @@ def sign_in_extension(settings: Settings, hub: Hub, records: Records) -> Extensi
             await sign_in.ensure_demo_accounts(ALL_APPS, [DEMO_ADMIN])
         watcher.append(asyncio.create_task(sign_in.watch_ended(), name="relevo-sign-in-watch"))
 
+    routes = sign_in.routes()
+    oidc = None
+    if settings.auth.oidc.issuer:
+        from relevo.accounts.oidc import OidcSignIn
+
+        oidc = OidcSignIn(settings.auth.oidc, sign_in)
+        routes += oidc.routes()
+
     async def stop() -> None:
         for task in watcher:
             task.cancel()
         await asyncio.gather(*watcher, return_exceptions=True)
+        if oidc is not None:
+            await oidc.close()
 
     extension = Extension(
         "sign-in",
-        routes=[*sign_in.routes(), *people.routes()],
+        routes=[*routes, *people.routes()],
         startup=[start],
         shutdown=[stop],
-        state={"sign_in": sign_in, "people": people},
+        state={"sign_in": sign_in, "oidc": oidc, "people": people},
     )
     return documented(extension, PEOPLE_OPS, schemas=PEOPLE_SCHEMAS)
 

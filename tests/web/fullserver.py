@@ -51,8 +51,10 @@ def full_settings(*, demo: bool = True) -> Settings:
     return with_app_namespaces(settings)
 
 
-async def start_full_server(db: Path, *, demo: bool = True) -> FullServer:
-    settings = full_settings(demo=demo)
+async def start_full_server(
+    db: Path, *, demo: bool = True, settings: Settings | None = None
+) -> FullServer:
+    settings = settings or full_settings(demo=demo)
     hub = Hub(settings, MemoryBroker())
     records = Records(f"sqlite+aiosqlite:///{db}", options=FAST)
     records.attach(hub)

@@ -7,6 +7,7 @@ A route added without a row fails ``test_every_route_has_a_row``."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import typing
 from collections.abc import AsyncIterator
@@ -18,8 +19,16 @@ import pytest
 
 from relevo.hub.auth import mint_token
 from relevo.protocol import frames
+from relevo.settings import OidcSettings
 from tests.helpers import timeout
-from tests.web.fullserver import API_KEY, SECRET, FullServer, start_full_server, walk_routes
+from tests.web.fullserver import (
+    API_KEY,
+    SECRET,
+    FullServer,
+    full_settings,
+    start_full_server,
+    walk_routes,
+)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 BARE = {"code", "message", "retry", "mensaje", "retry_after"}
@@ -103,7 +112,11 @@ def route_rows() -> list[Row]:
 
 @pytest.fixture
 async def full(tmp_path: Path) -> AsyncIterator[FullServer]:
-    srv = await start_full_server(tmp_path / "full.db")
+    # Single sign-on on (its routes have rows too), to a provider that is not there.
+    base = full_settings()
+    oidc = OidcSettings(issuer="http://127.0.0.1:9", client_id="relevo", timeout=2.0)
+    settings = dataclasses.replace(base, auth=dataclasses.replace(base.auth, oidc=oidc))
+    srv = await start_full_server(tmp_path / "full.db", settings=settings)
     yield srv
     await srv.stop()
 

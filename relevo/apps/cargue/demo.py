@@ -1,17 +1,25 @@
 """Sample data for ``relevo demo``: a dispatcher, three vendors and today's
 plantilla of each (about fifteen products), some rows already ticked, so
-both screens have something to show."""
+both screens have something to show. The plantillas were loaded and the
+ticks made over the last ``SEED_MINUTES`` (a clock of the past), so the
+sheet reads "V Carlos Ruiz · 7:12", "· 7:15", … rather than one instant."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
+from relevo.clock import VirtualClock
 from relevo.records import SYSTEM, Actor, Records
 
 from .kinds import ITEM, ROLE_ADMIN, ROLE_DESPACHADOR, ROLE_VENDEDOR, USER
+from .plantilla import Plantillas
 from .service import CargueService
 
-__all__ = ["DEMO_USERS", "PRODUCTOS", "seed"]
+__all__ = ["DEMO_USERS", "PRODUCTOS", "SEED_MINUTES", "seed"]
+
+SEED_MINUTES = 40.0
+"""How much of the early morning the seed replays (less just after midnight)."""
 
 DEMO_USERS: tuple[tuple[str, str, str, str], ...] = (
     ("despacho1", "Marta Ríos", ROLE_DESPACHADOR, ""),
@@ -60,7 +68,15 @@ async def seed(records: Records, service: CargueService) -> bool:
     if await records.find(ITEM, {"fecha": fecha}, limit=1):
         return did
     rnd = random.Random(3)
+    now = records.clock.now()
+    midnight = dt.datetime.fromtimestamp(now, service.options.zone()).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    span = min(SEED_MINUTES * 60, 0.9 * (now - midnight.timestamp()))
+    past = VirtualClock(now - span)
+    then = CargueService(records, service.options, clock=past)
     staff = Actor("despacho1", frozenset({ROLE_DESPACHADOR}))
+    ticks: list[tuple[Actor, str, str]] = []
     for vendor in await service.vendedores():
         picks = sorted(rnd.sample(range(len(PRODUCTOS)), 15))
         rows = [
@@ -72,11 +88,16 @@ async def seed(records: Records, service: CargueService) -> bool:
             }
             for i in picks
         ]
-        items = await service.load_plantilla(SYSTEM, vendor.id, rows, fecha)
+        items = await Plantillas(then).load(SYSTEM, vendor.id, rows, fecha)
         n_v, n_d = _TICKED.get(vendor.id, (0, 0))
         seller = Actor(vendor.id, frozenset({ROLE_VENDEDOR}))
-        for i, item in enumerate(items[:n_v]):
-            await service.set_check(seller, item.id, "v", True)
-            if i < n_d:
-                await service.set_check(staff, item.id, "d", True)
+        ticks += [(seller, item.id, "v") for item in items[:n_v]]
+        ticks += [(staff, item.id, "d") for item in items[:n_d]]
+    # V before its D; otherwise the vendors' ticks interleave, minutes apart
+    order = sorted(range(len(ticks)), key=lambda i: (ticks[i][2] == "d", rnd.random()))
+    step = span / (len(ticks) + 1) if ticks else 0.0
+    for i in order:
+        past.advance(max(0.0, min(step * rnd.uniform(0.6, 1.4), now - 1 - past.now())))
+        who, item_id, check = ticks[i]
+        await then.set_check(who, item_id, check, True)
     return True

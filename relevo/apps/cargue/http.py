@@ -25,12 +25,16 @@ from relevo.records import Actor, Records
 from relevo.settings import Settings
 from relevo.web import json_response
 
+from ..kit.csvfile import csv_response, csv_text
 from ..kit.demo import DemoUser, demo_login_routes
 from ..kit.errors import forbidden
-from ..kit.http import endpoint, public, read_json
+from ..kit.http import endpoint, public, read_json, valid_id
 from ..kit.pages import LOGIN, page_routes
-from .kinds import ITEM, ROLE_VENDEDOR, STAFF, USER
-from .service import CargueService
+from .cierre import may_reopen
+from .export import COLUMNS, sheet_rows
+from .kinds import CIERRE, ITEM, ROLE_VENDEDOR, USER
+from .plantilla import Plantillas
+from .service import CargueService, is_staff, may_check, parse_fecha
 
 __all__ = ["STATIC", "CargueHttp"]
 
@@ -39,6 +43,7 @@ PAGES: dict[str, str | Traversable] = {
     "": LOGIN,
     "vendedor": "vendedor.html",
     "despacho": "despacho.html",
+    "plantillas": "plantillas.html",
 }
 
 
@@ -46,6 +51,7 @@ class CargueHttp:
     def __init__(self, service: CargueService, settings: Settings) -> None:
         self.service = service
         self.records: Records = service.records
+        self.plantillas = Plantillas(service)
         self.settings = settings
 
     def _public(self, rec: Any) -> dict[str, Any]:
@@ -77,6 +83,7 @@ class CargueHttp:
 
     async def check(self, request: Request, actor: Actor) -> Response:
         """``{"check": "v"|"d", "value": true|false}`` → the row (idempotent)."""
+        may_check(actor)
         body = await read_json(request)
         rec = await self.service.set_check(
             actor, request.path_params["id"], body.get("check"), body.get("value")
@@ -85,16 +92,67 @@ class CargueHttp:
 
     async def plantilla(self, request: Request, actor: Actor) -> Response:
         """``{"vendedor_id", "fecha"?, "rows": [{"producto", "cantidad", ...}]}``."""
+        self._staff(actor)
         body = await read_json(request, 1_048_576)
-        recs = await self.service.load_plantilla(
+        recs = await self.plantillas.load(
             actor, body.get("vendedor_id"), body.get("rows"), body.get("fecha")
         )
         return json_response({"rows": [self._public(r) for r in recs]}, 201)
 
+    async def add_item(self, request: Request, actor: Actor) -> Response:
+        """One more product on a vendor's day → ``201`` the row."""
+        self._staff(actor)
+        rec = await self.plantillas.add(actor, await read_json(request))
+        return json_response(self._public(rec), 201)
+
+    async def edit_item(self, request: Request, actor: Actor) -> Response:
+        """The plan (while pendiente) and the quantities of a row → the row."""
+        self._staff(actor)
+        body = await read_json(request)
+        rec = await self.plantillas.edit(actor, request.path_params["id"], body)
+        return json_response(self._public(rec))
+
+    async def remove_item(self, request: Request, actor: Actor) -> Response:
+        """Take a product (still pendiente) off its day → ``{"id"}``."""
+        self._staff(actor)
+        rec = await self.plantillas.remove(actor, request.path_params["id"])
+        return json_response({"id": rec.id})
+
+    async def cerrar(self, request: Request, actor: Actor) -> Response:
+        """``{"vendedor_id", "fecha"?}`` → the day's closing record, closed."""
+        self._staff(actor)
+        body = await read_json(request, 4096)
+        rec = await self.service.close(actor, body.get("vendedor_id"), body.get("fecha"))
+        return json_response(self.records.kind(CIERRE).public(rec))
+
+    async def reabrir(self, request: Request, actor: Actor) -> Response:
+        """``{"vendedor_id", "fecha"?, "motivo"}`` (admin) → the record, open again."""
+        may_reopen(actor)  # who before what: a malformed body tells a stranger nothing
+        body = await read_json(request, 4096)
+        rec = await self.service.reopen(
+            actor, body.get("vendedor_id"), body.get("fecha"), body.get("motivo")
+        )
+        return json_response(self.records.kind(CIERRE).public(rec))
+
+    async def hoja_csv(self, request: Request, actor: Actor) -> Response:
+        """The day's sheet (``?fecha=``, ``&vendedor_id=``) as CSV."""
+        self._staff(actor)
+        q = request.query_params
+        fecha = parse_fecha(q.get("fecha") or self.service.today()[0])
+        vid = valid_id(q["vendedor_id"], "vendedor_id") if q.get("vendedor_id") else None
+        rows = await sheet_rows(self.service, fecha, vid)
+        name = f"cargue-{fecha}{'-' + vid if vid else ''}.csv"
+        return csv_response(csv_text(COLUMNS, rows), name)
+
+    @staticmethod
+    def _staff(actor: Actor) -> None:
+        # Who before what: a vendor learns nothing of the input rules.
+        if not is_staff(actor):
+            raise forbidden(f"user {actor.user} is not staff", "Solo el despacho hace esto.")
+
     async def progreso(self, request: Request, actor: Actor) -> Response:
         """Per-vendor totals of a day (default today): ``{fecha, vendedores: [...]}``."""
-        if not (actor.is_system or actor.roles & STAFF):
-            raise forbidden(f"user {actor.user} is not staff", "Solo el despacho ve el progreso.")
+        self._staff(actor)
         fecha = request.query_params.get("fecha") or self.service.today()[0]
         rows = await self.service.progress(fecha)
         return json_response({"fecha": fecha, "vendedores": [p.as_dict() for p in rows]})
@@ -124,7 +182,13 @@ class CargueHttp:
             *page_routes("cargue", STATIC, PAGES, home="/cargue/"),
             Route("/api/cargue/config", public(self.config)),
             Route("/api/cargue/me", ep(self.me)),
+            Route("/api/cargue/items", ep(self.add_item), methods=["POST"]),
+            Route("/api/cargue/items/{id}", ep(self.edit_item), methods=["PATCH"]),
+            Route("/api/cargue/items/{id}", ep(self.remove_item), methods=["DELETE"]),
             Route("/api/cargue/items/{id}/check", ep(self.check), methods=["POST"]),
+            Route("/api/cargue/cierre", ep(self.cerrar), methods=["POST"]),
+            Route("/api/cargue/reabrir", ep(self.reabrir), methods=["POST"]),
+            Route("/api/cargue/hoja.csv", ep(self.hoja_csv)),
             Route("/api/cargue/plantillas", ep(self.plantilla), methods=["POST"]),
             Route("/api/cargue/progreso", ep(self.progreso)),
             *demo_login_routes("cargue", self.settings, self.demo_users),

@@ -21,12 +21,17 @@ quantity, order) by a despachador or an admin.
 
 from __future__ import annotations
 
+import hashlib
+
 from relevo.protocol.errors import PermissionDenied
 from relevo.records import NOW, Context, Field, Kind, Transition
 
 __all__ = [
+    "ABIERTO",
+    "CERRADO",
     "CH_DESPACHO",
     "CHECK_EVENT",
+    "CIERRE",
     "DESPACHADO",
     "ITEM",
     "PENDIENTE",
@@ -37,6 +42,8 @@ __all__ = [
     "TRANSITION_FOR",
     "USER",
     "VERIFICADO",
+    "cierre_id",
+    "cierre_kind",
     "item_kind",
     "user_kind",
     "vendedor_channel",
@@ -44,6 +51,7 @@ __all__ = [
 
 ITEM = "cargue_item"
 USER = "cargue_user"
+CIERRE = "cargue_cierre"
 
 ROLE_VENDEDOR = "vendedor"
 ROLE_DESPACHADOR = "despachador"
@@ -52,6 +60,7 @@ STAFF = frozenset({ROLE_DESPACHADOR, ROLE_ADMIN})
 _NOBODY = frozenset({"system"})
 
 PENDIENTE, VERIFICADO, DESPACHADO = "pendiente", "verificado", "despachado"
+ABIERTO, CERRADO = "abierto", "cerrado"
 CHECK_EVENT = "check_update"
 CH_DESPACHO = "despacho:cargue"
 
@@ -82,6 +91,21 @@ def _by(c: Context) -> str:
     return c.actor.user
 
 
+def _nombre(c: Context) -> str:
+    """The display name the service resolved into the actor's claims (the
+    directory's, else the token's), else the user id."""
+    return str(c.actor.claims.get("name") or c.actor.user)
+
+
+def cierre_id(vendedor_id: str, fecha: str) -> str:
+    """One closing record per vendor and day, so two closes are one row
+    (a record id has 64 characters at most: a longer vendor id is hashed)."""
+    rid = f"{fecha.replace('-', '')}.{vendedor_id}"
+    if len(rid) <= 64:
+        return rid
+    return f"{fecha.replace('-', '')}.{hashlib.sha256(vendedor_id.encode()).hexdigest()[:40]}"
+
+
 def item_kind() -> Kind:
     plan = STAFF
     return Kind(
@@ -101,6 +125,12 @@ def item_kind() -> Kind:
             "v_by": Field(str, write_roles=_NOBODY),
             "d_at": Field(int, write_roles=_NOBODY),
             "d_by": Field(str, write_roles=_NOBODY),
+            "v_nombre": Field(str, write_roles=_NOBODY),
+            "d_nombre": Field(str, write_roles=_NOBODY),
+            # what actually left and came back (None: as planned), and why
+            "cargada": Field(int, write_roles=_NOBODY),
+            "devuelta": Field(int, default=0, write_roles=_NOBODY),
+            "motivo": Field(str, write_roles=_NOBODY),
         },
         states={PENDIENTE, VERIFICADO, DESPACHADO},
         initial=PENDIENTE,
@@ -111,7 +141,7 @@ def item_kind() -> Kind:
                 target=VERIFICADO,
                 roles={ROLE_VENDEDOR},
                 guard=_own_row,
-                updates={"v": True, "v_at": NOW, "v_by": _by},
+                updates={"v": True, "v_at": NOW, "v_by": _by, "v_nombre": _nombre},
                 event=CHECK_EVENT,
             ),
             Transition(
@@ -120,7 +150,7 @@ def item_kind() -> Kind:
                 target=PENDIENTE,
                 roles={ROLE_VENDEDOR},
                 guard=_own_row,
-                updates={"v": False, "v_at": None, "v_by": None},
+                updates={"v": False, "v_at": None, "v_by": None, "v_nombre": None},
                 event=CHECK_EVENT,
             ),
             Transition(
@@ -128,7 +158,7 @@ def item_kind() -> Kind:
                 source={VERIFICADO},
                 target=DESPACHADO,
                 roles=STAFF,
-                updates={"d": True, "d_at": NOW, "d_by": _by},
+                updates={"d": True, "d_at": NOW, "d_by": _by, "d_nombre": _nombre},
                 event=CHECK_EVENT,
             ),
             Transition(
@@ -136,7 +166,7 @@ def item_kind() -> Kind:
                 source={DESPACHADO},
                 target=VERIFICADO,
                 roles=STAFF,
-                updates={"d": False, "d_at": None, "d_by": None},
+                updates={"d": False, "d_at": None, "d_by": None, "d_nombre": None},
                 event=CHECK_EVENT,
             ),
         ],
@@ -144,9 +174,61 @@ def item_kind() -> Kind:
         live={"vendedor_id": "cargue:{vendedor_id}", "": CH_DESPACHO},
         indexed=["vendedor_id", "fecha"],
         read_roles={ROLE_VENDEDOR, *STAFF},
-        # Vendors write through /api/cargue (which checks "own row"), never
-        # through the generic records API: that one would let them delete.
-        write_roles=STAFF,
+        # Every write goes through /api/cargue, which checks "own row" and
+        # the day's closing: the generic records API would let a vendor
+        # delete rows, and staff edit a closed day.
+        write_roles=_NOBODY,
+    )
+
+
+def cierre_kind() -> Kind:
+    """A vendor's load of a day, open or closed. Closing locks the day's
+    rows (no tick, no edit); only an admin reopens, and the record history
+    keeps who closed and reopened, when and why."""
+    return Kind(
+        CIERRE,
+        fields={
+            "vendedor_id": Field(str, required=True, write_roles=_NOBODY),
+            "fecha": Field(str, required=True, write_roles=_NOBODY),
+            "cerrado_at": Field(int, write_roles=_NOBODY),
+            "cerrado_by": Field(str, write_roles=_NOBODY),
+            "cerrado_nombre": Field(str, write_roles=_NOBODY),
+            "reabierto_at": Field(int, write_roles=_NOBODY),
+            "reabierto_nombre": Field(str, write_roles=_NOBODY),
+            "motivo": Field(str, write_roles=_NOBODY),
+        },
+        states={ABIERTO, CERRADO},
+        initial=ABIERTO,
+        transitions=[
+            Transition(
+                "cerrar",
+                source={ABIERTO},
+                target=CERRADO,
+                roles=STAFF,
+                updates={"cerrado_at": NOW, "cerrado_by": _by, "cerrado_nombre": _nombre},
+                event="cargue_cerrado",
+            ),
+            Transition(
+                "reabrir",
+                source={CERRADO},
+                target=ABIERTO,
+                roles={ROLE_ADMIN},
+                accepts={"motivo"},
+                updates={
+                    "cerrado_at": None,
+                    "cerrado_by": None,
+                    "cerrado_nombre": None,
+                    "reabierto_at": NOW,
+                    "reabierto_nombre": _nombre,
+                },
+                event="cargue_reabierto",
+            ),
+        ],
+        channels=["cargue:{vendedor_id}", CH_DESPACHO],
+        live={"vendedor_id": "cargue:{vendedor_id}", "": CH_DESPACHO},
+        indexed=["vendedor_id", "fecha"],
+        read_roles={ROLE_VENDEDOR, *STAFF},
+        write_roles=_NOBODY,
     )
 
 

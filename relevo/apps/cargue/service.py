@@ -12,16 +12,20 @@ Who may do what (the records layer enforces the rest):
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from relevo.clock import Clock
 from relevo.protocol.errors import NotFound
-from relevo.records import Actor, Record, Records
+from relevo.records import Actor, Record, Records, Transaction
 
 from ..kit.errors import bad_request, conflict, forbidden, not_found
 from ..kit.http import acting_as, valid_id
+from .cierre import close_day, ensure_open, may_close, may_reopen, reopen_day
 from .kinds import (
     DESPACHADO,
     ITEM,
@@ -33,9 +37,7 @@ from .kinds import (
 )
 from .options import DIAS, CargueOptions
 
-__all__ = ["CargueService", "Progress"]
-
-MAX_ROWS = 500
+__all__ = ["CargueService", "Progress", "is_staff", "may_check", "parse_fecha"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,19 +51,41 @@ class Progress:
         return {"vendedor_id": self.vendedor_id, "total": self.total, "v": self.v, "d": self.d}
 
 
-def _is_staff(actor: Actor) -> bool:
+def may_check(actor: Actor) -> None:
+    """Who before what: a caller with no cargue role learns nothing of the input rules."""
+    if not (is_staff(actor) or ROLE_VENDEDOR in actor.roles):
+        raise forbidden(
+            f"user {actor.user} has no cargue role (vendedor, despachador, admin)",
+            "Tu usuario no tiene un rol de cargue.",
+        )
+
+
+def is_staff(actor: Actor) -> bool:
     return actor.is_system or bool(actor.roles & STAFF)
 
 
 class CargueService:
-    def __init__(self, records: Records, options: CargueOptions) -> None:
+    def __init__(
+        self, records: Records, options: CargueOptions, *, clock: Clock | None = None
+    ) -> None:
         self.records = records
         self.options = options
+        self.clock: Clock = clock or records.clock
+        """The time its changes happen at: the records' clock, or (the demo's
+        seed, replaying the early morning) a clock of the past."""
 
     def today(self) -> tuple[str, str]:
         """Today's ``fecha`` (ISO) and ``dia`` (``LUNES``...), in the configured zone."""
-        day = self.options.today(self.records.clock.now())
+        day = self.options.today(self.clock.now())
         return day.isoformat(), DIAS[day.weekday()]
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """The records' transaction, its changes stamped with this service's clock."""
+        async with self.records.transaction() as tx:
+            if self.clock is not self.records.clock:
+                tx.now = self.clock.now()  # history and *_at count from then
+            yield tx
 
     # -- checks ---------------------------------------------------------------------
 
@@ -69,12 +93,7 @@ class CargueService:
         """Set check ``v`` or ``d`` of a row to ``value``. Idempotent: asking
         for the value the row already has changes (and publishes) nothing,
         so a phone may resend a tick whose answer it never got."""
-        if not (_is_staff(actor) or ROLE_VENDEDOR in actor.roles):
-            # Who before what: a caller with no cargue role learns nothing of the input rules.
-            raise forbidden(
-                f"user {actor.user} has no cargue role (vendedor, despachador, admin)",
-                "Tu usuario no tiene un rol de cargue.",
-            )
+        may_check(actor)
         if check not in ("v", "d"):
             raise bad_request(
                 'check must be "v" or "d"', "Marca desconocida (V o D).", field="check"
@@ -83,26 +102,58 @@ class CargueService:
             raise bad_request("value must be true or false", "Valor inválido.", field="value")
         item_id = valid_id(item_id, "id")
         self._may_tick(actor, check)
-        async with self.records.transaction() as tx:
-            try:
-                rec = await tx.get(ITEM, item_id, lock=True)
-            except NotFound:
-                raise not_found(
-                    f"{ITEM} {item_id} does not exist", "Ese producto no existe."
-                ) from None
-            if (
-                not _is_staff(actor)
-                and ROLE_VENDEDOR in actor.roles
-                and str(rec.get("vendedor_id")) != actor.user
-            ):
-                # Not "forbidden": a vendor learns nothing about other plantillas.
-                raise not_found(f"{ITEM} {item_id} does not exist", "Ese producto no existe.")
+        rec = await self._own_item(actor, item_id)
+        by = acting_as(await self.named(actor))
+        async with self.transaction() as tx:
+            # The day's closing first (its lock orders a tick after a close), then the row.
+            await ensure_open(tx, str(rec.get("vendedor_id")), str(rec.get("fecha")))
+            rec = await tx.get(ITEM, item_id, lock=True)
             if bool(rec.get(check)) == value:
                 return rec
             self._check_state(rec, check, value)
-            return await tx.transition(
-                ITEM, item_id, TRANSITION_FOR[(check, value)], by=acting_as(actor)
-            )
+            return await tx.transition(ITEM, item_id, TRANSITION_FOR[(check, value)], by=by)
+
+    async def _own_item(self, actor: Actor, item_id: str) -> Record:
+        """The row, if ``actor`` may touch it: staff any, a vendor his own
+        (another vendor's is ``not_found``: he learns nothing of it)."""
+        try:
+            rec = await self.records.get(ITEM, item_id)
+        except NotFound:
+            rec = None
+        if rec is None or (not is_staff(actor) and str(rec.get("vendedor_id")) != actor.user):
+            raise not_found(f"{ITEM} {item_id} does not exist", "Ese producto no existe.")
+        return rec
+
+    async def named(self, actor: Actor) -> Actor:
+        """``actor`` with its display name in the claims (the directory's,
+        else the token's), which the transitions write as ``*_nombre``."""
+        nombre = actor.claims.get("name")
+        try:
+            nombre = (await self.records.get(USER, actor.user)).get("nombre") or nombre
+        except NotFound:
+            pass
+        if actor.is_system and not nombre:
+            nombre = "Sistema"
+        if not nombre:
+            return actor
+        return dataclasses.replace(actor, claims={**actor.claims, "name": str(nombre)})
+
+    # -- closing the day ------------------------------------------------------------------
+
+    async def close(self, actor: Actor, vendedor_id: Any, fecha: Any = None) -> Record:
+        """Close a vendor's load of a day (default today): no more ticks or edits."""
+        may_close(actor)
+        vid = valid_id(vendedor_id, "vendedor_id")
+        day = parse_fecha(fecha if fecha is not None else self.today()[0])
+        return await close_day(self, await self.named(actor), vid, day)
+
+    async def reopen(
+        self, actor: Actor, vendedor_id: Any, fecha: Any = None, motivo: Any = None
+    ) -> Record:
+        """Reopen a closed day: admin only, with a reason."""
+        may_reopen(actor)
+        day = parse_fecha(fecha if fecha is not None else self.today()[0])
+        return await reopen_day(self, await self.named(actor), vendedor_id, day, motivo)
 
     def _may_tick(self, actor: Actor, check: str) -> None:
         if check == "v" and not (actor.is_system or ROLE_VENDEDOR in actor.roles):
@@ -110,7 +161,7 @@ class CargueService:
                 f"user {actor.user} may not tick V (vendedor only)",
                 "Solo el vendedor marca V, desde su teléfono.",
             )
-        if check == "d" and not _is_staff(actor):
+        if check == "d" and not is_staff(actor):
             raise forbidden(
                 f"user {actor.user} may not tick D (despachador only)",
                 "Solo el despachador marca D.",
@@ -130,46 +181,6 @@ class CargueService:
                 "El despachador ya marcó D: pídele que lo desmarque primero.",
                 state=rec.state,
             )
-
-    # -- plantillas -------------------------------------------------------------------
-
-    async def load_plantilla(
-        self, actor: Actor, vendedor_id: Any, rows: Any, fecha: Any = None
-    ) -> list[Record]:
-        """Create a vendor's rows for a day (default today), replacing the
-        rows of that day that are still ``pendiente``; ticked rows stay."""
-        if not _is_staff(actor):
-            raise forbidden(
-                f"user {actor.user} may not load plantillas", "Solo el despacho carga plantillas."
-            )
-        vid = valid_id(vendedor_id, "vendedor_id")
-        hoy, _ = self.today()
-        day = _fecha(fecha if fecha is not None else hoy)
-        if not isinstance(rows, list) or not rows or len(rows) > MAX_ROWS:
-            raise bad_request(
-                f"rows must be a list of 1 to {MAX_ROWS} products",
-                f"La plantilla necesita entre 1 y {MAX_ROWS} productos.",
-                field="rows",
-            )
-        clean = [_row(i, r) for i, r in enumerate(rows)]
-        try:
-            vendor = await self.records.get(USER, vid)
-        except NotFound:
-            raise not_found(f"no vendedor {vid}", "Ese vendedor no existe.") from None
-        if vendor.get("rol") != ROLE_VENDEDOR:
-            raise bad_request(f"user {vid} is not a vendedor", "Ese usuario no es vendedor.")
-        dia = DIAS[_weekday(day)]
-        by = acting_as(actor)
-        async with self.records.transaction() as tx:
-            for old in await tx.find(ITEM, {"vendedor_id": vid, "fecha": day}, limit=MAX_ROWS * 2):
-                if old.state == PENDIENTE:
-                    await tx.delete(ITEM, old.id, by=by)
-            out = []
-            for i, row in enumerate(clean):
-                data = {**row, "vendedor_id": vid, "fecha": day, "dia": dia}
-                data.setdefault("orden", i + 1)
-                out.append(await tx.create(ITEM, data, by=by))
-        return out
 
     # -- reading ------------------------------------------------------------------------
 
@@ -192,47 +203,10 @@ def _progress(vid: str, rows: Iterable[Record]) -> Progress:
     )
 
 
-def _fecha(value: Any) -> str:
+def parse_fecha(value: Any) -> str:
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value).isoformat()
         except ValueError:
             pass
     raise bad_request("fecha must be a date (YYYY-MM-DD)", "Fecha inválida.", field="fecha")
-
-
-def _weekday(fecha: str) -> int:
-    return dt.date.fromisoformat(fecha).weekday()
-
-
-def _row(i: int, row: Any) -> dict[str, Any]:
-    where = f"rows[{i}]"
-    if not isinstance(row, Mapping):
-        raise bad_request(f"{where} must be an object", "Fila de plantilla inválida.", field=where)
-    producto = row.get("producto")
-    if not isinstance(producto, str) or not producto.strip() or len(producto) > 120:
-        raise bad_request(f"{where}.producto: 1-120 characters", "Falta el producto.", field=where)
-    out: dict[str, Any] = {"producto": producto.strip()}
-    cantidad = row.get("cantidad", 0)
-    if isinstance(cantidad, bool) or not isinstance(cantidad, int) or not 0 <= cantidad <= 100_000:
-        raise bad_request(
-            f"{where}.cantidad: an integer 0-100000", "Cantidad inválida.", field=where
-        )
-    out["cantidad"] = cantidad
-    for name in ("codigo", "unidad"):
-        value = row.get(name)
-        if value is not None:
-            if not isinstance(value, str) or len(value) > 40:
-                raise bad_request(f"{where}.{name}: text up to 40", "Fila inválida.", field=where)
-            out[name] = value
-    orden = row.get("orden")
-    if orden is not None:
-        if isinstance(orden, bool) or not isinstance(orden, int):
-            raise bad_request(f"{where}.orden must be an integer", "Orden inválido.", field=where)
-        out["orden"] = orden
-    unknown = set(row) - {"producto", "cantidad", "codigo", "unidad", "orden"}
-    if unknown:
-        raise bad_request(
-            f"{where}: unknown fields {sorted(unknown)}", "Fila inválida.", field=where
-        )
-    return out

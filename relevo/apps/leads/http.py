@@ -27,6 +27,8 @@ from ..kit.errors import bad_request
 from ..kit.http import Handler, endpoint, public, read_json
 from ..kit.pages import page_routes
 from .csv_import import MAX_BYTES, CsvProblem, parse_leads_csv
+from .editing import edit_lead, schedule_callback
+from .export import BoardFilter, board_csv
 from .kinds import LEAD
 from .options import LeadsOptions
 from .service import LeadsService
@@ -34,7 +36,8 @@ from .service import LeadsService
 __all__ = ["STATIC", "LeadsHttp"]
 
 STATIC = resources.files("relevo.apps.leads") / "static"
-PAGES = {"gtr": "gtr.html", "asesor": "asesor.html"}
+PAGES = {"gtr": "gtr.html", "asesor": "asesor.html", "historial": "historial.html"}
+MAX_COMPLETED = 200
 
 
 def _token(body: dict[str, Any]) -> int:
@@ -133,7 +136,57 @@ class LeadsHttp:
         )
         return json_response(result.as_dict())
 
+    async def assign_many(self, request: Request, actor: Actor) -> Response:
+        """Bulk assign: ``{"ids": [...], "asesor_id"}`` → a result per lead."""
+        self.service.require_gtr(actor)
+        body = await read_json(request)
+        results = await self.service.assign_many(actor, body.get("ids"), body.get("asesor_id"))
+        done = sum(1 for r in results if r["ok"])
+        return json_response({"assigned": done, "failed": len(results) - done, "results": results})
+
+    async def export(self, request: Request, actor: Actor) -> Response:
+        """The board as filtered, as ``text/csv`` (a download)."""
+        self.service.require_gtr(actor)
+        flt = BoardFilter.parse(request.query_params)
+        rows = await self.records.find(LEAD, {}, limit=self.options.max_leads, order_by=["-seq"])
+        names = {u.id: str(u.get("nombre")) for u in await self.service.users()}
+        shown = flt.ordered(rows, self.options.timeout)
+        text = board_csv(shown, names, self.options.tipificaciones)
+        return Response(
+            text.encode("utf-8-sig"),  # the BOM: spreadsheets read it as UTF-8
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": 'attachment; filename="leads.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    async def edit(self, request: Request, actor: Actor) -> Response:
+        """Edit nombre, telefono, notas: the GTR any lead, an asesor their own."""
+        if not actor.roles & {"gtr", "admin", "asesor"} and not actor.privileged:
+            raise PermissionDenied(f"user {actor.user} has no leads role")
+        rec = await edit_lead(self.service, actor, request.path_params["id"],
+                              _data(await read_json(request)))  # fmt: skip
+        return json_response({"record": self._public(rec)})
+
     # -- asesor -----------------------------------------------------------------------
+
+    async def schedule(self, request: Request, actor: Actor) -> Response:
+        self.service.require_asesor(actor)  # who, before what: a stranger's body is not read
+        body = await read_json(request)
+        rec = await schedule_callback(
+            self.service, actor, request.path_params["id"], _token(body), _data(body)
+        )
+        return json_response({"record": self._public(rec)})
+
+    async def completed(self, request: Request, actor: Actor) -> Response:
+        """The asesor's own completed leads, newest first (``?limit=``, ≤ 200)."""
+        self.service.require_asesor(actor)
+        raw = request.query_params.get("limit", "") or str(MAX_COMPLETED)
+        if not raw.isdigit() or not 0 < int(raw) <= MAX_COMPLETED:
+            raise bad_request(f"limit is 1 to {MAX_COMPLETED}", field="limit")
+        rows = await self.service.completed(actor, int(raw))
+        return json_response({"leads": [self._public(r) for r in rows]})
 
     async def open(self, request: Request, actor: Actor) -> Response:
         self.service.require_asesor(actor)  # who, before what: a stranger's body is not read
@@ -181,7 +234,12 @@ class LeadsHttp:
             Route("/api/leads/users", ep(self.users)),
             Route("/api/leads/create", ep(self.create), methods=["POST"]),
             Route("/api/leads/import", ep(self.import_csv), methods=["POST"]),
+            Route("/api/leads/assign", ep(self.assign_many), methods=["POST"]),
+            Route("/api/leads/export", ep(self.export)),
+            Route("/api/leads/mine/completed", ep(self.completed)),
             Route(one + "/assign", ep(self.assign), methods=["POST"]),
+            Route(one + "/edit", ep(self.edit), methods=["POST"]),
+            Route(one + "/schedule", ep(self.schedule), methods=["POST"]),
             Route(one + "/open", ep(self.open), methods=["POST"]),
             Route(one + "/heartbeat", ep(self.heartbeat), methods=["POST"]),
             Route(one + "/step", ep(self.step), methods=["POST"]),

@@ -4,9 +4,13 @@
 The ``lead`` state machine is the seeds' seguimiento::
 
     nuevo ──assign──▶ derivado ──open──▶ en_gestion ──complete──▶ terminado
-      ▲                 │   ▲              │
-      │                 └───┴──(no activity for `timeout` s)──▶ no_gestionado
+      ▲                 │   ▲              │   │
+      │                 │   │              │   └──schedule──▶ agendado
+      │                 │   └──────────────┼──callback (at callback_at)──┘
+      │                 └──────────────────┴──(no activity for `timeout` s)──▶ no_gestionado
       └───────── assign (GTR takes it back from the pool) ◀───────┘
+
+``edit`` (nombre, telefono, notas) runs in any state and changes none.
 
 Every transition that needs a check the records layer cannot make alone (the
 asesor exists, the lead is yours, this browser tab holds the wizard) has
@@ -28,6 +32,9 @@ from .options import LeadsOptions
 __all__ = [
     "ACTIVE",
     "APP_ONLY",
+    "CALLBACK",
+    "CALLBACK_HORIZON",
+    "EDITABLE",
     "GTR_ROLES",
     "LEAD",
     "RETURN_REASON",
@@ -40,7 +47,7 @@ __all__ = [
 
 LEAD = "lead"
 USER = "leads_user"
-STATES = ("nuevo", "derivado", "en_gestion", "terminado", "no_gestionado")
+STATES = ("nuevo", "derivado", "en_gestion", "terminado", "no_gestionado", "agendado")
 ACTIVE = frozenset({"derivado", "en_gestion"})
 """States in which the asesor must show activity, or the lead returns to the GTR."""
 GTR_ROLES = frozenset({"gtr", "admin"})
@@ -48,6 +55,12 @@ USER_ROLES = ("gtr", "asesor", "admin")
 APP_ONLY = frozenset({"system"})
 """A role nobody's token carries: only privileged actors (the app, the API key) pass."""
 RETURN_REASON = "timeout_no_gestionado"
+CALLBACK = "callback"
+"""The timer that brings an agendado lead back to its asesor at ``callback_at``."""
+EDITABLE = frozenset({"nombre", "telefono", "notas"})
+"""What the lead's editor changes (``edit``): contact data and the notes."""
+CALLBACK_HORIZON = 90 * 86400.0
+"""The latest callback, in seconds from now; the timer's fallback deadline too."""
 
 _WIZARD_FIELDS = frozenset(
     {"wizard_step", "resultado_contacto", "tipificacion", "notas", "proxima_accion"}
@@ -72,6 +85,14 @@ def _has_tipificacion(c: Context) -> bool | str:
     if not (c.data.get("tipificacion") or c.record.get("tipificacion")):
         return "choose a tipificacion before completing"
     return _is_own(c)
+
+
+def _own_activity(c: Context) -> Any:
+    """``last_activity`` moves with an edit by the lead's asesor (it pushes the
+    timeout, so the countdown stays exact), not with the GTR's."""
+    if c.actor.user and str(c.record.get("asesor_id")) == c.actor.user:
+        return int(c.now * 1000)
+    return c.record.get("last_activity")
 
 
 def _needs_asesor(c: Context) -> bool | str:
@@ -101,11 +122,12 @@ def lead_kind(opts: LeadsOptions) -> Kind:
         "notas": Field(str, write_roles=app),
         "proxima_accion": Field(str, choices=set(opts.proximas_acciones), write_roles=app),
         "wizard_tab": Field(str, public=False, write_roles=app),
+        "callback_at": Field(int, write_roles=app),
     }
     transitions = [
         Transition(
             "assign",
-            source={"nuevo", "derivado", "en_gestion", "no_gestionado"},
+            source={"nuevo", "derivado", "en_gestion", "no_gestionado", "agendado"},
             target="derivado",
             roles=app,
             accepts={"asesor_id"},
@@ -117,9 +139,47 @@ def lead_kind(opts: LeadsOptions) -> Kind:
                 "opened_at": None,
                 "wizard_step": None,
                 "motivo": None,
+                "callback_at": None,
                 "seguimiento_status": "derivado",
             },
             event="CLIENT_REASSIGNED",
+        ),
+        Transition(
+            "edit",
+            source=set(STATES),
+            roles=app,
+            accepts=EDITABLE,
+            updates={"last_activity": _own_activity},
+            event="CLIENT_EDITED",
+        ),
+        Transition(
+            "schedule",
+            source={"en_gestion"},
+            target="agendado",
+            roles=app,
+            accepts=_WIZARD_FIELDS | {"callback_at"},
+            guard=_has_tipificacion,
+            requires_lease=True,
+            release_lease=True,
+            updates={
+                "last_activity": NOW,
+                "wizard_step": None,
+                "seguimiento_status": "agendado",
+            },
+            event="CLIENT_CALLBACK_SCHEDULED",
+        ),
+        Transition(
+            "callback",
+            source={"agendado"},
+            target="derivado",
+            roles=app,
+            updates={
+                "derivado_at": NOW,
+                "last_activity": NOW,
+                "opened_at": None,
+                "seguimiento_status": "derivado",
+            },
+            event="CLIENT_CALLBACK_DUE",
         ),
         Transition(
             "open",
@@ -203,7 +263,17 @@ def lead_kind(opts: LeadsOptions) -> Kind:
                 transition="timeout",
                 activity_by="asesor_id",
                 name=RETURN_REASON,
-            )
+            ),
+            # Armed at callback_at by the service (schedule_callback) in the
+            # transaction that schedules it. ``activity_by`` names a field no
+            # user id equals, so no write but a new callback_at moves it.
+            Timer(
+                after=CALLBACK_HORIZON,
+                in_states={"agendado"},
+                transition=CALLBACK,
+                activity_by="callback_at",
+                name=CALLBACK,
+            ),
         ],
         channels=["gtr", "asesor:{asesor_id}"],
         live={"": "gtr", "asesor_id": "asesor:{asesor_id}"},

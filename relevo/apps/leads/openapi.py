@@ -24,7 +24,7 @@ from ..kit.openapi import (
     record_schema,
 )
 from .csv_import import MAX_BYTES
-from .kinds import LEAD
+from .kinds import LEAD, STATES
 
 __all__ = ["OPS", "document"]
 
@@ -125,6 +125,59 @@ class LeadsStep(msgspec.Struct):
     data: LeadsWizard = msgspec.field(default_factory=LeadsWizard)
 
 
+class LeadsEditData(msgspec.Struct, forbid_unknown_fields=True):
+    """What changes (only what differs is written; each edit is in the history)."""
+
+    nombre: str | None = None
+    telefono: str | None = None
+    notas: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+class LeadsEdit(msgspec.Struct):
+    data: LeadsEditData
+
+
+class LeadsScheduleData(msgspec.Struct, forbid_unknown_fields=True):
+    """The wizard's fields and when to call back (ms since the epoch, 1 min–90 days ahead)."""
+
+    callback_at: int
+    wizard_step: int | None = None
+    resultado_contacto: str | None = None
+    tipificacion: str | None = None
+    notas: str | None = None
+    proxima_accion: str | None = None
+
+
+class LeadsSchedule(msgspec.Struct):
+    fencing_token: int
+    data: LeadsScheduleData
+
+
+class LeadsBulkAssign(msgspec.Struct):
+    """Derive several leads to one asesor, each in its own transaction."""
+
+    ids: Annotated[list[str], Meta(min_length=1, max_length=200)]
+    asesor_id: str
+
+
+class LeadsBulkRow(msgspec.Struct):
+    id: str
+    ok: bool
+    version: int | None = None
+    code: str | None = None
+    message: str | None = None
+    holder: str | None = None
+    holder_name: str | None = None
+    state: str | None = None
+    reason: str | None = None
+
+
+class LeadsBulkResult(msgspec.Struct):
+    assigned: int
+    failed: int
+    results: list[LeadsBulkRow]
+
+
 class LeadsLease(msgspec.Struct):
     holder: str
     fencing_token: int
@@ -190,6 +243,36 @@ OPS: dict[str, Op] = {
     "POST /api/leads/{id}/close": Op(
         "leads_close", "Close the wizard without finishing (a no-op if already released)",
         _ASESOR, body=LeadsFence, ok=_ONE, errors=_WIZARD_ERRORS,
+    ),
+    "POST /api/leads/assign": Op(
+        "leads_assign_many", "Bulk assign: several leads to one asesor, a result per lead",
+        _GTR, body=LeadsBulkAssign, ok=LeadsBulkResult,
+    ),
+    "GET /api/leads/export": Op(
+        "leads_export", "The GTR board as filtered, as CSV (UTF-8 with a BOM, formula-safe)",
+        _GTR, ok={"type": "string"}, ok_media="text/csv",
+        query=(
+            Query("estado", {"type": "string", "enum": list(STATES)}, "one state"),
+            Query("asesor", {"type": "string"}, "an asesor id; - for unassigned"),
+            Query("campana", {"type": "string"}, "one campaña"),
+            Query("q", {"type": "string", "maxLength": 200}, "text in name, phone, document, #id"),
+            Query("orden", {"type": "string", "enum": ["recent", "due", "activity"]}, "order"),
+        ),
+    ),
+    "GET /api/leads/mine/completed": Op(
+        "leads_completed", "The asesor's own completed leads, newest first", _ASESOR,
+        ok={"type": "object", "properties": {"leads": {"type": "array", "items": component(_LEAD)}},
+            "required": ["leads"]},
+        query=(Query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "at most"),),
+    ),
+    "POST /api/leads/{id}/edit": Op(
+        "leads_edit", "Edit nombre, telefono, notas (gtr: any lead; asesor: their own)",
+        Access(apikey=True, roles=("gtr", "admin", "asesor")), body=LeadsEdit, ok=_ONE,
+        errors=(404, 423),
+    ),
+    "POST /api/leads/{id}/schedule": Op(
+        "leads_schedule", "Volver a llamar: agendado until callback_at, then back to the asesor",
+        _ASESOR, body=LeadsSchedule, ok=_ONE, errors=_WIZARD_ERRORS,
     ),
     **demo_login_ops("leads"),
 }  # fmt: skip

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from relevo.protocol.errors import Locked, NotFound, PermissionDenied
+from relevo.protocol.errors import Locked, NotFound, PermissionDenied, RelevoError
 from relevo.records import SYSTEM, Actor, Lease, Record, Records, Transaction
 
 from ..kit.errors import bad_request, conflict, with_extra
@@ -32,6 +32,7 @@ from .options import LeadsOptions
 __all__ = ["ImportResult", "LeadsService"]
 
 MAX_NOTAS = 2000
+MAX_BULK = 200
 _IMPORT_BATCH = 500
 _USER_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.@")
 
@@ -54,6 +55,12 @@ class ImportResult:
             "dry_run": self.dry_run,
             "ignored_columns": self.ignored_columns,
         }
+
+
+def _row_extra(exc: RelevoError) -> dict[str, Any]:
+    """What a bulk row tells of a refusal: the wizard's holder, the state."""
+    keys = ("holder", "holder_name", "state", "reason")
+    return {k: exc.extra[k] for k in keys if exc.extra.get(k) is not None}
 
 
 def valid_user_id(user: str) -> bool:
@@ -111,7 +118,7 @@ class LeadsService:
             )
         return user
 
-    async def _mine(self, tx: Transaction, lead_id: str, me: Actor) -> Record:
+    async def mine(self, tx: Transaction, lead_id: str, me: Actor) -> Record:
         """The lead, locked, if it is ``me``'s: assigned to them, or finished or
         timed out while it was. Anyone else gets the same bare ``forbidden``
         whatever the lead's state or holder, so an asesor counting ids up
@@ -124,7 +131,9 @@ class LeadsService:
             raise PermissionDenied(f"lead {rec.id} is not assigned to you")
         return rec
 
-    async def _locked(self, tx: Transaction, rec: Record, actor: Actor, lease: Lease) -> Locked:
+    async def locked_error(
+        self, tx: Transaction, rec: Record, actor: Actor, lease: Lease
+    ) -> Locked:
         same = lease.holder == actor.user
         who = "another tab of yours" if same else lease.holder
         err = Locked(f"lead {rec.id} is open by {who}", holder=lease.holder)
@@ -143,7 +152,7 @@ class LeadsService:
             e = errors[0]
             raise bad_request(e.message, field=e.field, reason=e.code)
         async with self.records.transaction() as tx:
-            clash = await self._existing(tx, [clean["telefono"]])
+            clash = await self.open_phones(tx, [clean["telefono"]])
             if clash:
                 raise bad_request(
                     f"an open lead {clash[clean['telefono']]} has this telefono",
@@ -163,7 +172,7 @@ class LeadsService:
         async with self.records.transaction() as tx:
             asesor = await self._asesor(tx, asesor_id)
             rec = await tx.get(LEAD, lead_id, lock=True)
-            if rec.state not in ("nuevo", "derivado", "en_gestion", "no_gestionado"):
+            if rec.state not in ("nuevo", "derivado", "en_gestion", "no_gestionado", "agendado"):
                 raise conflict(
                     f"lead {rec.id} is {rec.state}; it cannot be assigned",
                     state=rec.state,
@@ -173,7 +182,7 @@ class LeadsService:
             reason = "reassigned" if rec.get("asesor_id") else "assigned"
             if held is not None:
                 if not force:
-                    raise await self._locked(tx, rec, actor, held)
+                    raise await self.locked_error(tx, rec, actor, held)
                 await tx.release_lease(LEAD, rec.id, by=SYSTEM)
                 reason = "forced"
             return await tx.transition(
@@ -181,7 +190,36 @@ class LeadsService:
                 by=acting_as(actor), reason=reason,
             )  # fmt: skip
 
-    async def _existing(self, tx: Transaction, phones: Iterable[str]) -> dict[str, str]:
+    async def assign_many(self, actor: Actor, ids: Any, asesor_id: Any) -> list[dict[str, Any]]:
+        """Bulk assign: each lead derived to ``asesor_id`` in a transaction of
+        its own, so one refused lead (terminado, a wizard open, gone) leaves
+        the others derived; the answer says, lead by lead, which and why.
+        A wizard open is never taken away here (no ``force``)."""
+        self.require_gtr(actor)
+        if not isinstance(ids, list) or not ids or len(ids) > MAX_BULK:
+            raise bad_request(f"ids is a list of 1 to {MAX_BULK} lead ids", field="ids")
+        if not all(isinstance(i, str) and 0 < len(i) <= 64 for i in ids):
+            raise bad_request("each id is a lead id (text)", field="ids")
+        async with self.records.transaction() as tx:
+            await self._asesor(tx, asesor_id)  # a bad asesor refuses the whole request
+        results: list[dict[str, Any]] = []
+        for lead_id in dict.fromkeys(ids):
+            try:
+                rec = await self.assign(actor, lead_id, asesor_id)
+            except RelevoError as exc:
+                results.append({"id": lead_id, "ok": False, "code": exc.code,
+                                "message": exc.message, **_row_extra(exc)})  # fmt: skip
+            else:
+                results.append({"id": rec.id, "ok": True, "version": rec.version})
+        return results
+
+    async def completed(self, actor: Actor, limit: int) -> list[Record]:
+        """The asesor's own history: the leads they completed, newest first."""
+        me = self.require_asesor(actor)
+        where = {"state": "terminado", "previous_asesor_id": me.user}
+        return await self.records.find(LEAD, where, limit=limit, order_by=["-updated_at"])
+
+    async def open_phones(self, tx: Transaction, phones: Iterable[str]) -> dict[str, str]:
         """Open leads (not terminado) already holding one of ``phones``."""
         found: dict[str, str] = {}
         todo = list(dict.fromkeys(phones))
@@ -201,7 +239,7 @@ class LeadsService:
         errors = list(parsed.errors)
         imported: list[str] = []
         async with self.records.transaction() as tx:
-            clash = await self._existing(tx, [row["telefono"] for _, row in parsed.rows])
+            clash = await self.open_phones(tx, [row["telefono"] for _, row in parsed.rows])
             good: list[dict[str, str]] = []
             for line, row in parsed.rows:
                 ref = clash.get(row["telefono"])
@@ -233,12 +271,12 @@ class LeadsService:
         if not isinstance(tab, str) or not 0 < len(tab) <= 64:
             raise bad_request("tab is required (a string naming the browser tab)", field="tab")
         async with self.records.transaction() as tx:
-            rec = await self._mine(tx, lead_id, me)
+            rec = await self.mine(tx, lead_id, me)
             if str(rec.get("asesor_id")) != me.user:
                 raise PermissionDenied(f"lead {rec.id} is not assigned to you")
             held = rec.lease_held(tx.now)
             if held is not None and (held.holder != me.user or rec.get("wizard_tab") != tab):
-                raise await self._locked(tx, rec, me, held)
+                raise await self.locked_error(tx, rec, me, held)
             if rec.state not in ACTIVE:
                 raise conflict(
                     f"lead {rec.id} is {rec.state}; only a derivado lead opens",
@@ -254,16 +292,16 @@ class LeadsService:
         (``last_activity``, ``CLIENT_ACTIVITY``) that pushes the timeout."""
         me = self.require_asesor(actor)
         async with self.records.transaction() as tx:
-            await self._mine(tx, lead_id, me)
+            await self.mine(tx, lead_id, me)
             lease = await tx.heartbeat(LEAD, lead_id, by=me, fencing_token=token)
             rec = await tx.transition(LEAD, lead_id, "activity", by=me, fencing_token=token)
             return rec, lease
 
     async def step(self, actor: Actor, lead_id: str, token: int, data: Mapping[str, Any]) -> Record:
         me = self.require_asesor(actor)
-        values = self._wizard_data(data)
+        values = self.wizard_data(data)
         async with self.records.transaction() as tx:
-            await self._mine(tx, lead_id, me)
+            await self.mine(tx, lead_id, me)
             return await tx.transition(LEAD, lead_id, "step", values, by=me, fencing_token=token)
 
     async def complete(
@@ -272,9 +310,9 @@ class LeadsService:
         """Finish: ``terminado`` (``CLIENT_COMPLETED``), the asesor cleared, the
         lease released. A second call is a ``conflict``: the lead is terminado."""
         me = self.require_asesor(actor)
-        values = self._wizard_data(data)
+        values = self.wizard_data(data)
         async with self.records.transaction() as tx:
-            rec = await self._mine(tx, lead_id, me)
+            rec = await self.mine(tx, lead_id, me)
             if rec.state == "terminado":
                 raise conflict(
                     f"lead {rec.id} is already terminado",
@@ -290,14 +328,14 @@ class LeadsService:
         the lead stays en_gestion and its timeout counts from now."""
         me = self.require_asesor(actor)
         async with self.records.transaction() as tx:
-            rec = await self._mine(tx, lead_id, me)
+            rec = await self.mine(tx, lead_id, me)
             if rec.lease_held(tx.now) is None or rec.fence != token:
                 return rec  # already released (expired, taken, completed): nothing to give up
             if rec.state in ACTIVE and str(rec.get("asesor_id")) == me.user:
                 await tx.transition(LEAD, lead_id, "activity", by=me, fencing_token=token)
             return await tx.release_lease(LEAD, lead_id, by=me, fencing_token=token)
 
-    def _wizard_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
+    def wizard_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
         allowed = {"wizard_step", "resultado_contacto", "tipificacion", "notas", "proxima_accion"}
         extra = set(data) - allowed
         if extra:

@@ -4,7 +4,9 @@ Every ``simulate_every`` seconds (jittered, :class:`~relevo.apps.kit.simulate.Ti
 it does one thing a person at the call centre would do, through the same
 :class:`~relevo.apps.leads.service.LeadsService` calls the pages make:
 
-- an asesor finishes a lead en gestión (open, tipificación, complete);
+- an asesor finishes a lead en gestión (open, tipificación, complete) — or,
+  with "Volver a llamar", schedules a callback a few minutes ahead, so the
+  demo shows leads agendado and coming back;
 - an asesor opens a derivado lead and leaves it en gestión;
 - the GTR derives a nuevo (or a returned, no_gestionado) lead to an asesor;
 - a new lead arrives (at most ``_MAX_NUEVOS`` waiting, so nothing piles up).
@@ -24,12 +26,15 @@ from relevo.protocol.errors import RelevoError
 from relevo.records import Actor, Record, Records
 
 from .demo import person
+from .editing import schedule_callback
 from .kinds import LEAD, USER
 from .service import LeadsService
 
 __all__ = ["LeadsSimulator"]
 
 _TARGET_ACTIVE = 14
+_CALLBACK_IN = (120, 480)
+"""Seconds ahead a simulated "Volver a llamar" is scheduled."""
 _MAX_NUEVOS = 12
 _NOTAS = (
     "Llamé y quedó en revisar la propuesta.",
@@ -108,5 +113,11 @@ class LeadsSimulator:
             "proxima_accion": self.rnd.choice(list(opts.proximas_acciones)),
             "notas": self.rnd.choice(_NOTAS),
         }
+        if data["tipificacion"] == "volver_a_llamar":
+            now = self.records.clock.now()
+            at = int((now + self.rnd.randint(*_CALLBACK_IN)) * 1000)
+            data["callback_at"] = at
+            await schedule_callback(self.service, asesor, lead.id, lease.fencing_token, data)
+            return True
         await self.service.complete(asesor, lead.id, lease.fencing_token, data)
         return True

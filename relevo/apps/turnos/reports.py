@@ -14,9 +14,7 @@ at most :data:`MAX_DAYS` days.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ import sqlalchemy as sa
 from relevo.records import Records
 from relevo.records import schema as s
 
+from ..kit.csv_export import spreadsheet_csv
 from ..kit.errors import bad_request
 from .config import read_config
 from .kinds import FINALIZADO, NO_PRESENTO
@@ -157,25 +156,17 @@ CSV_COLUMNS = ("grupo", "id", "nombre", "emitidos", "atendidos", "no_presento",
 _GROUPS = (("area", "areas"), ("mesa", "mesas"), ("operador", "operadores"), ("dia", "dias"))
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell a spreadsheet shows as text: one starting with ``= + - @``
-    (or a tab / carriage return) would run as a formula, so it gets a ``'``."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def report_csv(rep: dict[str, Any]) -> str:
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(CSV_COLUMNS)
+    return spreadsheet_csv(CSV_COLUMNS, _report_lines(rep))
+
+
+def _report_lines(rep: dict[str, Any]) -> Iterable[Iterable[Any]]:
     for grupo, key in _GROUPS:
         for row in rep[key]:
             rid = row.get("id", row.get("fecha"))
             nombre = row.get("nombre", row.get("fecha"))
-            values: Iterable[Any] = (
+            yield (
                 grupo, rid, nombre,
                 row.get("emitidos"), row["atendidos"], row["no_presento"],
                 row.get("espera_promedio_s"), row["atencion_promedio_s"],
             )  # fmt: skip
-            w.writerow([_cell(v) for v in values])
-    return out.getvalue()

@@ -19,7 +19,6 @@ rolls its transaction back: nothing is ever half-written.
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -30,22 +29,19 @@ from relevo.records import SYSTEM, Actor, Lease, Record, Records, Transaction
 
 from ..kit.errors import bad_request, conflict, locked, not_found
 from ._sql import count_in_queues
-from .estimate import estimacion
 from .kinds import (
     ABIERTOS,
-    CH_MONITOR,
     EN_CURSO,
-    EN_ESPERA,
     LLAMADO,
-    LLAMADOS,
     MESA_LEASE_S,
     MOTIVOS_FIN,
     MOTIVOS_PRIORIDAD,
     cola_key,
     mesa_cola,
 )
+from .monitor import MonitorView
 from .options import TurnosOptions
-from .views import ESTADOS, MAX_NOMBRE, nombre_de, operador_de, turno_monitor
+from .views import ESTADOS, MAX_NOMBRE, nombre_de, operador_de
 
 __all__ = ["ACCIONES", "MAX_MOTIVO_PAUSA", "Turnero"]
 
@@ -76,7 +72,7 @@ class Turnero:
         self.clock: Clock = clock or records.clock
         """The time its changes happen at: the records' clock, or (the demo's
         seed, replaying the morning) a clock of the past."""
-        self._monitor_cache: tuple[float, str, dict[str, Any]] | None = None
+        self._monitor = MonitorView(records, options)
 
     @property
     def hub(self) -> Hub:
@@ -123,46 +119,8 @@ class Turnero:
                         mesa_id, self.hoy())  # fmt: skip
 
     async def monitor(self) -> dict[str, Any]:
-        """What the public monitor starts from: the last ``monitor_last`` calls
-        of today and how many wait in each area, plus the position of ``turnos:monitor``
-        read *before* them — the monitor subscribes ``since`` it and misses
-        nothing. Shared by every monitor for a second (they all ask at once
-        after a restart)."""
-        clock = self.records.clock
-        hoy = self.hoy()
-        cached = self._monitor_cache
-        if cached is not None and cached[1] == hoy and clock.monotonic() - cached[0] < 1.0:
-            return cached[2]
-        options = self.hub.permissions.history_options(CH_MONITOR)
-        position = await self.hub.broker.position(CH_MONITOR, options)
-        n = self.options.monitor_last
-        # A transaction only because it can order by an indexed field. The
-        # latest first calls, plus whatever is being called now (a recall of
-        # an older turno puts it back on top).
-        async with self._transaction() as tx:
-            recent = await tx.find(
-                "turno", {"fecha": hoy, "state": sorted(LLAMADOS)},
-                order_by=["-primer_llamado_at"], limit=n,
-            )  # fmt: skip
-            calling = await tx.find("turno", {"state": LLAMADO})
-        waiting = await self.records.find("turno", {"state": EN_ESPERA}, limit=1_000_000)
-        today = [r for r in calling if r["fecha"] == hoy]
-        merged = {r.id: r for r in [*recent, *today]}.values()
-        called = sorted(merged, key=lambda r: r.get("llamado_at") or 0, reverse=True)[:n]
-        mesas = await self.records.find("mesa", limit=100_000)
-        body = {
-            "channel": CH_MONITOR,
-            "epoch": position.epoch,
-            "offset": position.offset,
-            "fecha": hoy,
-            "en_espera": dict(Counter(str(r["area_id"]) for r in waiting if r["fecha"] == hoy)),
-            "llamados": [turno_monitor(r) for r in called],
-            # mesas on a break (ids; names are in /config) and each area's pace
-            "pausas": sorted(m.id for m in mesas if m.get("pausa") and m.get("activa", True)),
-            "estimacion": await estimacion(self.records, hoy),
-        }
-        self._monitor_cache = (clock.monotonic(), hoy, body)
-        return body
+        """What the public monitor starts from (:class:`.monitor.MonitorView`)."""
+        return await self._monitor.snapshot(self.hub, self.hoy())
 
     # -- the kiosk ----------------------------------------------------------------
 
@@ -354,7 +312,7 @@ class Turnero:
             who = SYSTEM if _backend(by) else Actor.trusted(by.user)
             reason = ("pausa" + (f": {motivo}" if motivo else "")) if pausa else "reanuda"
             out = await tx.update("mesa", mesa.id, changes, by=who, reason=reason)
-        self._monitor_cache = None  # the monitor lists the mesas on a break
+        self._monitor.forget()  # the monitor lists the mesas on a break
         self.changed(out)
         return out
 

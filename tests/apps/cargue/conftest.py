@@ -23,6 +23,8 @@ async def make_server(tmp_path: Path) -> AsyncIterator[Factory]:
     started: list[AppServer] = []
 
     async def make(**kwargs: Any) -> AppServer:
+        # The demo's simulator stays off unless a test asks for it: it ticks.
+        kwargs["options"] = {"simulate": False, **(kwargs.get("options") or {})}
         srv = await start_app_server(cargue, tmp_path / f"cargue{len(started)}.db", **kwargs)
         started.append(srv)
         return srv

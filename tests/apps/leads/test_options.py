@@ -20,7 +20,8 @@ def test_defaults_are_the_seeds() -> None:
     assert lead.timers[0].timer_name == "timeout_no_gestionado"
     assert lead.lease is not None
     assert lead.lease.ttl == 60
-    assert sorted(lead.states) == ["derivado", "en_gestion", "no_gestionado", "nuevo", "terminado"]
+    states = ["agendado", "derivado", "en_gestion", "no_gestionado", "nuevo", "terminado"]
+    assert sorted(lead.states) == states
     assert user.name == "leads_user"
 
 

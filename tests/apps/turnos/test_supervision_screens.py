@@ -189,6 +189,7 @@ async def test_a_new_ticket_in_the_queue_notifies_an_operator_away_from_the_tab(
     assert await page.locator("body").get_attribute("data-chimes") is None
 
     await page.click("#avisos")
+    await page.click('dialog button:has-text("Activar avisos")')  # after the prompt says what
     await expect(page.locator("#avisos")).to_have_attribute("aria-pressed", "true")
     await turnos.emitir("consultas")
     await expect(page).to_have_title("(2) Turnos · Mesa 1")

@@ -12,6 +12,11 @@ const STORES = {
   vendedor: session.sessionStore("relevo.cargue.session.vendedor", { storage: localStorage }),
   despacho: session.sessionStore("relevo.cargue.session.despacho", { storage: localStorage }),
 };
+/** The staff screens' sections. */
+export const NAV = [
+  { label: "Despacho", href: "/cargue/despacho", icon: "truck" },
+  { label: "Plantillas", href: "/cargue/plantillas", icon: "apps" },
+];
 export const SCREEN_OF = { vendedor: "vendedor", despachador: "despacho", admin: "despacho" };
 const ROLE_LABEL = { vendedor: "Vendedor", despachador: "Despachador", admin: "Admin" };
 

@@ -1,8 +1,12 @@
 // The vendor's phone: today's plantilla, one big V per product. The rows are
 // a live query (cargue:<me>); a tick goes through the outbox, so it survives
-// a dead network, a closed tab and a server restart.
+// a dead network, a closed tab and a server restart. The page holds
+// vendedor:<me>, so the dispatcher sees the vendor online, and follows the
+// day's closing: once the dispatcher closes it, every V is locked.
 
 import * as ui from "/static/ui/ui.js";
+import { quantityText } from "./cantidades.js";
+import { closedText } from "./cierre.js";
 import { TickOutbox } from "./outbox.js";
 import {
   api, byOrder, connect, dayLabel, errorText, getConfig, requireSession, token, tokenSource, topbar,
@@ -12,7 +16,8 @@ const SCREEN = "vendedor";
 const $ = (id) => document.getElementById(id);
 const list = $("items");
 const banner = $("offline");
-const view = { rows: new Map(), els: new Map(), filter: "todos", loaded: false, dRows: new Set() };
+const view = { rows: new Map(), els: new Map(), filter: "todos", loaded: false, dRows: new Set(), cierre: null };
+const dayClosed = () => view.cierre?.state === "cerrado";
 
 /** What the screen shows for V: the user's unsent wish, else the server's row. */
 function shownV(row) {
@@ -46,12 +51,13 @@ function paint(el, row) {
   el.querySelector(".cg-sub").replaceChildren(
     row.codigo ? ui.h("span", { class: "tag" }, row.codigo) : "",
     pending ? ui.h("span", { class: "cg-pending" }, ui.icon("clock"), outbox.failing ? "Por enviar" : "Enviando…") : "",
-    !pending && closed ? ui.h("span", { class: "cg-closed-note" }, "Despachado") : "");
+    !pending && closed ? ui.h("span", { class: "cg-closed-note" }, `Despachado${row.d_nombre ? ` · ${row.d_nombre}` : ""}${row.d_at ? ` ${ui.fmtTime(row.d_at)}` : ""}`) : "",
+    quantityText(row) ? ui.h("span", { class: "cg-diff" }, quantityText(row)) : "");
   el.querySelector(".cg-qty b").textContent = ui.fmtNumber(row.cantidad ?? 0);
   el.querySelector(".cg-qty small").textContent = row.unidad || "";
   const tick = el.querySelector(".cg-tick");
   tick.setAttribute("aria-pressed", String(v));
-  tick.disabled = closed && !pending;
+  tick.disabled = (closed || dayClosed()) && !pending;
   const what = v ? "marcado" : "sin marcar";
   tick.setAttribute("aria-label", `V ${row.producto}: ${what}${closed ? ", despachado" : ""}${pending ? ", pendiente de envío" : ""}`);
   el.hidden = (view.filter === "faltan" && v) || (view.filter === "marcados" && !v);
@@ -91,8 +97,8 @@ function summary(rows) {
   $("count-total").textContent = String(total);
   $("bar-v").style.setProperty("--value", `${total ? (100 * v) / total : 0}%`);
   $("count-d").textContent = `${d} de ${total} despachados`;
-  $("left").textContent = total === 0 ? "" : v === total ? "Todo verificado" : `Faltan ${total - v}`;
-  $("next").disabled = v === total;
+  $("left").textContent = total === 0 ? "" : dayClosed() ? "Cargue cerrado" : v === total ? "Todo verificado" : `Faltan ${total - v}`;
+  $("next").disabled = v === total || dayClosed();
   const empty = $("empty");
   empty.hidden = total > 0;
   if (total === 0) {
@@ -126,6 +132,10 @@ function network() {
 function toggle(id) {
   const row = view.rows.get(id);
   if (!row) return;
+  if (dayClosed() && !outbox.has(id)) {
+    ui.toast("El cargue de hoy ya está cerrado: no admite más marcas.", { kind: "warning" });
+    return;
+  }
   if (row.state === "despachado" && !outbox.has(id)) {
     ui.toast("El despacho ya marcó D en este producto.", { kind: "warning" });
     return;
@@ -198,6 +208,21 @@ async function main() {
     if (me.ruta) $("ruta").textContent = me.ruta;
     if (me.nombre) $("who").textContent = me.nombre;
   }).catch(() => {});
+  rv.subscribe(`vendedor:${session.user}`, () => {}); // tells the dispatcher this vendor is online
+  rv.live("cargue_cierre", { vendedor_id: session.user, fecha: config.fecha }, {
+    onChange: (rows, change) => {
+      const was = dayClosed();
+      view.cierre = [...rows.values()][0] || null;
+      const box = $("closed");
+      box.hidden = !dayClosed();
+      if (dayClosed()) box.replaceChildren(ui.icon("lock"), ui.h("div", ui.h("b", `${closedText(view.cierre)}. `), "Ya no se pueden marcar productos."));
+      if (change?.type === "update" && was !== dayClosed()) {
+        ui.announce(dayClosed() ? "El despacho cerró el cargue de hoy." : "El cargue de hoy se reabrió.");
+        ui.toast(dayClosed() ? "El despacho cerró el cargue de hoy." : "El cargue de hoy se reabrió: ya puedes marcar.", { kind: dayClosed() ? "info" : "warning" });
+      }
+      render();
+    },
+  });
   rv.live("cargue_item", { vendedor_id: session.user, fecha: config.fecha }, {
     onChange: (rows, change) => {
       view.rows = new Map(rows);

@@ -5,8 +5,10 @@
 
 import * as ui from "/static/ui/ui.js";
 import {
-  api, connect, deadline, getConfig, labels, leaseHolder, offlineBanner, requireSession, tabId, topbar,
+  ASESOR_NAV, api, connect, deadline, getConfig, labels, leaseHolder, offlineBanner, requireSession, tabId, topbar,
 } from "./common.js";
+import { attention } from "/static/ui/attention.js";
+import { openEdit } from "./edit.js";
 import { openWizard } from "./wizard.js";
 
 const session = requireSession(["asesor"]);
@@ -17,7 +19,9 @@ async function main() {
   const tab = tabId();
   const config = await getConfig();
   const rv = connect(session, config);
-  topbar(session, rv, { nav: [{ label: "Mis leads", href: "/leads/asesor", current: true, icon: "inbox" }] });
+  topbar(session, rv, { nav: ASESOR_NAV("/leads/asesor") });
+  const alerts = attention({ key: `leads.${me}`, what: "un lead derivado a ti (o la hora de volver a llamar)" });
+  document.querySelector(".page-header .actions").prepend(alerts.button);
   offlineBanner(rv);
   ui.hydrateIcons();
   document.getElementById("subtitle").textContent =
@@ -52,18 +56,24 @@ async function main() {
           leaseHolder(r) && !openHere(r) ? ui.h("span", { class: "lock-note" }, ui.icon("lock"), "Abierto en otra pestaña") : null),
       },
       {
-        label: "Vuelve al GTR en", className: "num nowrap", flash: false, value: (r) => deadline(r, config),
+        label: "Vuelve al GTR en", className: "num nowrap", flash: false, value: (r) => [deadline(r, config), r.callback_at, r.state],
         render: (r) => {
+          if (r.state === "agendado") return ui.h("span", { class: "callback-at", title: "Volver a llamar" }, ui.icon("clock"), ` Llamar ${ui.fmtDateTime(r.callback_at)}`);
           const due = deadline(r, config);
           return due ? ui.h("span", { "data-countdown": String(due), "data-warn": String(Math.min(60, config.timeout / 3)), class: "timer" }, ui.countdown(due)) : "—";
         },
       },
       {
         label: "", className: "actions-cell", value: (r) => [r.state, leaseHolder(r), openHere(r)],
-        render: (r) => ui.h("button", {
-          type: "button", class: ["btn btn-sm", !leaseHolder(r) || openHere(r) ? "btn-primary" : null], "data-action": "gestionar",
-          onclick: () => gestionar(r.id),
-        }, openHere(r) ? "Continuar" : leaseHolder(r) ? "Ver quién lo tiene" : r.state === "en_gestion" ? "Retomar" : "Gestionar"),
+        render: (r) => ui.h("span", { class: "row-actions" },
+          r.state === "agendado" ? null : ui.h("button", {
+            type: "button", class: ["btn btn-sm", !leaseHolder(r) || openHere(r) ? "btn-primary" : null], "data-action": "gestionar",
+            onclick: () => gestionar(r.id),
+          }, openHere(r) ? "Continuar" : leaseHolder(r) ? "Ver quién lo tiene" : r.state === "en_gestion" ? "Retomar" : "Gestionar"),
+          ui.h("button", {
+            type: "button", class: "btn btn-sm btn-ghost", "data-action": "edit", "aria-label": `Editar ${r.nombre}`,
+            onclick: (e) => { e.stopPropagation(); openEdit(rows.get(r.id) || r, { names }); },
+          }, "Editar")),
       },
     ],
     rowAttrs: (r) => ({ "data-state": r.state, "data-id": r.id }),
@@ -91,6 +101,7 @@ async function main() {
     const nd = document.getElementById("next-due");
     nd.replaceChildren(next ? ui.h("span", { "data-countdown": String(next), "data-warn": "60", class: "timer" }, ui.countdown(next)) : "—");
     ui.setBadge(document.getElementById("count"), rows.size);
+    alerts.count(derivados);
     document.getElementById("meta").textContent = rows.size ? "Ordenados por vencimiento" : "";
   }
 
@@ -132,9 +143,15 @@ async function main() {
       }
     } else {
       table.upsert(change.row, { flash: true });
+      const r = change.row;
       if (change.type === "insert") {
-        ui.toast(`${change.row.nombre} · ${change.row.telefono || ""}`, { kind: "info", title: "Nuevo lead derivado a ti" });
-        ui.announce(`Nuevo lead derivado: ${change.row.nombre}`);
+        ui.toast(`${r.nombre} · ${r.telefono || ""}`, { kind: "info", title: "Nuevo lead derivado a ti" });
+        ui.announce(`Nuevo lead derivado: ${r.nombre}`);
+        alerts.notify("Nuevo lead derivado", `${r.nombre} · ${r.telefono || ""}. Tienes ${ui.humanDuration(config.timeout)} para gestionarlo.`, { tag: `lead-${r.id}` });
+      } else if (change.delta?.transition === "callback") {
+        ui.toast(`${r.nombre} · ${r.telefono || ""}`, { kind: "info", title: "Hora de volver a llamar" });
+        ui.announce(`Hora de volver a llamar a ${r.nombre}`);
+        alerts.notify("Hora de volver a llamar", `${r.nombre} · ${r.telefono || ""}`, { tag: `lead-${r.id}` });
       }
       if (wizard && wizard.id === change.id && !wizard.ended) wizard.update(change.row);
     }
@@ -145,7 +162,7 @@ async function main() {
 
   async function gestionar(id) {
     const row = rows.get(id);
-    if (!row) return;
+    if (!row || row.state === "agendado") return;
     if (wizard && !wizard.ended) {
       if (wizard.id === id) return; // already open here
       ui.toast("Cierra el wizard abierto antes de gestionar otro lead.", { kind: "neutral" });

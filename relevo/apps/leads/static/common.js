@@ -7,9 +7,15 @@ import * as session from "/static/ui/session.js";
 import * as ui from "/static/ui/ui.js";
 
 const TAB_KEY = "relevo.leads.tab";
+ui.defineStatus({ agendado: ["Agendado", "info"] });
 const store = session.sessionStore("relevo.leads.session");
 
 export const ROLE_LABEL = { gtr: "GTR", asesor: "Asesor", admin: "Admin" };
+/** The asesor's pages, for the top bar (`current`: the page's own path). */
+export const ASESOR_NAV = (current) => [
+  { label: "Mis leads", href: "/leads/asesor", icon: "inbox" },
+  { label: "Historial", href: "/leads/historial", icon: "clock" },
+].map((n) => ({ ...n, current: n.href === current }));
 export const HOME = { gtr: "/leads/gtr", admin: "/leads/gtr", asesor: "/leads/asesor" };
 
 /** The session of this tab: a token handed over as #token=…, or the kept one. */
@@ -113,6 +119,9 @@ export const EVENT_TEXT = {
   CLIENT_ACTIVITY: "Actividad del asesor",
   CLIENT_COMPLETED: "Gestión completada",
   CLIENT_RETURNED_TO_GTR: "Volvió al GTR",
+  CLIENT_EDITED: "Datos editados",
+  CLIENT_CALLBACK_SCHEDULED: "Volver a llamar: agendado",
+  CLIENT_CALLBACK_DUE: "Hora de volver a llamar",
 };
 
 export const REASON_TEXT = {
@@ -122,6 +131,7 @@ export const REASON_TEXT = {
   released: "cerrado por el asesor",
   expired: "bloqueo vencido",
   "timer:timeout_no_gestionado": "sin actividad del asesor",
+  "timer:callback": "llegó la hora agendada",
 };
 
 /** A Spanish sentence for an error of the API, given what the user tried. */
@@ -150,6 +160,12 @@ export function errorText(err, names = {}) {
       if (b.field === "nombre") return "Falta el nombre.";
       if (b.field === "documento") return "Documento inválido: de 5 a 20 letras o dígitos.";
       if (b.field === "tipificacion") return "Elige una tipificación.";
+      if (b.field === "notas") return "Las notas admiten hasta 2000 caracteres.";
+      if (b.field === "callback_at") {
+        if (b.reason === "too_far") return "La llamada puede agendarse hasta 90 días después.";
+        return "Elige una fecha y hora al menos un minuto después de ahora.";
+      }
+      if (b.field === "ids") return "Selecciona entre 1 y 200 leads.";
       return `Datos inválidos: ${err.message}`;
     default:
       return session.errorText(err);

@@ -8,19 +8,22 @@ import {
   connect, deadline, errorText, getConfig, labels, leaseHolder, offlineBanner, requireSession, topbar,
 } from "./common.js";
 import { openAssign } from "./assign.js";
+import { bulkTools, exportCsv } from "./bulk.js";
+import { openEdit } from "./edit.js";
 import { openHistory } from "./history.js";
 import { openImport, openNewLead } from "./intake.js";
 import { Availability } from "./presence.js";
 import { renderTeam, teamSummary } from "./team.js";
 
-const STATES = ["nuevo", "derivado", "en_gestion", "terminado", "no_gestionado"];
-const STAT_ICON = { nuevo: "inbox", derivado: "send", en_gestion: "users", terminado: "check", no_gestionado: "alert" };
+const STATES = ["nuevo", "derivado", "en_gestion", "terminado", "no_gestionado", "agendado"];
+const STAT_ICON = { nuevo: "inbox", derivado: "send", en_gestion: "users", terminado: "check", no_gestionado: "alert", agendado: "clock" };
 const STAT_FOOT = {
   nuevo: "sin asignar",
   derivado: "esperan al asesor",
   en_gestion: "wizard abierto o en curso",
   terminado: "gestión completada",
   no_gestionado: "volvieron al GTR",
+  agendado: "volver a llamar",
 };
 const PAGE = 200;
 
@@ -62,9 +65,15 @@ async function main() {
   // -- the table ---------------------------------------------------------------------
 
   const asesorName = (id) => (id ? names.get(id) || `Asesor ${id}` : "");
+  let lastVisible = [];
+  const bulk = bulkTools({
+    bar: document.getElementById("bulk-bar"), names,
+    asesores: () => asesores(), rows: () => rows, visible: () => lastVisible, onChange: () => schedule(),
+  });
   const table = ui.table(document.getElementById("table"), {
     caption: "Leads",
     columns: [
+      bulk.column,
       {
         label: "Cliente", primary: true, value: (r) => [r.id, r.nombre, r.telefono, r.documento],
         render: (r) => ui.h("span", null, ui.h("span", { class: "cell-main" }, r.nombre),
@@ -96,8 +105,9 @@ async function main() {
       },
       {
         label: "Vence en", className: "num nowrap", flash: false,
-        value: (r) => deadline(r, config),
+        value: (r) => [deadline(r, config), r.state === "agendado" && r.callback_at],
         render: (r) => {
+          if (r.state === "agendado") return ui.h("span", { class: "callback-at muted", title: "Volver a llamar" }, ui.icon("clock"), ` ${ui.fmtDateTime(r.callback_at)}`);
           const due = deadline(r, config);
           return due ? ui.h("span", { "data-countdown": String(due), "data-warn": String(Math.min(60, config.timeout / 3)), class: "timer" }, ui.countdown(due)) : ui.h("span", { class: "muted" }, "—");
         },
@@ -237,6 +247,7 @@ async function main() {
       if (matches(r)) visible.push(r);
     }
     visible.sort(SORTS[filters.sort] || SORTS.recent);
+    lastVisible = visible;
     const shown = visible.slice(0, limit);
     table.set(shown);
     for (const id of changed) {
@@ -372,6 +383,7 @@ async function main() {
     detail = openHistory(row, {
       config, names, tipificaciones: tip, resultados: res, acciones: acc,
       onAssign: (r) => assign(r.id),
+      onEdit: (r) => openEdit(rows.get(r.id) || r, { names }),
       onClose: () => { detail = null; },
     });
   }
@@ -387,6 +399,9 @@ async function main() {
 
   const needSelection = (fn) => () => (selected && rows.has(selected) ? fn(selected) : ui.toast("Selecciona un lead (j / k o un clic).", { kind: "neutral" }));
   document.getElementById("btn-import").addEventListener("click", () => openImport());
+  const btnExport = document.getElementById("btn-export");
+  btnExport.addEventListener("click", () => exportCsv({ ...filters, qText: q.value.trim() }, btnExport));
+  document.getElementById("pick-visible").addEventListener("click", () => bulk.selectVisible());
   document.getElementById("btn-new").addEventListener("click", async () => {
     const rec = await openNewLead();
     if (rec) ui.toast(`${rec.nombre} creado como Nuevo.`, { kind: "success" });
@@ -400,6 +415,8 @@ async function main() {
     k: { run: () => move(-1), label: "Lead anterior" },
     a: { run: needSelection(assign), label: "Derivar / reasignar el lead seleccionado" },
     h: { run: needSelection(openDetail), label: "Historial del lead seleccionado" },
+    e: { run: needSelection((id) => openEdit(rows.get(id), { names })), label: "Editar el lead seleccionado" },
+    x: { run: needSelection((id) => bulk.toggle(id)), label: "Marcar / desmarcar el lead seleccionado (derivar varios)" },
     0: { run: () => setStatus(""), label: "Todos los estados" },
   };
   STATES.forEach((s, i) => { keys[String(i + 1)] = { run: () => setStatus(filters.status === s ? "" : s), label: `Filtrar: ${ui.statusLabel(s)}` }; });

@@ -16,6 +16,7 @@ const FIELD_TEXT = {
   documento: "documento",
   campana: "campaña",
   fuente: "fuente",
+  callback_at: "volver a llamar",
 };
 
 function who(by, names) {
@@ -33,6 +34,7 @@ function describeChanges(entry, ctx) {
     else if (field === "tipificacion") shown = ctx.tipificaciones[value] || value;
     else if (field === "resultado_contacto") shown = ctx.resultados[value] || value;
     else if (field === "proxima_accion") shown = ctx.acciones[value] || value;
+    else if (field === "callback_at") shown = value ? ui.fmtDateTime(value) : null;
     if (shown === null || shown === undefined || shown === "") continue;
     parts.push(`${FIELD_TEXT[field]}: ${shown}`);
   }
@@ -96,13 +98,14 @@ function details(row, ctx) {
   if (row.tipificacion) rows.push(["Tipificación", ctx.tipificaciones[row.tipificacion] || row.tipificacion]);
   if (row.proxima_accion) rows.push(["Próxima acción", ctx.acciones[row.proxima_accion] || row.proxima_accion]);
   if (row.notas) rows.push(["Notas", row.notas]);
+  if (row.state === "agendado" && row.callback_at) rows.push(["Volver a llamar", when(row.callback_at)]);
   if (row.fecha_wizard_completado) rows.push(["Completado", when(row.fecha_wizard_completado)]);
   return ui.h("dl", { class: "dl" }, rows.flatMap(([k, v]) => [ui.h("dt", k), ui.h("dd", v)]));
 }
 
 /**
  * openHistory(row, ctx) → {id, update(row), close()}
- * ctx: {config, names: Map, tipificaciones, resultados, acciones, onAssign(row), onClose()}
+ * ctx: {config, names: Map, tipificaciones, resultados, acciones, onAssign(row), onEdit(row), onClose()}
  */
 export function openHistory(row, ctx) {
   let current = row;
@@ -111,11 +114,12 @@ export function openHistory(row, ctx) {
   const detailBox = ui.h("div", { class: "lead-detail" });
   const historyBox = ui.h("div", { class: "stack" }, ui.h("span", { class: "skeleton skeleton-text" }), ui.h("span", { class: "skeleton skeleton-text" }));
   const assignBtn = ui.h("button", { type: "button", class: "btn btn-primary", onclick: () => ctx.onAssign(current) });
+  const editBtn = ui.h("button", { type: "button", class: "btn", "data-action": "edit", onclick: () => ctx.onEdit(current) }, "Editar");
   const d = ui.drawer({
     title: `${row.nombre} · #${row.id}`,
     wide: true,
     body: [detailBox, ui.h("h3", { class: "section-title", style: { marginTop: "var(--s-5)" } }, ui.icon("clock"), "Historial"), historyBox],
-    footer: [assignBtn, ui.h("button", { type: "button", class: "btn", onclick: () => d.close() }, "Cerrar")],
+    footer: [assignBtn, editBtn, ui.h("button", { type: "button", class: "btn", onclick: () => d.close() }, "Cerrar")],
     onClose: () => ctx.onClose(),
   });
   d.el.dataset.lead = row.id;

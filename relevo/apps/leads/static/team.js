@@ -38,17 +38,16 @@ export function renderTeam(list, meta, team, { selected, onPick }) {
     const [label, kind] = AVAILABILITY[a.status];
     let li = list.querySelector(`li[data-asesor="${CSS.escape(a.id)}"]`);
     if (!li) {
-      li = ui.h("li", {
-        class: "list-item is-clickable", "data-asesor": a.id, tabindex: 0, role: "button",
-        title: "Filtrar la tabla por este asesor",
-        onclick: () => onPick(a.id),
-        onkeydown: (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); onPick(a.id); } },
-      });
+      // A list item holding a real button (a list must hold list items;
+      // the button brings Enter, Space and focus with it).
+      li = ui.h("li", { class: "list-item is-clickable team-item", "data-asesor": a.id },
+        ui.h("button", { type: "button", class: "team-pick", title: "Filtrar la tabla por este asesor", onclick: () => onPick(a.id) }));
     }
     li.dataset.status = a.status;
     li.classList.toggle("is-active", selected === a.id);
-    li.setAttribute("aria-pressed", String(selected === a.id));
-    li.replaceChildren(
+    const pick = li.querySelector(".team-pick");
+    pick.setAttribute("aria-pressed", String(selected === a.id));
+    pick.replaceChildren(
       ui.h("span", { class: ["avatar", `avatar-${a.status}`] }, ui.initials(a.nombre)),
       ui.h("div", { class: "grow" },
         ui.h("div", { class: "title" }, a.nombre),

@@ -10,6 +10,14 @@ import { api, errorText } from "./common.js";
 
 const STEPS = ["Contacto", "Tipificación", "Próxima acción"];
 const LOST = new Set(["locked", "conflict", "forbidden", "not_found"]);
+const CALLBACK = "volver_a_llamar";
+
+/** A datetime-local value (local time, minutes) for `ms`. */
+function localInput(ms) {
+  const d = new Date(ms);
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
 
 function choices(name, options, value, { required = false } = {}) {
   return ui.h("div", { class: "choice-list", role: "radiogroup", "aria-required": String(required) },
@@ -48,6 +56,8 @@ export async function openWizard(lead, ctx) {
     notas: record.notas || "",
     proxima_accion: record.proxima_accion || null,
   };
+  let callbackAt = localInput(Date.now() + 3600_000);
+  const scheduling = () => step === 3 && values.tipificacion === CALLBACK;
   const { config } = ctx;
 
   const stepper = ui.h("ol", { class: "steps", "aria-label": "Pasos" });
@@ -77,7 +87,11 @@ export async function openWizard(lead, ctx) {
       values.tipificacion = picked(panel, "tipificacion");
       values.notas = panel.querySelector("textarea").value.trim();
     }
-    if (step === 3) values.proxima_accion = picked(panel, "proxima_accion");
+    if (step === 3) {
+      values.proxima_accion = picked(panel, "proxima_accion");
+      const at = panel.querySelector("#wz-callback");
+      if (at) callbackAt = at.value;
+    }
   }
 
   function render() {
@@ -86,8 +100,8 @@ export async function openWizard(lead, ctx) {
     }, ui.h("span", { class: "step-n" }, String(i + 1)), label)));
     error.textContent = "";
     back.hidden = step === 1;
-    next.replaceChildren(...(step === 3 ? [ui.icon("check"), "Completar gestión"] : ["Siguiente"]));
-    next.dataset.action = step === 3 ? "complete" : "next";
+    next.replaceChildren(...(scheduling() ? [ui.icon("clock"), "Agendar llamada"] : step === 3 ? [ui.icon("check"), "Completar gestión"] : ["Siguiente"]));
+    next.dataset.action = scheduling() ? "schedule" : step === 3 ? "complete" : "next";
     if (step === 1) {
       panel.replaceChildren(ui.h("h3", "¿Cómo resultó el contacto?"), choices("resultado_contacto", config.resultados, values.resultado_contacto, { required: true }));
     } else if (step === 2) {
@@ -97,7 +111,13 @@ export async function openWizard(lead, ctx) {
         ui.h("div", { class: "field" }, ui.h("label", { for: "wz-notas" }, "Notas"), notas, ui.h("div", { class: "hint" }, "Visibles para el GTR en el historial.")));
     } else {
       const L = ctx.labels;
-      panel.replaceChildren(ui.h("h3", "Próxima acción"), choices("proxima_accion", config.proximas_acciones, values.proxima_accion),
+      const when = scheduling()
+        ? ui.h("div", { class: "field callback-field" },
+          ui.h("label", { for: "wz-callback" }, "Volver a llamar el"),
+          ui.h("input", { class: "input", type: "datetime-local", id: "wz-callback", value: callbackAt, min: localInput(Date.now() + 60_000), required: true }),
+          ui.h("div", { class: "hint" }, "A esa hora el lead vuelve a tu lista como derivado (y te avisamos)."))
+        : null;
+      panel.replaceChildren(when || "", ui.h("h3", "Próxima acción"), choices("proxima_accion", config.proximas_acciones, values.proxima_accion),
         ui.h("h3", { class: "section-title" }, "Resumen"),
         ui.h("dl", { class: "dl wizard-summary" },
           ui.h("dt", "Contacto"), ui.h("dd", L.res[values.resultado_contacto] || "—"),
@@ -131,6 +151,12 @@ export async function openWizard(lead, ctx) {
         record = res.record;
         step += 1;
         render();
+      } else if (scheduling()) {
+        const at = new Date(callbackAt).getTime();
+        if (!callbackAt || Number.isNaN(at)) return void (error.textContent = "Elige la fecha y hora de la llamada.");
+        const res = await ui.busy(next, call("schedule", { data: { ...payload(), callback_at: at } }));
+        end("scheduled");
+        ui.toast(`${record.nombre}: volver a llamar el ${ui.fmtDateTime(res.record.callback_at)}.`, { kind: "success", title: "Llamada agendada" });
       } else {
         await ui.busy(next, call("complete", { data: payload() }));
         end("completed");

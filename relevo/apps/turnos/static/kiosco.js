@@ -28,8 +28,15 @@ rv.subscribe("turnos:config", async () => {
 let chosen = null;
 let backTimer = null;
 
+// Each step takes the focus (its title; the ticket's "Listo"), so a keyboard
+// or a screen reader is never left on a control that has just been hidden.
+const FOCUS = { "paso-tramite": "#paso-tramite h1", "paso-prioridad": "#prioridad-titulo", "paso-ticket": "#listo" };
+
 function show(step) {
   for (const id of ["paso-tramite", "paso-prioridad", "paso-ticket"]) $(id).hidden = id !== step;
+  const target = document.querySelector(FOCUS[step]);
+  if (target.tagName === "H1") target.setAttribute("tabindex", "-1");
+  target.focus({ preventScroll: false });
 }
 
 function renderTramites() {

@@ -5,7 +5,7 @@
 
 import * as relevo from "/relevo.js";
 import * as ui from "/static/ui/ui.js";
-import { attention } from "./attention.js";
+import { attention } from "/static/ui/attention.js";
 import { api, askToken, errorText, espera, loadConfig, MOTIVO_FIN, MOTIVO_PAUSA, PRIORIDAD, reloadAtMidnight, staffToken } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
@@ -97,9 +97,10 @@ function openPanel(mesa) {
   const mine = (r) => (r.mesa_destino ? r.mesa_destino === mesa.id : serves.has(r.tramite_id));
   const aviso = attention({
     key: `turnos.operador.${auth.session()?.user || "anon"}`,
-    button: $("avisos"),
-    prompt: "Con los avisos activados, cada turno nuevo en la cola de esta mesa suena y aparece como notificación del escritorio, aunque esté en otra pestaña. El navegador le pedirá permiso.",
+    what: "un turno nuevo a la cola de esta mesa",
+    id: "avisos",
   });
+  $("avisos-slot").replaceWith(aviso.button);
   const byArrival = (a, b) => (b.prioridad || 0) - (a.prioridad || 0) || a.created_at - b.created_at || Number(a.id) - Number(b.id);
   const cola = ui.table($("cola"), {
     caption: "Turnos en espera",
@@ -126,13 +127,13 @@ function openPanel(mesa) {
       const before = new Set(cola.rows().map((r) => r.id));
       cola.set(waiting, { flash: change.type !== "snapshot" });
       renderCounts(waiting);
-      aviso.setCount(waiting.length);
+      aviso.count(waiting.length);
       syncCurrent(change);
       const nuevos = change.type === "snapshot" ? [] : waiting.filter((r) => !before.has(r.id));
       if (nuevos.length) {
         const nums = nuevos.map((r) => r.numero_visible).join(", ");
         ui.announce(`Nuevo turno en espera: ${nums}`);
-        aviso.notify({ title: `Nuevo turno en ${mesa.nombre}: ${nums}`, body: `${waiting.length} en espera · ${nuevos[0].tramite_nombre}`, tag: `turnos-${mesa.id}` });
+        aviso.notify(`Nuevo turno en ${mesa.nombre}: ${nums}`, `${waiting.length} en espera · ${nuevos[0].tramite_nombre}`, { tag: `turnos-${mesa.id}` });
       }
     },
     onError: (err) => ui.toast(err.message || "No se pudo cargar la cola.", { kind: "danger" }),
@@ -196,6 +197,18 @@ function openPanel(mesa) {
     $("btn-no-presento").disabled = s !== "llamado";
     $("btn-finalizar").disabled = s !== "atendiendo";
     $("motivo").disabled = s !== "atendiendo";
+    keepFocus();
+  }
+  // Keyboard users: an action that disables its own button (or a change that
+  // arrives live) must not drop the focus on <body>; it moves to what comes next.
+  let acting = false;
+  function keepFocus() {
+    const a = document.activeElement;
+    const lost = !a || a === document.body || a.disabled;
+    if (!lost || !(acting || (a && a.closest && a.closest("#panel")))) return;
+    const s = current ? current.state : null;
+    const next = $({ llamado: "btn-atender", atendiendo: "btn-finalizar" }[s] || "btn-siguiente");
+    if (next && !next.disabled) next.focus();
   }
   // -- a break: "Llamar siguiente" waits until the mesa resumes -----------------------
   let pausada = false;
@@ -312,6 +325,7 @@ function openPanel(mesa) {
 
   async function act(button, path, body, done) {
     if (button.disabled) return;
+    acting = document.activeElement === button || document.activeElement === document.body;
     try {
       const res = await ui.busy(button, api(path, { method: "POST", body, token: token() }));
       if (res.turno && res.turno.version >= ((current && current.id === res.turno.id && current.version) || 0)) {
@@ -320,6 +334,9 @@ function openPanel(mesa) {
       if (done) done(res);
     } catch (err) {
       ui.toast(errorText(err), { kind: err.code === "conflict" ? "warning" : "danger" });
+    } finally {
+      keepFocus();
+      acting = false;
     }
   }
   const onTurno = (accion, extra = {}) => () => current && act($(`btn-${accion.replace("_", "-")}`),

@@ -176,6 +176,25 @@ function passwordForm() {
   return ui.h("section", { class: "card" }, ui.h("div", { class: "card-header" }, ui.h("h2", "Entrar con tu usuario")), form);
 }
 
+/** Single sign-on: a link to the provider, back through /auth/oidc/callback. */
+function ssoCard({ label }) {
+  const next = localPath(params.get("next"));
+  const href = `/auth/oidc/start${next ? `?${new URLSearchParams({ next })}` : ""}`;
+  return ui.h("section", { class: "card" }, ui.h("div", { class: "card-body stack" },
+    ui.h("a", { class: "btn btn-primary btn-lg", id: "login-sso", href }, ui.icon("key"), label),
+    ui.h("p", { class: "muted small" }, "Tu empresa comprueba quién eres; relevo no ve tu contraseña.")));
+}
+
+const SIGN_IN_ERRORS = {
+  oidc_denied: "Cancelaste el inicio de sesión en el proveedor de tu empresa.",
+  oidc_no_roles: "Tu cuenta de empresa no tiene acceso a ninguna aplicación de relevo. Pide acceso a un administrador.",
+  oidc_no_account: "Tu cuenta de empresa aún no tiene usuario en relevo. Pide a un administrador que lo cree.",
+  oidc_disabled: "Tu usuario está desactivado. Habla con un administrador.",
+  oidc_state: "El inicio de sesión caducó o llegó incompleto. Vuelve a intentarlo.",
+  oidc_unavailable: "No se pudo contactar con el proveedor de inicio de sesión de tu empresa. Vuelve a intentarlo en unos minutos.",
+  oidc_failed: "No se pudo completar el inicio de sesión con tu empresa. Vuelve a intentarlo.",
+};
+
 function userCard(u, password) {
   const avatar = u.color ? { background: `${u.color}1f`, color: u.color } : null;
   const btn = ui.h("button", { type: "button", class: "user-pick", "data-user": u.id, onclick: () => pick(u, btn, password) },
@@ -215,6 +234,11 @@ function openSessions() {
 }
 
 function notices() {
+  const error = SIGN_IN_ERRORS[params.get("error")];
+  if (error) {
+    notice.append(ui.h("div", { class: "alert alert-danger", role: "alert", id: "login-error" }, ui.icon("alert"),
+      ui.h("div", ui.h("div", { class: "alert-title" }, "No se pudo entrar"), error)));
+  }
   if (params.get("denied")) {
     notice.append(ui.h("div", { class: "alert alert-warning" }, ui.icon("alert"),
       ui.h("div", ui.h("div", { class: "alert-title" }, "Sin acceso a esa pantalla"),
@@ -269,7 +293,11 @@ async function main() {
     }
   }
   const parts = [];
-  if (signInOn) parts.push(passwordForm());
+  if (signInOn) {
+    const methods = await api("/auth/methods").catch(() => ({}));
+    if (methods.oidc) parts.push(ssoCard(methods.oidc));
+    parts.push(passwordForm());
+  }
   if (signInOn && !app && (await demoServer())) {
     // relevo demo: its admin (an account like any other) opens /admin/personas.
     parts.push(ui.h("div", { class: "alert alert-info", id: "demo-admin" }, ui.icon("info"),

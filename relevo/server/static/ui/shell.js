@@ -40,6 +40,7 @@ export function shell({ app = "", nav = [], user = null, home = "/", onLogout = 
   const existing = document.querySelector("header.topbar");
   if (existing) existing.replaceWith(el);
   else document.body.prepend(el);
+  skipLink();
   const setUser = (u) => userSlot.replaceChildren(u ? userChip(u) : "");
   setUser(user);
   return {
@@ -48,6 +49,16 @@ export function shell({ app = "", nav = [], user = null, home = "/", onLogout = 
     setUser,
     setCount: (href, n) => { const b = counts.get(href); if (b) setBadge(b, n); },
   };
+}
+
+/** The page's first tab stop: "Saltar al contenido", to <main> past the bar
+ * (a board with a hundred controls should not need a hundred Tabs). */
+function skipLink() {
+  const main = document.querySelector("main");
+  if (!main || document.querySelector(".skip-link")) return;
+  if (!main.id) main.id = "contenido";
+  if (!main.hasAttribute("tabindex")) main.setAttribute("tabindex", "-1");
+  document.body.prepend(h("a", { class: "skip-link", href: `#${main.id}` }, "Saltar al contenido"));
 }
 
 /** userChip({name, role}) → the avatar + name pill of the top bar. */
