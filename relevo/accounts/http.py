@@ -6,6 +6,7 @@ Routes::
     GET  /login         the sign-in page (the UI kit's login page, no app)
     POST /auth/login    {"username", "password", "next"?} (JSON or a form) → session cookie
     POST /auth/logout   ends the cookie's session and cuts its live connections
+    POST /auth/password {"current", "new"} → the cookie's account gets a new password
     GET  /auth/token    a relevo JWT for the cookie's session (?app=<app>: that app's roles)
 
 A session's JWTs carry ``sid`` (the session's id, the SHA-256 of the cookie
@@ -32,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from relevo.accounts.errors import InvalidAccount, SignInFailed, SignInThrottled
+from relevo.accounts.errors import InvalidAccount, SignInFailed, SignInThrottled, WeakPassword
 from relevo.accounts.model import Account
 from relevo.accounts.store import Accounts
 from relevo.hub.auth import Identity, mint_token
@@ -61,6 +62,7 @@ __all__ = [
     "WATCH_EVERY",
     "TOKEN_TTL",
     "SignIn",
+    "no_store",
 ]
 
 log = logging.getLogger("relevo.accounts")
@@ -83,6 +85,12 @@ MAX_FIELD = 1024
 LOGIN_PAGE = resources.files("relevo.server") / "static" / "ui" / "login.html"
 
 FAILED_MENSAJE = "Usuario o contraseña incorrectos."
+SIGNED_OUT_MENSAJE = "Tu sesión terminó. Vuelve a entrar."
+CHANGE_FIRST_MENSAJE = "Cambia tu contraseña para continuar."
+WRONG_CURRENT_MENSAJE = "La contraseña actual no es correcta."
+WEAK_MENSAJE = (
+    "La nueva contraseña necesita al menos 10 caracteres, distinta de tu usuario y de la actual."
+)
 THROTTLED_MENSAJE = "Demasiados intentos fallidos. Espera un momento y vuelve a intentarlo."
 
 
@@ -118,6 +126,7 @@ class SignIn:
             Route("/auth/login", self.login, methods=["POST"]),
             Route("/auth/logout", self.logout, methods=["POST"]),
             Route("/auth/token", self.token, methods=["GET"]),
+            Route("/auth/password", self.change_password, methods=["POST"]),
         ]
 
     async def login_page(self, request: Request) -> Response:
@@ -154,7 +163,7 @@ class SignIn:
                 given = safe_next(request.query_params.get("next"))
                 if given:
                     query["next"] = given
-                return _no_store(RedirectResponse(f"/login?{urlencode(query)}", 303))
+                return no_store(RedirectResponse(f"/login?{urlencode(query)}", 303))
             return _sign_in_error(exc)
         home = self.home_of(account)
         destination = target or home or "/"
@@ -171,7 +180,7 @@ class SignIn:
             )
         )
         set_session_cookie(response, request, raw, self.session_ttl)
-        return _no_store(response)
+        return no_store(response)
 
     async def logout(self, request: Request) -> Response:
         # The cross-site guard (relevo.web.csrf) has refused other origins.
@@ -182,7 +191,47 @@ class SignIn:
             RedirectResponse("/login", 303) if _is_form(request) else json_response({"ok": True})
         )
         clear_session_cookie(response, request)
-        return _no_store(response)
+        return no_store(response)
+
+    async def change_password(self, request: Request) -> Response:
+        """The signed-in person sets a new password, giving the current one
+        (throttled like a sign-in). Their other sessions end; this one stays
+        and leaves ``must_change_password``."""
+        # The cross-site guard (relevo.web.csrf) has refused other origins.
+        raw = session_cookie(request)
+        try:
+            found = await self.accounts.session(raw) if raw else None
+            if found is None or raw is None:
+                raise AuthError(
+                    "not signed in (no session, or it has ended)",
+                    extra={"mensaje": SIGNED_OUT_MENSAJE},
+                )
+            account = found[0]
+            data = await read_json(request, MAX_LOGIN_BODY)
+            current, new = data.get("current"), data.get("new")
+            if not isinstance(current, str) or not isinstance(new, str) or len(new) > MAX_FIELD:
+                raise ProtocolError("current and new are strings", extra={"mensaje": WEAK_MENSAJE})
+            if new == current:
+                raise WeakPassword("the new password is the current one")
+            address = request.client.host if request.client else ""
+            try:
+                await self.accounts.authenticate(
+                    account.username, current, address=address, sign_in=False
+                )
+            except SignInFailed:
+                raise PermissionDenied(
+                    "the current password is wrong",
+                    extra={"field": "current", "mensaje": WRONG_CURRENT_MENSAJE},
+                ) from None
+            ended = await self.accounts.set_password(
+                account.username, new, keep_session=raw, actor=account.username
+            )
+        except RelevoError as exc:
+            if isinstance(exc, WeakPassword):
+                exc.extra.update(field="new", mensaje=WEAK_MENSAJE)
+            return _sign_in_error(exc)
+        await self.sessions_ended(ended)
+        return no_store(json_response({"ok": True, "home": self.home_of(account)}))
 
     async def token(self, request: Request) -> Response:
         raw = session_cookie(request)
@@ -191,8 +240,19 @@ class SignIn:
             response = error_response(AuthError("not signed in (no session, or it has ended)"))
             if raw:
                 clear_session_cookie(response, request)
-            return _no_store(response)
+            return no_store(response)
         account, info = found
+        if account.must_change_password:
+            # A temporary password (a reset, a new person) opens nothing but
+            # the change-password step of the login page.
+            return no_store(
+                error_response(
+                    PermissionDenied(
+                        "change your password first (POST /auth/password)",
+                        extra={"password_change_required": True, "mensaje": CHANGE_FIRST_MENSAJE},
+                    )
+                )
+            )
         app = request.query_params.get("app", "")
         roles = account.roles_for(app) if app in self.homes else account.all_roles()
         expires = int(self.hub.clock.now()) + self.token_ttl
@@ -205,7 +265,7 @@ class SignIn:
             extra={"name": account.display_name, "sid": info.id},
         )
         self._checked[info.id] = (True, self.hub.clock.monotonic())
-        return _no_store(
+        return no_store(
             json_response(
                 {
                     "token": jwt,
@@ -378,9 +438,9 @@ def _sign_in_error(exc: RelevoError) -> Response:
         if isinstance(exc, AuthError):
             exc.extra.setdefault("mensaje", FAILED_MENSAJE)
         response = error_response(exc)
-    return _no_store(response)
+    return no_store(response)
 
 
-def _no_store(response: Response) -> Response:
+def no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -237,6 +237,13 @@ def openapi_document(
             "securitySchemes": {
                 "apikey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "relevo_session",
+                    "description": "relevo's sign-in session (POST /auth/login); "
+                    "__Host-relevo_session over https",
+                },
             },
             "schemas": {
                 **(extra_schemas or {}),

@@ -22,6 +22,7 @@ from relevo.settings import Settings
 from relevo.web import Extension
 
 if TYPE_CHECKING:
+    from relevo.accounts.people import People
     from relevo.records.service import Records
 
 __all__ = [
@@ -72,13 +73,21 @@ ROLE_HOMES: dict[str, dict[str, str]] = {
 }
 
 
+#: The demo's admin: the apps' ``admin`` demo user, an admin in every app.
+DEMO_ADMIN = ("admin", "Rosa Valdivia", ("admin",), "")
+
+
 def sign_in_extension(settings: Settings, hub: Hub, records: Records) -> Extension | None:
     """``/login`` and ``/auth/*`` over the accounts in the records database
     (``app.state.sign_in``); none without ``auth.secret`` to sign tokens with."""
     if not settings.auth.secret:
         return None
     from relevo.accounts.http import SignIn
+    from relevo.accounts.model import ALL_APPS
+    from relevo.accounts.people import ADMIN, People
     from relevo.accounts.store import Accounts
+    from relevo.apps.kit.openapi import documented
+    from relevo.server.people_ops import PEOPLE_OPS, PEOPLE_SCHEMAS
 
     homes = {app: ROLE_HOMES[app] for app in settings.apps if app in ROLE_HOMES}
     sign_in = SignIn(
@@ -88,9 +97,17 @@ def sign_in_extension(settings: Settings, hub: Hub, records: Records) -> Extensi
         homes=homes,
         allowed_origins=settings.server.allowed_origins,
     )
+    # The roles the people screens may give: each app's roles that land
+    # somewhere, and admin in every app.
+    known = {"*": frozenset({ADMIN}), **{app: frozenset(homes[app]) for app in homes}}
+    people = People(sign_in, known)
     watcher: list[asyncio.Task[None]] = []
 
     async def start() -> None:
+        if settings.demo:
+            # The demo's admin (the apps' "admin" demo user) manages people
+            # in every app, so /admin/personas can be tried with the demo password.
+            await sign_in.ensure_demo_accounts(ALL_APPS, [DEMO_ADMIN])
         watcher.append(asyncio.create_task(sign_in.watch_ended(), name="relevo-sign-in-watch"))
 
     routes = sign_in.routes()
@@ -108,13 +125,14 @@ def sign_in_extension(settings: Settings, hub: Hub, records: Records) -> Extensi
         if oidc is not None:
             await oidc.close()
 
-    return Extension(
+    extension = Extension(
         "sign-in",
-        routes=routes,
+        routes=[*routes, *people.routes()],
         startup=[start],
         shutdown=[stop],
-        state={"sign_in": sign_in, "oidc": oidc},
+        state={"sign_in": sign_in, "oidc": oidc, "people": people},
     )
+    return documented(extension, PEOPLE_OPS, schemas=PEOPLE_SCHEMAS)
 
 
 def build_extensions(
@@ -135,7 +153,41 @@ def build_extensions(
         if hub is None or records is None:
             raise RuntimeError("apps need the hub and the records service")
         extensions.extend(app_extensions(settings, hub, records))
+    people = next((e.state["people"] for e in extensions if "people" in e.state), None)
+    if people is not None and records is not None:
+        if settings.apps:
+            directories = directories_extension(settings, records, people)
+            if directories is not None:
+                extensions.append(directories)
+        # after the apps, so the index lists them first
+        extensions.append(Extension("people", links=[("Personas", "/admin/personas")]))
     return extensions
+
+
+def directories_extension(settings: Settings, records: Records, people: People) -> Extension | None:
+    """Keep the apps' directories (leads users, cargue vendors, inbox agents)
+    from the accounts: on every change the people API makes, and once at
+    start for every account (after the apps' own start, so a demo seeds
+    first; the command line may have added people while the server was down)."""
+    from relevo.apps.kit.directory import Directory, sync_account, sync_accounts
+    from relevo.apps.registry import load_app
+
+    found: list[tuple[str, Directory]] = [
+        (name, d)
+        for name in settings.apps
+        if isinstance(d := getattr(load_app(name), "DIRECTORY", None), Directory)
+    ]
+    if not found:
+        return None
+    for name, directory in found:
+        people.listeners.append(functools.partial(sync_account, records, name, directory))
+
+    async def reconcile() -> None:
+        accounts = await people.sign_in.accounts.list()
+        for name, directory in found:
+            await sync_accounts(records, name, directory, accounts)
+
+    return Extension("directories", startup=[reconcile])
 
 
 def with_app_namespaces(settings: Settings) -> Settings:

@@ -29,6 +29,7 @@ PEOPLE: dict[str, tuple[str, dict[str, list[str]], str]] = {
     "luisd": ("Luis Despacho", {"cargue": ["despachador"]}, ""),
     "vale": ("Valeria Vendedora", {"cargue": ["vendedor"]}, ""),
     "sofia": ("Sofía Agente", {"inbox": ["agente"]}, "condorito"),
+    "jefa": ("La Jefa", {"*": ["admin"]}, ""),
 }
 
 
@@ -93,6 +94,8 @@ SIGNED_IN: list[tuple[str, str, dict[str, Any]]] = [
     ("vale", "/cargue/vendedor", PHONE),
     ("sofia", "/inbox/", DESK),
     ("sofia", "/inbox/", PHONE),
+    ("jefa", "/admin/personas", DESK),
+    ("jefa", "/admin/personas", PHONE),
 ]
 
 

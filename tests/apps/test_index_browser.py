@@ -27,7 +27,8 @@ async def full(tmp_path: Path) -> AsyncIterator[FullServer]:
 async def test_demo_en_vivo_leads_to_the_apps(full: FullServer, contexts: Contexts) -> None:
     _, page = await contexts.page(**DESK)
     await page.goto(f"{full.url}/")
-    await expect(page.locator("#apps a.card")).to_have_count(4)
+    await expect(page.locator("#apps a.card")).to_have_count(5)  # the four apps and Personas
+    await expect(page.locator('#apps a.card[href="/admin/personas"]')).to_contain_text("Personas")
     await page.get_by_role("link", name="Demo en vivo").click()
     assert page.url.endswith("#apps")
     assert not page.url.endswith("demo.html")

@@ -164,7 +164,7 @@ def test_serve_mounts_the_apps_named_by_the_apps_flag(tmp_path: Path) -> None:
     try:
         wait_ready(port)
         links = httpx.get(f"http://127.0.0.1:{port}/api/links").json()
-        assert [link["url"] for link in links] == ["/leads/"]
+        assert [link["url"] for link in links] == ["/leads/", "/admin/personas"]
     finally:
         proc.terminate()
         proc.communicate(timeout=timeout(10))

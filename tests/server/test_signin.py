@@ -234,3 +234,14 @@ async def test_the_command_line_cuts_open_connections_too(
         assert cut["code"] == "unauthorized"
     finally:
         await ws.close()
+
+
+async def test_the_demo_admin_manages_people(srv: AppServer) -> None:
+    # `relevo demo`: the demo's admin (Rosa Valdivia, "admin") is an admin of
+    # every app, so the people screen can be tried with the demo password.
+    async with client(srv) as http:
+        res = await sign_in(http, "admin", DEMO_PASSWORD)
+        assert res.status_code == 200, res.text
+        people = await http.get("/api/people")
+        assert people.status_code == 200, people.text
+        assert people.json()["scope"]["tenant"] is None

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from relevo.apps.base import AppContext
+from relevo.apps.kit.directory import Directory
 from relevo.apps.kit.simulate import Ticker, simulating
 from relevo.records import Kind
 from relevo.settings import NamespaceSettings, Rule
@@ -37,6 +38,7 @@ from .kinds import (
     ROLE_ADMIN,
     ROLE_DESPACHADOR,
     ROLE_VENDEDOR,
+    USER,
     cierre_kind,
     item_kind,
     user_kind,
@@ -46,6 +48,7 @@ from .service import CargueService
 from .simulator import CargueSimulator
 
 __all__ = [
+    "DIRECTORY",
     "NAME",
     "CargueOptions",
     "CargueService",
@@ -56,6 +59,8 @@ __all__ = [
 ]
 
 NAME = "cargue"
+#: The vendors and dispatchers (``cargue_user``) are kept from the accounts.
+DIRECTORY = Directory(USER, (ROLE_VENDEDOR, ROLE_DESPACHADOR, ROLE_ADMIN))
 
 
 def namespaces(options: Mapping[str, Any] | None = None) -> tuple[NamespaceSettings, ...]:

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from relevo.apps.base import AppContext
+from relevo.apps.kit.directory import Directory
 from relevo.records import Kind
 from relevo.settings import NamespaceSettings, Rule
 from relevo.web import Extension
@@ -41,16 +42,27 @@ from .cloud_http import CloudHttp
 from .connector import Connectors
 from .demo import seed
 from .http import InboxHttp
-from .kinds import CONVERSATION, TENANT, all_kinds
+from .kinds import AGENT, CONVERSATION, TENANT, all_kinds
 from .media import MediaStore
 from .options import InboxOptions, parse_options
 from .service import InboxService
 from .simulator import Simulator
 from .webhook import Webhook
 
-__all__ = ["NAME", "InboxOptions", "InboxService", "extension", "kinds", "namespaces", "seed_demo"]
+__all__ = [
+    "DIRECTORY",
+    "NAME",
+    "InboxOptions",
+    "InboxService",
+    "extension",
+    "kinds",
+    "namespaces",
+    "seed_demo",
+]
 
 NAME = "inbox"
+#: The agents (``inbox_agent``) are kept from the accounts with these roles.
+DIRECTORY = Directory(AGENT, ("supervisor", "agente"), tenant=True)
 
 
 def namespaces(options: Mapping[str, Any] | None = None) -> tuple[NamespaceSettings, ...]:

@@ -92,18 +92,22 @@ class Access:
     """Who may call a route: ``anyone`` (no credentials; a token or the key
     may still be sent), the ``apikey`` (the team's backend), a JWT carrying
     one of ``roles`` — or any valid JWT with ``user`` — and ``demo``: only
-    while the server runs with ``demo = true`` (404 otherwise)."""
+    while the server runs with ``demo = true`` (404 otherwise). ``session``:
+    relevo's sign-in cookie (the people API), with ``roles`` of its account."""
 
     anyone: bool = False
     apikey: bool = False
     user: bool = False
     roles: tuple[str, ...] = ()
     demo: bool = False
+    session: bool = False
 
     def security(self) -> list[dict[str, list[str]]]:
         """OpenAPI security requirements, one alternative each; a JWT's
         required roles are its list (OpenAPI 3.1 allows roles there)."""
         out: list[dict[str, list[str]]] = []
+        if self.session:
+            return [{"session": []}]
         if self.user or self.roles:
             out.append({"bearer": list(self.roles)})
         if self.apikey:

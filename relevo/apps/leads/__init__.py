@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from relevo.apps.base import AppContext
+from relevo.apps.kit.directory import Directory
 from relevo.apps.kit.simulate import Ticker, simulating
 from relevo.records import Kind
 from relevo.settings import NamespaceSettings, Rule
@@ -30,14 +31,25 @@ from relevo.web import Extension
 from . import openapi
 from .demo import demo_routes, seed
 from .http import LeadsHttp
-from .kinds import LEAD, lead_kind, user_kind
+from .kinds import LEAD, USER, lead_kind, user_kind
 from .options import LeadsOptions, parse_options
 from .service import LeadsService
 from .simulator import LeadsSimulator
 
-__all__ = ["NAME", "LeadsOptions", "LeadsService", "extension", "kinds", "namespaces", "seed_demo"]
+__all__ = [
+    "DIRECTORY",
+    "NAME",
+    "LeadsOptions",
+    "LeadsService",
+    "extension",
+    "kinds",
+    "namespaces",
+    "seed_demo",
+]
 
 NAME = "leads"
+#: The directory (``leads_user``) is kept from the accounts with these roles.
+DIRECTORY = Directory(USER, ("asesor", "gtr", "admin"))
 LINKS = [("Leads (GTR / asesores)", "/leads/")]
 
 

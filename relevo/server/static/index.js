@@ -8,6 +8,7 @@ const KNOWN = [
   [/turn/i, "ticket", "Turnero: kiosco, panel del operador y monitor público de la cola."],
   [/cargue|carg/i, "truck", "Cargue: el vendedor marca V en el teléfono y el despachador lo ve al instante."],
   [/inbox|whats|bandeja/i, "message", "Bandeja de WhatsApp por empresa: mensajes, conversaciones y estado del conector."],
+  [/personas/i, "key", "Personas: quién entra a cada app y con qué rol; crear, restablecer contraseñas, desactivar."],
 ];
 const isDemo = (link) => /(^|\/)demo(\.html)?$/.test(link.url);
 

@@ -16,7 +16,10 @@
 // /<app>/static/common.js exports (docs/apps/README.md describes it).
 
 import * as relevo from "/relevo.js";
-import { api, ApiError, fetchToken, sessionOf, sessionToken, signIn as signInWith, signOut as endSession } from "./session.js";
+import {
+  api, ApiError, changePassword, fetchToken, mustChangePassword, sessionOf, sessionToken, signIn as signInWith,
+  signOut as endSession,
+} from "./session.js";
 import * as ui from "./ui.js";
 
 const params = new URLSearchParams(location.search);
@@ -88,6 +91,12 @@ async function submit(username, password, button, error) {
   error.hidden = true;
   try {
     const res = await ui.busy(button, signInWith(username, password, localPath(params.get("next")) || ""));
+    if (res.must_change_password) {
+      // A temporary password (a new person, a reset): a new one first.
+      content.replaceChildren(changeForm(password, res));
+      document.getElementById("change-new").focus();
+      return;
+    }
     const to = await fromSession(res);
     location.href = to || res.next || res.home || "/";
   } catch (err) {
@@ -105,6 +114,49 @@ async function pick(user, button, password) {
   } catch (err) {
     ui.toast(err.mensaje || err.message, { kind: "danger", title: "No se pudo entrar" });
   }
+}
+
+/** The change-password step: after signing in with a temporary password
+ * (`current` is the one just typed), or on arriving with such a session
+ * (`current` null: asked for). Then on to the person's screen. */
+function changeForm(current, signedIn = null, temporary = true) {
+  const error = ui.h("p", { class: "error", role: "alert", hidden: true });
+  const field = (id, label, autocomplete) => {
+    const input = ui.h("input", { class: "input", id, type: "password", autocomplete, required: true, minlength: 10 });
+    return [input, ui.h("div", { class: "field" }, ui.h("label", { for: id }, label), input)];
+  };
+  const [old, oldField] = field("change-current", temporary ? "Contraseña actual (la temporal)" : "Contraseña actual", "current-password");
+  const [fresh, freshField] = field("change-new", "Contraseña nueva", "new-password");
+  const [again, againField] = field("change-again", "Repite la contraseña nueva", "new-password");
+  const button = ui.h("button", { type: "submit", class: "btn btn-primary", id: "change-submit" }, "Guardar y entrar");
+  const form = ui.h("form", { class: "card-body stack", id: "change-form", onsubmit: async (e) => {
+    e.preventDefault();
+    error.hidden = true;
+    if (fresh.value !== again.value) {
+      error.hidden = false;
+      error.textContent = "Las dos contraseñas nuevas no coinciden.";
+      again.focus();
+      return;
+    }
+    try {
+      const res = await ui.busy(button, changePassword(current ?? old.value, fresh.value));
+      ui.toast("Contraseña cambiada.", { kind: "success" });
+      const to = await fromSession(signedIn);
+      location.href = to || signedIn?.next || res.home || "/";
+    } catch (err) {
+      error.hidden = false;
+      error.textContent = err instanceof ApiError ? err.mensaje || err.message : String(err);
+    }
+  } },
+    ui.h("p", { class: "muted" }, temporary
+      ? "Entraste con una contraseña temporal. Elige una nueva de al menos 10 caracteres: solo tú la sabrás."
+      : "Elige una contraseña nueva de al menos 10 caracteres. Se cerrarán tus otras sesiones abiertas."),
+    current == null ? oldField : null,
+    freshField,
+    againField,
+    error,
+    ui.h("div", { class: "row" }, button));
+  return ui.h("section", { class: "card" }, ui.h("div", { class: "card-header" }, ui.h("h2", "Cambia tu contraseña")), form);
 }
 
 /** The username/password form. */
@@ -199,12 +251,19 @@ function notices() {
   openSessions();
 }
 
+/** Whether the server runs `relevo demo` (its /demo route exists only then). */
+async function demoServer() {
+  const res = await fetch("/demo", { method: "HEAD", redirect: "manual" }).catch(() => null);
+  return Boolean(res) && res.status !== 404;
+}
+
 async function main() {
   notices();
   // Sent here by a page (`next`) while signed in (its token ran out, or it is
   // another app's page): straight on with a fresh token. Not when sent back for
   // lack of a role; on /login, whenever signed in.
-  if (!params.get("denied") && (params.get("next") || !app)) {
+  const wantsChange = params.get("cambiar") === "1"; // "Cambiar mi contraseña" of a signed-in page
+  if (!params.get("denied") && !wantsChange && (params.get("next") || !app)) {
     const to = await fromSession();
     if (to && to !== location.pathname) {
       location.replace(to);
@@ -212,8 +271,19 @@ async function main() {
     }
   }
   const config = app ? await api(`/api/${app}/config`) : {};
-  const signInOn = await sessionToken(app).then(() => true, (err) => err.status !== 404);
+  let pending = false;
+  let signedIn = false;
+  const signInOn = await sessionToken(app).then(() => { signedIn = true; return true; }, (err) => {
+    pending = mustChangePassword(err);
+    return err.status !== 404;
+  });
   content.removeAttribute("aria-busy");
+  if (pending || (wantsChange && signedIn)) {
+    // Signed in with a temporary password that was never changed, or asked to change it.
+    content.replaceChildren(changeForm(null, null, pending));
+    window[`__${app || "relevo"}Ready`] = true;
+    return;
+  }
   if (config.token_url) {
     try {
       location.href = signIn(await fetchToken(config.token_url));
@@ -227,6 +297,12 @@ async function main() {
     const methods = await api("/auth/methods").catch(() => ({}));
     if (methods.oidc) parts.push(ssoCard(methods.oidc));
     parts.push(passwordForm());
+  }
+  if (signInOn && !app && (await demoServer())) {
+    // relevo demo: its admin (an account like any other) opens /admin/personas.
+    parts.push(ui.h("div", { class: "alert alert-info", id: "demo-admin" }, ui.icon("info"),
+      ui.h("div", ui.h("div", { class: "alert-title" }, "Demostración"),
+        "Para gestionar personas, entra como «admin» con la contraseña de demostración «relevo-demo».")));
   }
   if (config.demo) {
     const { users, password } = await api(`/api/${app}/demo/users`);

@@ -215,6 +215,16 @@ export function signIn(username, password, next = "") {
   return api("/auth/login", { method: "POST", body: { username, password, next } });
 }
 
+/** Set a new password for the signed-in person ({current, new}): {ok, home}.
+ * Needed after a temporary password (GET /auth/token answers 403 with
+ * `password_change_required` until then). Throws ApiError. */
+export function changePassword(current, next) {
+  return api("/auth/password", { method: "POST", body: { current, new: next } });
+}
+
+/** Whether an ApiError says the session holds a temporary password to change first. */
+export const mustChangePassword = (err) => Boolean(err?.body?.password_change_required);
+
 /** End this browser's sign-in session, and the live connections opened with it. */
 export async function signOut() {
   try {
