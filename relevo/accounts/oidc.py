@@ -28,6 +28,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -96,6 +97,7 @@ class OidcSignIn:
         sign_in: SignIn,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        changed: Callable[[Account], Awaitable[None]] | None = None,
     ) -> None:
         if not settings.client_id:
             raise ConfigError("auth.oidc.client_id: required with auth.oidc.issuer")
@@ -108,6 +110,8 @@ class OidcSignIn:
         self._key = hmac.new(sign_in.secret.encode(), b"relevo-oidc-flow", hashlib.sha256).digest()
         self._http = httpx.AsyncClient(timeout=settings.timeout, transport=transport)
         self._provider: _Provider | None = None
+        self._changed = changed
+        """Told of an account created or changed here (the apps' directories)."""
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -278,6 +282,8 @@ class OidcSignIn:
                 account = await accounts.update(account.username, actor="oidc", **changes)
             except InvalidAccount as exc:
                 raise _Refused("oidc_failed", account.username, f"oidc: {exc}") from exc
+        if (changes or account_id is None) and self._changed is not None:
+            await self._changed(account)
         return account
 
     def _roles_of(self, claims: dict[str, Any]) -> dict[str, tuple[str, ...]]:

@@ -235,7 +235,7 @@ class People:
                 raise Conflict(
                     "that username is taken", extra={"mensaje": MENSAJES["exists"]}
                 ) from exc
-            await self._changed(account)
+            await self.changed(account)
             return json_response(
                 {"person": person(account), "temporary_password": password}, status=201
             )
@@ -253,7 +253,7 @@ class People:
             account = await self.sign_in.accounts.update(
                 target.username, display_name=name, roles=roles, actor=me.account.username
             )
-            await self._changed(account)
+            await self.changed(account)
             return json_response({"person": person(account)})
 
         return await self._call(request, run)
@@ -346,10 +346,11 @@ class People:
         fresh = await self.sign_in.accounts.get_by_id(account_id)
         if fresh is None:
             raise AccountNotFound(str(account_id))
-        await self._changed(fresh)
+        await self.changed(fresh)
         return json_response({"person": person(fresh)})
 
-    async def _changed(self, account: Account) -> None:
+    async def changed(self, account: Account) -> None:
+        """Tell the listeners (the apps' directories) an account changed."""
         for listener in self.listeners:
             try:
                 await listener(account)

@@ -115,7 +115,7 @@ def sign_in_extension(settings: Settings, hub: Hub, records: Records) -> Extensi
     if settings.auth.oidc.issuer:
         from relevo.accounts.oidc import OidcSignIn
 
-        oidc = OidcSignIn(settings.auth.oidc, sign_in)
+        oidc = OidcSignIn(settings.auth.oidc, sign_in, changed=people.changed)
         routes += oidc.routes()
 
     async def stop() -> None:

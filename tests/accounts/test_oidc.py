@@ -105,6 +105,10 @@ async def test_a_person_signs_in_through_the_provider_and_lands_on_their_screen(
     assert laura.roles_for("leads") == ("gtr",)
     log = await sign_in.accounts.audit_log(limit=5)
     assert any(e.event == "sign_in" and e.detail == "oidc" for e in log)
+    # the leads directory knows her at once (the GTR's screens list her)
+    entry = await full.records.get("leads_user", "laura")
+    assert entry.get("nombre") == "Laura Gómez"
+    assert entry.get("rol") == "gtr"
 
 
 async def test_the_same_person_is_the_same_account_and_gets_the_roles_of_today(
