@@ -12,15 +12,15 @@ on) raise :class:`KindError` at import time, not in front of an operator.
 
 from __future__ import annotations
 
-import math
 import string
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from relevo.protocol.errors import ProtocolError, RelevoError
 from relevo.protocol.frames import validate_channel
+from relevo.records.fields import Field
 
 if TYPE_CHECKING:
     from relevo.records.model import Actor, Record
@@ -66,83 +66,6 @@ class Context:
 
 Guard = Callable[[Context], "bool | str | None"]
 ChannelSpec = str | Callable[["Record"], Iterable[str]]
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    type: type = str
-    """str, int, float, bool, dict or list."""
-    required: bool = False
-    """Must be given (not None) on create."""
-    default: Any = None
-    """Value on create when not given."""
-    choices: AbstractSet[Any] | None = None
-    """Allowed values, if restricted."""
-    public: bool = True
-    """Sent to browsers in API answers and publications."""
-    secret: bool = False
-    """A credential (an access token): stored, but returned by no API, not even
-    to the API key, and dropped from history entries. Implies not public."""
-    write_roles: AbstractSet[str] = frozenset()
-    """Roles that may set it through create/update; empty: whoever may write the kind."""
-
-    def check(self, name: str, value: Any) -> Any:
-        if value is None:
-            return None
-        tp = self.type
-        ok = isinstance(value, tp) and not (tp is int and isinstance(value, bool))
-        if tp is float and isinstance(value, int) and not isinstance(value, bool):
-            value, ok = float(value), True
-        if not ok:
-            raise ValueError(f"field {name} must be {tp.__name__}, got {type(value).__name__}")
-        # What no database column holds, refused here rather than deep in a driver.
-        if tp is int and not _INT64_MIN <= value <= _INT64_MAX:
-            raise ValueError(f"field {name} is outside the signed 64-bit integer range")
-        if tp is float and not math.isfinite(value):
-            raise ValueError(f"field {name} must be a finite number")
-        if tp is str and "\x00" in value:
-            raise ValueError(f"field {name} must not contain NUL characters")
-        if self.choices is not None and value not in self.choices:
-            raise ValueError(f"field {name} must be one of {sorted(map(str, self.choices))}")
-        return value
-
-    def parse(self, name: str, text: str) -> Any:
-        """A value from a query string (``asesor_id=4``); empty means null.
-        Numbers the databases cannot compare (past signed 64 bits, NaN,
-        infinities) are refused here, naming the field, not deep in a driver."""
-        if text == "" or text == "null":
-            return None
-        if self.type is int:
-            number = _convert(int, name, text)
-            if not _INT64_MIN <= number <= _INT64_MAX:
-                raise ValueError(f"field {name} is outside the signed 64-bit integer range")
-            return number
-        if self.type is float:
-            real = _convert(float, name, text)
-            if not math.isfinite(real):
-                raise ValueError(f"field {name} must be a finite number")
-            return real
-        if self.type is bool:
-            if text.lower() in ("true", "1"):
-                return True
-            if text.lower() in ("false", "0"):
-                return False
-            raise ValueError(f"field {name} must be true or false, got {text!r}")
-        if self.type is str:
-            return text
-        raise ValueError(f"field {name} cannot be filtered on")
-
-
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-_Number = TypeVar("_Number", int, float)
-
-
-def _convert(tp: type[_Number], name: str, text: str) -> _Number:
-    try:
-        return tp(text)
-    except ValueError:
-        shown = text if len(text) <= 40 else text[:40] + "…"
-        raise ValueError(f"field {name} must be {tp.__name__}, got {shown!r}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +129,8 @@ class LeasePolicy:
     """Roles that may take the lease; empty: whoever may write the kind."""
 
 
-_LEASE_TIMER = "$lease"
+LEASE_TIMER = "$lease"
+"""The name of the timer that ends a lease."""
 
 
 def _fmt_fields(template: str) -> list[str]:
@@ -312,7 +236,7 @@ class Kind:
                 raise KindError(f"{n}: timer states must all allow transition {tr.name}")
             if timer.activity_by is not None and timer.activity_by not in self.fields:
                 raise KindError(f"{n}: timer activity_by {timer.activity_by} is not a field")
-            if timer.timer_name in names or timer.timer_name == _LEASE_TIMER:
+            if timer.timer_name in names or timer.timer_name == LEASE_TIMER:
                 raise KindError(f"{n}: two timers named {timer.timer_name}")
             names.add(timer.timer_name)
         templates = {c for c in self.channels if isinstance(c, str)}
@@ -453,6 +377,3 @@ class Kind:
 
     def __repr__(self) -> str:
         return f"Kind({self.name!r})"
-
-
-LEASE_TIMER = _LEASE_TIMER

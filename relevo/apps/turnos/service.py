@@ -27,7 +27,7 @@ from relevo.hub.hub import Hub
 from relevo.protocol.errors import NotFound
 from relevo.records import SYSTEM, Actor, Lease, Record, Records, Transaction
 
-from ..kit.errors import bad_request, conflict, locked, not_found
+from ..kit.errors import bad_request, conflict, not_found
 from ._sql import count_in_queues
 from .kinds import (
     ABIERTOS,
@@ -41,19 +41,10 @@ from .kinds import (
 )
 from .monitor import MonitorView
 from .options import TurnosOptions
-from .views import ESTADOS, MAX_NOMBRE, nombre_de, operador_de
+from .rules import ACCIONES, MAX_MOTIVO_PAUSA, NO_PERMITIDO, at_desk, backend, no_es_de_otro
+from .views import ESTADOS, MAX_NOMBRE, nombre_de
 
 __all__ = ["ACCIONES", "MAX_MOTIVO_PAUSA", "Turnero"]
-
-ACCIONES = ("rellamar", "atender", "finalizar", "no_presento")
-MAX_MOTIVO_PAUSA = 60
-"""Characters of a break's reason ("Almuerzo", "Capacitación")."""
-_NO_PERMITIDO = {
-    "rellamar": "Solo se puede rellamar un turno llamado: {n} está {e}.",
-    "atender": "Solo se puede atender un turno llamado: {n} está {e}.",
-    "finalizar": "El turno {n} no está en atención ({e}): no se puede finalizar.",
-    "no_presento": "Solo un turno llamado puede marcarse como no presentado: {n} está {e}.",
-}
 
 
 class Turnero:
@@ -115,7 +106,7 @@ class Turnero:
             raise not_found(
                 f"mesa {mesa_id} does not exist", f"La mesa {mesa_id} no existe."
             ) from None
-        return _at_desk(await self.records.find("turno", {"state": sorted(EN_CURSO)}),
+        return at_desk(await self.records.find("turno", {"state": sorted(EN_CURSO)}),
                         mesa_id, self.hoy())  # fmt: skip
 
     async def monitor(self) -> dict[str, Any]:
@@ -207,7 +198,7 @@ class Turnero:
             held = mesa.lease_held(tx.now)
             if held is None:
                 return
-            _no_es_de_otro(mesa, by, tx.now)
+            no_es_de_otro(mesa, by, tx.now)
             mesa = await tx.release_lease("mesa", mesa.id, by=SYSTEM)
         self.changed(mesa)
 
@@ -223,9 +214,9 @@ class Turnero:
             self.changed(mesa)
 
     async def _tomar(self, tx: Transaction, mesa: Record, by: Actor) -> Lease | None:
-        if _backend(by):
+        if backend(by):
             return None
-        _no_es_de_otro(mesa, by, tx.now)
+        no_es_de_otro(mesa, by, tx.now)
         operador = Actor.trusted(by.user)
         lease = await tx.acquire_lease("mesa", mesa.id, by=operador, ttl=MESA_LEASE_S)
         nombre = nombre_de(by)
@@ -251,7 +242,7 @@ class Turnero:
                     f"La {nombre} está en pausa: reanúdela para llamar al siguiente.",
                 )
             fecha = self.hoy(tx.now)
-            t = _at_desk(await tx.find("turno", {"state": sorted(EN_CURSO)}), mesa.id, fecha)
+            t = at_desk(await tx.find("turno", {"state": sorted(EN_CURSO)}), mesa.id, fecha)
             if t is not None:
                 raise conflict(
                     f"mesa {mesa_id} has turno {t['numero_visible']} {t.state}",
@@ -309,7 +300,7 @@ class Turnero:
                 "pausa_desde": int(tx.now * 1000) if pausa else None,
                 "pausa_motivo": motivo,
             }
-            who = SYSTEM if _backend(by) else Actor.trusted(by.user)
+            who = SYSTEM if backend(by) else Actor.trusted(by.user)
             reason = ("pausa" + (f": {motivo}" if motivo else "")) if pausa else "reanuda"
             out = await tx.update("mesa", mesa.id, changes, by=who, reason=reason)
         self._monitor.forget()  # the monitor lists the mesas on a break
@@ -362,8 +353,8 @@ class Turnero:
                     f"El turno {numero} ya está {ESTADOS[str(rec.state)]}: no se puede transferir.",
                     state=rec.state,
                 )
-            if rec.get("mesa_id") and not _backend(by):
-                _no_es_de_otro(await self._get(tx, "mesa", str(rec["mesa_id"])), by, tx.now)
+            if rec.get("mesa_id") and not backend(by):
+                no_es_de_otro(await self._get(tx, "mesa", str(rec["mesa_id"])), by, tx.now)
             data = {
                 "tramite_id": tramite.id,
                 "tramite_nombre": tramite["nombre"],
@@ -416,13 +407,13 @@ class Turnero:
                     f"turno {numero} is not at mesa {mesa_id}",
                     f"El turno {numero} no está en esta mesa.",
                 )
-            if rec.get("mesa_id") and not _backend(by):
+            if rec.get("mesa_id") and not backend(by):
                 mesa = await self._get(tx, "mesa", str(rec["mesa_id"]))
-                _no_es_de_otro(mesa, by, tx.now)
+                no_es_de_otro(mesa, by, tx.now)
             if not tx.kind("turno").transition(accion).allowed_from(rec.state):
                 raise conflict(
                     f"turno {numero} is {rec.state}; {accion} is not allowed",
-                    _NO_PERMITIDO[accion].format(n=numero, e=ESTADOS[str(rec.state)]),
+                    NO_PERMITIDO[accion].format(n=numero, e=ESTADOS[str(rec.state)]),
                     state=rec.state,
                 )
             out = await tx.transition("turno", rec.id, accion, data, by=by)
@@ -454,26 +445,3 @@ class Turnero:
             out = await tx.transition("turno", rec.id, "actualizar", data, by=by)
         self.changed(out)
         return out
-
-
-def _backend(by: Actor) -> bool:
-    """The backend (API key, ``SYSTEM``) acts for any mesa and takes none."""
-    return by.is_system
-
-
-def _no_es_de_otro(mesa: Record, by: Actor, now: float) -> None:
-    """Refuse ``by`` a mesa another operator has open."""
-    held = mesa.lease_held(now)
-    if held is not None and held.holder != by.user and not _backend(by):
-        nombre = operador_de(mesa, held.holder)
-        raise locked(
-            f"mesa {mesa.id} is open by {held.holder}",
-            f"La {mesa['nombre']} está abierta por {nombre}.",
-            holder=held.holder,
-        )
-
-
-def _at_desk(turnos: list[Record], mesa_id: str, fecha: str) -> Record | None:
-    """The turno a mesa has called or is attending today (the latest call)."""
-    mine = [t for t in turnos if t.get("mesa_id") == mesa_id and t.get("fecha") == fecha]
-    return max(mine, key=lambda t: t.get("llamado_at") or 0) if mine else None
