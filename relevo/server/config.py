@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from relevo.options import Shorthand, build, convert
+from relevo.protocol.errors import RelevoError
 from relevo.settings import (
     CONNECT_PROXY,
     ConfigError,
@@ -26,6 +27,14 @@ from relevo.settings import (
 
 __all__ = ["ConfigError", "load_settings", "merge_namespaces", "write_dev_config"]
 
+BROKER_SCHEMES = (
+    "memory://",
+    "redis://",
+    "rediss://",
+    "unix://",
+    "redis+sentinel://",
+    "redis+cluster://",
+)
 _SECTIONS = ("server", "auth", "limits", "liveness", "broker", "database")
 
 
@@ -136,10 +145,19 @@ def _validate(settings: Settings) -> None:
     for name in ("ping_interval", "pong_timeout", "presence_ttl"):
         if getattr(s.liveness, name) <= 0:
             raise ConfigError(f"liveness.{name}: must be positive")
-    if not s.broker.url.startswith(("memory://", "redis://", "rediss://", "unix://")):
+    if not s.broker.url.startswith(BROKER_SCHEMES):
         raise ConfigError(
-            f"broker.url: use memory:// or redis://host:port/db, got {s.broker.url!r}"
+            "broker.url: use memory://, redis://host:port/db, "
+            "redis+sentinel://host:26379,host2:26379/service or "
+            f"redis+cluster://host:7000,host2:7001, got {s.broker.url!r}"
         )
+    if s.broker.url.startswith(("redis+sentinel://", "redis+cluster://")):
+        from relevo.broker._redis_topology import parse_url
+
+        try:
+            parse_url(s.broker.url)
+        except RelevoError as exc:
+            raise ConfigError(exc.message) from None
     if s.broker.idempotency_window <= 0:
         raise ConfigError("broker.idempotency_window: must be positive")
     if s.broker.pool_size < 1:
