@@ -229,12 +229,13 @@ class Topology:
             }
             conn: AbstractConnection = self._pool.connection_class(**kwargs)
             return conn
-        # Cluster: any node hears every publication; try them in turn.
-        nodes = self.client.get_nodes() or [
-            ClusterNode(host, port) for host, port in self.target.hosts
-        ]
-        node = nodes[next(self._rotation) % len(nodes)]
-        return Connection(host=node.host, port=node.port, **self._feed_kwargs)
+        # Cluster: any node hears every publication. The first seed first
+        # (nodes given different seeds spread their feeds), then every known
+        # node in turn.
+        turn = next(self._rotation)
+        nodes = [(n.host, n.port) for n in self.client.get_nodes()]
+        host, port = self.target.hosts[0] if turn == 0 or not nodes else nodes[turn % len(nodes)]
+        return Connection(host=host, port=port, **self._feed_kwargs)
 
     async def ping(self) -> None:
         """Raise when commands cannot run: the (current) primary does not
