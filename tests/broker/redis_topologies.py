@@ -7,6 +7,7 @@ teardown."""
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -54,6 +55,12 @@ class _Processes:
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
+
+    def pause(self, port: int) -> None:
+        self.procs[port].send_signal(signal.SIGSTOP)
+
+    def resume(self, port: int) -> None:
+        self.procs[port].send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         for port in list(self.procs):
@@ -107,6 +114,14 @@ class SentinelSetup(_Processes):
     def _sentinel_ready(self, port: int) -> bool:
         master = _client(port).sentinel_master(SERVICE)
         return int(master["num-other-sentinels"]) == 2 and int(master["num-slaves"]) == 1
+
+    def cut_replication(self) -> None:
+        """From now on the replica gets nothing of what the primary takes:
+        the replica is stopped (SIGSTOP) and the primary drops its link, so
+        what is written next exists on the primary alone (as when replication
+        lags). ``resume(self.replica)`` lets it run again, still behind."""
+        self.pause(self.replica)
+        _client(self.primary_port()).execute_command("CLIENT", "KILL", "TYPE", "replica")
 
     def primary_port(self) -> int:
         addr = _client(self.sentinels[0]).execute_command(
