@@ -250,3 +250,31 @@ async def test_cluster_slot_moving_while_publishing_is_survived(
     assert data == [p.data for p in acked if p.data in data]  # in order, no repeats
     if len(epochs) > 1 or len(data) < len(acked):
         assert not seen.gaps.empty()
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+async def test_cluster_readiness_follows_its_primaries(prefix: str) -> None:
+    """``ping`` (what ``/readyz`` asks) fails while a primary is gone, as
+    commands for its slots would; the feed moves to a node that answers."""
+    setup = ClusterSetup()
+    try:
+        await asyncio.to_thread(setup.start)
+        broker = RedisBroker(setup.url(prefix, seed=2))
+        await broker.start(Recorder())
+        try:
+            await broker.ping()
+            assert _feed_port(broker) == setup.ports[2]
+            setup.kill(setup.ports[2])
+            with pytest.raises(Unavailable):
+                await broker.ping()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + TIMEOUT
+            while broker._feed is None or not broker._feed.live:
+                assert loop.time() < deadline, "the feed did not move to another node"
+                await asyncio.sleep(0.05)  # the feed reconnects in the background
+            assert _feed_port(broker) in setup.ports[:2]
+        finally:
+            await broker.close()
+    finally:
+        setup.stop()
