@@ -8,6 +8,13 @@
   (expired after ``meta_ttl`` idle, flushed, evicted, Redis restarted without
   persistence) the next use starts a new epoch: clients recovering across it
   are told ``recovered: false``, never handed a silent gap.
+* **Failover**: the meta hash also records the replication id of the server
+  that wrote it. Replication is asynchronous, so a promoted replica (Sentinel
+  or Cluster failover) may lack the last acknowledged publications; its new
+  replication id makes every channel start a new epoch there instead of
+  handing out offsets clients already hold (``recovered: false``, never a
+  silent gap). A Cluster slot moved to another node restarts its channels'
+  epochs the same way.
 * **Fan-out** between nodes is Redis pub/sub, through the feed in
   ``_redis_feed.py``, which also makes pub/sub's losses (reconnects) visible
   and refills them from the stream.
@@ -22,7 +29,8 @@ script touches a single Redis Cluster slot. Any Redis failure surfaces as
 :class:`~relevo.protocol.errors.Unavailable` within ``socket_timeout``; the
 feed reconnects by itself.
 
-The URL may carry ``?prefix=NAME`` (default ``relevo``) so several
+The URL names one server, a Sentinel service or a Cluster
+(``_redis_topology.py``). It may carry ``?prefix=NAME`` (default ``relevo``) so several
 deployments (or test runs) can share one Redis without seeing each other.
 """
 
