@@ -72,6 +72,17 @@ def test_config_accepts_the_forms_and_rejects_a_bad_one() -> None:
         make_settings(broker={"url": "redis+sentinel://h1:26379"})
 
 
+def test_the_startup_line_hides_sentinel_and_cluster_passwords() -> None:
+    """It used to crash on a host list with a password (port '1,b:2')."""
+    from relevo.server.run import _safe_url
+
+    shown = _safe_url("redis+sentinel://u:s3cret@a:1,b:2/m?sentinel_password=zz&db=1")
+    assert shown == "redis+sentinel://u:***@a:1,b:2/m?sentinel_password=***&db=1"
+    assert "s3cret" not in _safe_url("redis+cluster://:s3cret@h1:7000,h2:7001")
+    assert _safe_url("redis://h:6379/0?prefix=x") == "redis://h:6379/0?prefix=x"
+    assert _safe_url("memory://") == "memory://"
+
+
 # -- a promoted replica may be behind ------------------------------------------------------
 
 
