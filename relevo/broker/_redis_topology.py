@@ -204,7 +204,7 @@ class Topology:
             self._feed_kwargs.update(username=target.username, password=target.password)
             # The Cluster client keeps ``pool_size`` connections per node and
             # fails beyond them, so commands wait at this gate instead.
-            self.gate = asyncio.Semaphore(pool_size)
+            self.gate = _Gate(pool_size, pool_timeout)
             self.client = RedisCluster(
                 startup_nodes=[ClusterNode(host, port) for host, port in target.hosts],
                 max_connections=pool_size,
@@ -255,3 +255,23 @@ class Topology:
         if self._sentinel is not None:
             for sentinel in self._sentinel.sentinels:
                 await sentinel.aclose()
+
+
+class _Gate:
+    """At most ``size`` commands in flight; the others wait their turn, up
+    to ``timeout`` seconds, then fail ``unavailable`` (as a full pool does)."""
+
+    def __init__(self, size: int, timeout: float) -> None:
+        self._free = asyncio.Semaphore(size)
+        self._timeout = timeout
+
+    async def __aenter__(self) -> None:
+        try:
+            await asyncio.wait_for(self._free.acquire(), self._timeout)
+        except TimeoutError:
+            raise Unavailable(
+                f"no free redis connection within {self._timeout:g} s (broker.pool_size)"
+            ) from None
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._free.release()

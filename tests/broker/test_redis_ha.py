@@ -289,3 +289,25 @@ async def test_cluster_readiness_follows_its_primaries(prefix: str) -> None:
             await broker.close()
     finally:
         setup.stop()
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+async def test_a_cluster_burst_waits_for_a_connection_instead_of_failing(
+    cluster_setup: ClusterSetup, prefix: str
+) -> None:
+    """The Cluster client fails a command beyond ``max_connections`` per node
+    ("Too many connections"): a burst waits at the broker's gate instead."""
+    broker = RedisBroker(cluster_setup.url(prefix), pool_size=3)
+    await broker.start(Recorder())
+    try:
+        results = await asyncio.gather(
+            *(broker.position(f"burst{i}", OPTS) for i in range(300)),
+            *(broker.history(f"burst{i}", None, 5, OPTS) for i in range(300)),
+            return_exceptions=True,
+        )
+        assert [r for r in results if isinstance(r, BaseException)] == []
+        for node in broker._redis().client.get_nodes():
+            assert len(node._connections) <= 3
+    finally:
+        await broker.close()
