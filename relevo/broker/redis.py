@@ -354,12 +354,10 @@ class RedisBroker:
         )
 
     async def _baseline(self, channel: str) -> StreamPosition:
-        """The channel's position, ``("", 0)`` if it has none, without creating it."""
-        async with self._session() as client:
-            epoch, offset = await client.hmget(self.keys.meta(channel), ["e", "o"])
-        if isinstance(epoch, bytes):
-            epoch = epoch.decode()
-        return StreamPosition(epoch or "", int(offset or 0))
+        """The channel's position, ``("", 0)`` if it has none (or only one
+        another server wrote before a failover), without creating it."""
+        res = await self._history(channel, -1, "", 0, 0, 1, create=False, any_epoch=False)
+        return res.position
 
     async def remove_history(self, channel: str) -> None:
         async with self._session() as client:

@@ -136,6 +136,48 @@ async def test_a_promoted_replica_that_missed_publications_starts_a_new_epoch(
         await p.aclose()
 
 
+@pytest.mark.redis
+async def test_a_node_subscribing_after_a_failover_takes_the_new_epoch_without_a_gap(
+    primary_and_replica: tuple[PrivateRedis, PrivateRedis],
+) -> None:
+    """A channel's stale meta (written by the old primary) is no position to
+    track from: the first publication of the new epoch is the next one, not a
+    gap that makes every new subscriber reload again."""
+    primary, replica = primary_and_replica
+    r = aioredis.Redis.from_url(replica.url)
+    old = RedisBroker(primary.url + "?prefix=ha")
+    nodes = [RedisBroker(replica.url + "?prefix=ha") for _ in range(2)]
+    try:
+        await r.config_set("repl-diskless-load", "swapdb")
+        await r.replicaof("127.0.0.1", primary.port)
+        await old.start(Recorder())
+        await old._redis().client.config_set("repl-diskless-sync-delay", 0)
+        await old.publish("c", "e", b"before", OPTS)
+        await _wait_replicated(r, "{ha.ch.c}.m")
+        await r.replicaof("NO", "ONE")
+        listener, seen = nodes[0], Recorder()
+        await listener.start(seen)
+        await nodes[1].start(Recorder())
+        await listener.subscribe("c")
+        position = await listener.position("c", OPTS)
+        pub = await nodes[1].publish("c", "e", b"after", OPTS)
+        assert (pub.epoch, pub.offset) == (position.epoch, 1)
+        assert await seen.next("c") == pub
+        assert seen.gaps.empty()
+    finally:
+        for broker in (old, *nodes):
+            await broker.close()
+        await r.aclose()
+
+
+async def _wait_replicated(replica: aioredis.Redis, key: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TIMEOUT
+    while not await replica.exists(key):
+        assert loop.time() < deadline, f"{key} never reached the replica"
+        await asyncio.sleep(0.02)  # replication has no event to await
+
+
 # -- Cluster -------------------------------------------------------------------------------
 
 
