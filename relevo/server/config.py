@@ -27,14 +27,8 @@ from relevo.settings import (
 
 __all__ = ["ConfigError", "load_settings", "merge_namespaces", "write_dev_config"]
 
-BROKER_SCHEMES = (
-    "memory://",
-    "redis://",
-    "rediss://",
-    "unix://",
-    "redis+sentinel://",
-    "redis+cluster://",
-)
+_REDIS_HA = ("redis+sentinel://", "redis+cluster://")
+BROKER_SCHEMES = ("memory://", "redis://", "rediss://", "unix://", *_REDIS_HA)
 _SECTIONS = ("server", "auth", "limits", "liveness", "broker", "database")
 
 
@@ -151,7 +145,7 @@ def _validate(settings: Settings) -> None:
             "redis+sentinel://host:26379,host2:26379/service or "
             f"redis+cluster://host:7000,host2:7001, got {s.broker.url!r}"
         )
-    if s.broker.url.startswith(("redis+sentinel://", "redis+cluster://")):
+    if s.broker.url.startswith(_REDIS_HA):
         _check_redis_url(s.broker.url)
     if s.broker.idempotency_window <= 0:
         raise ConfigError("broker.idempotency_window: must be positive")
