@@ -138,7 +138,18 @@ def parse_url(url: str) -> Target:
 class _BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
     """Sentinel's pool (connections go to the current primary) that waits
     for a free connection, as the single-server pool does, instead of
-    failing with "Too many connections" in a burst."""
+    failing with "Too many connections" in a burst.
+
+    When the primary moves, redis-py closes the idle connections only; one
+    in use at that moment would go back to the pool still talking to the old
+    primary (which takes writes until Sentinel demotes it). It is closed
+    when released, and reconnects to the new primary on its next use."""
+
+    async def release(self, connection: AbstractConnection) -> None:
+        address = (getattr(connection, "host", None), getattr(connection, "port", None))
+        if self.master_address is not None and address != self.master_address:
+            await connection.disconnect()
+        await super().release(connection)
 
 
 class Topology:
@@ -236,6 +247,15 @@ class Topology:
         nodes = [(n.host, n.port) for n in self.client.get_nodes()]
         host, port = self.target.hosts[0] if turn == 0 or not nodes else nodes[turn % len(nodes)]
         return Connection(host=host, port=port, **self._feed_kwargs)
+
+    async def primary(self) -> tuple[str, int] | None:
+        """Sentinel: the primary the sentinels name now (connections of
+        this pool to another server are dropped as they come back). ``None``
+        for the other forms, whose address does not move."""
+        if self._sentinel is None or self._pool is None:
+            return None
+        address: tuple[str, int] = await self._pool.get_master_address()  # type: ignore[attr-defined]
+        return address
 
     async def ping(self) -> None:
         """Raise when commands cannot run: the (current) primary does not

@@ -132,6 +132,7 @@ class RedisBroker:
         self._scripts: dict[str, AsyncScript] = {}
         self._positions: dict[tuple[str, HistoryOptions], asyncio.Future[StreamPosition]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._follower: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -175,10 +176,32 @@ class RedisBroker:
             await topology.aclose()
             raise
         self._topology, self._feed = topology, feed
+        if topology.target.kind == "sentinel":
+            loop = asyncio.get_running_loop()
+            self._follower = loop.create_task(self._follow_primary(topology, feed))
+
+    async def _follow_primary(self, topology: Topology, feed: Feed) -> None:
+        """A planned failover (``SENTINEL FAILOVER``) leaves the old primary
+        up, taking writes until Sentinel demotes it: ask the sentinels every
+        ``health_interval`` and move the pool and the feed at once."""
+        while True:
+            await asyncio.sleep(self._health_interval)
+            try:
+                primary = await topology.primary()
+            except (RedisError, OSError):
+                continue  # no sentinel answers: the connections tell their own failures
+            address = feed.address
+            if primary is not None and address is not None and address != primary:
+                await feed.reconnect(f"the primary moved to {primary[0]}:{primary[1]}")
 
     async def close(self) -> None:
         feed, topology = self._feed, self._topology
         self._feed = self._topology = None
+        follower, self._follower = self._follower, None
+        if follower is not None:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
         if feed is not None:
             await feed.close()
         if topology is not None:

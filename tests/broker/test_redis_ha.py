@@ -24,7 +24,7 @@ from relevo.protocol.errors import RelevoError, Unavailable
 from relevo.protocol.recovery import is_recovered
 from relevo.protocol.types import Publication, StreamPosition
 from tests.broker.broker_fixtures import TIMEOUT, PrivateRedis, Recorder
-from tests.broker.redis_topologies import ClusterSetup
+from tests.broker.redis_topologies import ClusterSetup, SentinelSetup
 from tests.helpers import timeout
 
 OPTS = HistoryOptions(size=1000, ttl=600.0)
@@ -377,3 +377,63 @@ async def test_a_cluster_burst_waits_for_a_connection_instead_of_failing(
             assert len(node._connections) <= 3
     finally:
         await broker.close()
+
+
+# -- Sentinel --------------------------------------------------------------------------------
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+async def test_a_planned_sentinel_failover_is_followed(prefix: str) -> None:
+    """``SENTINEL FAILOVER`` (maintenance: the old primary stays up, demoted):
+    commands move to the new primary, a subscriber on another node still
+    gets what is published there, told of the new epoch."""
+    setup = SentinelSetup()
+    try:
+        await asyncio.to_thread(setup.start)
+        publisher, listener = RedisBroker(setup.url(prefix)), RedisBroker(setup.url(prefix))
+        seen = Journal()
+        await publisher.start(Recorder())
+        await listener.start(seen)
+        try:
+            await listener.subscribe("c")
+            before = await publisher.publish("c", "e", b"before", OPTS)
+            assert await seen.next("c") == before
+            old = setup.primary_port()
+            sentinel = aioredis.Redis(port=setup.sentinels[0])
+            await sentinel.execute_command("SENTINEL", "FAILOVER", "mymaster")
+            await sentinel.aclose()
+            await asyncio.to_thread(setup.wait_failover, old)
+            # Until the old primary is demoted it still takes writes (they
+            # are lost when it resyncs, as after any failover); publish until
+            # one lands on the new primary.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + TIMEOUT
+            n = 0
+            while True:
+                assert loop.time() < deadline, "publishing did not resume on the new primary"
+                n += 1
+                try:
+                    after = await publisher.publish("c", "e", b"%d" % n, OPTS)
+                except Unavailable:
+                    await asyncio.sleep(0.05)  # the demoted primary refuses writes a moment
+                    continue
+                if after.epoch != before.epoch:
+                    break
+            # The listener's feed moves too (it may tell of a gap rather than
+            # deliver what was published before it moved): it gets the new
+            # epoch's publications, after a gap reported.
+            delivered: Publication | None = None
+            while delivered is None:
+                assert loop.time() < deadline, "the listener never heard the new primary"
+                await publisher.publish("c", "e", b"later", OPTS)
+                with contextlib.suppress(TimeoutError):
+                    while delivered is None:  # what came, up to a pause of 0.5 s
+                        got = await asyncio.wait_for(seen.publications.get(), 0.5)
+                        delivered = got if got.epoch == after.epoch else None
+            assert "c" in seen.events[: seen.events.index(delivered)], "new epoch without a gap"
+        finally:
+            await publisher.close()
+            await listener.close()
+    finally:
+        setup.stop()
