@@ -23,7 +23,7 @@ from relevo.broker.redis import RedisBroker
 from relevo.protocol.errors import RelevoError, Unavailable
 from relevo.protocol.recovery import is_recovered
 from relevo.protocol.types import Publication, StreamPosition
-from tests.broker.broker_fixtures import TIMEOUT, PrivateRedis, Recorder
+from tests.broker.broker_fixtures import TIMEOUT, PrivateRedis, Recorder, free_port
 from tests.broker.redis_topologies import ClusterSetup, SentinelSetup
 from tests.helpers import timeout
 
@@ -168,6 +168,36 @@ async def test_a_node_subscribing_after_a_failover_takes_the_new_epoch_without_a
         for broker in (old, *nodes):
             await broker.close()
         await r.aclose()
+
+
+@pytest.mark.redis
+async def test_a_redis_without_info_still_publishes(prefix: str) -> None:
+    """Some hosted Redis refuse INFO (renamed or disabled): the replication
+    id is then unknown, failovers go unnoticed as before, publishing works."""
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        "--appendonly", "no", "--rename-command", "INFO", "",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    broker = RedisBroker(f"redis://127.0.0.1:{port}/0?prefix={prefix}")
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TIMEOUT
+        while True:
+            try:
+                await broker.start(Recorder())
+                break
+            except Unavailable:
+                assert loop.time() < deadline, "redis-server did not start"
+                await asyncio.sleep(0.05)  # the server is starting: nothing to await
+        pubs = [await broker.publish("c", "e", b"%d" % i, OPTS) for i in range(3)]
+        assert [p.offset for p in pubs] == [1, 2, 3]
+        assert (await broker.history("c", None, 10, OPTS)).publications == pubs
+    finally:
+        await broker.close()
+        proc.kill()
+        await proc.wait()
 
 
 async def _wait_replicated(replica: aioredis.Redis, key: str) -> None:

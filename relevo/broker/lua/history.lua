@@ -9,7 +9,10 @@
 -- channel has no meta and ARGV[6] is ''.
 -- A meta written by another server (a failover, a moved slot) may be behind
 -- what clients saw: treated as lost, as publish.lua explains.
-local gen = string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)')
+-- '' where INFO is refused or has no replication id (some hosted Redis):
+-- failovers then go unnoticed there, as before this check.
+local info = redis.pcall('INFO', 'replication')
+local gen = type(info) == 'string' and string.match(info, 'master_replid:(%x+)') or ''
 local meta = redis.call('HMGET', KEYS[1], 'e', 'o', 'g')
 local epoch = meta[1]
 if epoch and meta[3] and meta[3] ~= gen then

@@ -23,7 +23,10 @@ end
 -- acknowledged; its offsets must not count on from there (clients would take
 -- the new publications for ones they have seen): the channel starts a new
 -- epoch, and clients recovering across it are told recovered: false.
-local gen = string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)')
+-- '' where INFO is refused or has no replication id (some hosted Redis):
+-- failovers then go unnoticed there, as before this check.
+local info = redis.pcall('INFO', 'replication')
+local gen = type(info) == 'string' and string.match(info, 'master_replid:(%x+)') or ''
 local meta = redis.call('HMGET', KEYS[1], 'e', 'g')
 local epoch = meta[1]
 if epoch and meta[2] and meta[2] ~= gen then
