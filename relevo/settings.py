@@ -216,7 +216,9 @@ class ProxySettings:
 @dataclass(frozen=True, slots=True)
 class BrokerSettings:
     url: str = "memory://"
-    """``memory://`` (one process) or ``redis://host:port/db``."""
+    """``memory://`` (one process), ``redis://host:port/db`` (one Redis),
+    ``redis+sentinel://host1:26379,host2:26379/service?db=0`` (the primary
+    Sentinel names) or ``redis+cluster://host1:7000,host2:7001`` (a Cluster)."""
     idempotency_window: float = 300.0
     """Seconds a publish's ``idempotency_key`` is remembered per channel: a
     repeat within it publishes nothing and answers the first offset."""

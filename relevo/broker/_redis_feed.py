@@ -137,6 +137,22 @@ class Feed:
     def live(self) -> bool:
         return self._live.is_set()
 
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """Where the connection goes (``None`` while down)."""
+        conn = self._conn
+        host, port = getattr(conn, "host", None), getattr(conn, "port", None)
+        return (host, port) if isinstance(host, str) and isinstance(port, int) else None
+
+    async def reconnect(self, reason: str) -> None:
+        """Drop the connection (the server is no longer the one to listen
+        to): the feed reconnects and refills every channel, as after a loss."""
+        conn = self._conn
+        if conn is not None:
+            self.down_reason = reason
+            log.warning("redis pub/sub: %s; reconnecting", reason)
+            await conn.disconnect()
+
     # -- subscriptions ---------------------------------------------------------------
 
     async def subscribe(self, channel: str) -> None:

@@ -3,7 +3,8 @@
 Key layout, one hash tag per channel so every key a script touches lives in
 one Redis Cluster slot::
 
-    {<prefix>.ch.<channel>}.m    hash: e = epoch, o = last offset (expires meta_ttl after use)
+    {<prefix>.ch.<channel>}.m    hash: e = epoch, o = last offset, g = replication id of the
+                                 server that wrote them (expires meta_ttl after use)
     {<prefix>.ch.<channel>}.s    stream: id "<offset>-0", fields t = ts (ms), p = message
     {<prefix>.ch.<channel>}.pr   hash: client -> packed ClientInfo   (presence)
     {<prefix>.ch.<channel>}.px   zset: client -> deadline (ms)        (presence expiry)

@@ -8,6 +8,13 @@
   (expired after ``meta_ttl`` idle, flushed, evicted, Redis restarted without
   persistence) the next use starts a new epoch: clients recovering across it
   are told ``recovered: false``, never handed a silent gap.
+* **Failover**: the meta hash also records the replication id of the server
+  that wrote it. Replication is asynchronous, so a promoted replica (Sentinel
+  or Cluster failover) may lack the last acknowledged publications; its new
+  replication id makes every channel start a new epoch there instead of
+  handing out offsets clients already hold (``recovered: false``, never a
+  silent gap). A Cluster slot moved to another node restarts its channels'
+  epochs the same way.
 * **Fan-out** between nodes is Redis pub/sub, through the feed in
   ``_redis_feed.py``, which also makes pub/sub's losses (reconnects) visible
   and refills them from the stream.
@@ -22,27 +29,26 @@ script touches a single Redis Cluster slot. Any Redis failure surfaces as
 :class:`~relevo.protocol.errors.Unavailable` within ``socket_timeout``; the
 feed reconnects by itself.
 
-The URL may carry ``?prefix=NAME`` (default ``relevo``) so several
+The URL names one server, a Sentinel service or a Cluster
+(``_redis_topology.py``). It may carry ``?prefix=NAME`` (default ``relevo``) so several
 deployments (or test runs) can share one Redis without seeing each other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
+from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import redis.asyncio as aioredis
-from redis.asyncio.connection import AbstractConnection, BlockingConnectionPool
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from relevo.broker._redis_feed import Feed
+from relevo.broker._redis_topology import Topology, parse_url
 from relevo.broker._redis_wire import (
     Keys,
     decode_client,
@@ -89,23 +95,8 @@ def _new_epoch() -> str:
 
 def split_url(url: str) -> tuple[str, str, str]:
     """``(redis URL without relevo's own parameters, key prefix, URL safe to log)``."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    prefix = "relevo"
-    rest = []
-    for key, value in query:
-        if key == "prefix":
-            prefix = value
-        else:
-            rest.append((key, value))
-    if not prefix or any(c in prefix for c in "{} "):
-        raise RelevoError(f"broker.url: prefix must be non-empty, without braces: {prefix!r}")
-    clean = urlunsplit(parts._replace(query=urlencode(rest)))
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    shown = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-    return clean, prefix, shown
+    target = parse_url(url)
+    return target.url, target.prefix, target.shown
 
 
 def _retrieve(read: asyncio.Future[StreamPosition]) -> None:
@@ -128,18 +119,20 @@ class RedisBroker:
     ) -> None:
         if pool_size < 1:
             raise RelevoError(f"broker.pool_size must be at least 1, got {pool_size}")
-        self._redis_url, url_prefix, self.url = split_url(url)
+        self._target = parse_url(url)
+        self.url = self._target.shown
         self.pool_size = pool_size
         self._pool_timeout = pool_timeout
-        self.keys = Keys(prefix or url_prefix)
+        self.keys = Keys(prefix or self._target.prefix)
         self._window_ms = _ms(idempotency_window)
         self._socket_timeout = socket_timeout
         self._health_interval = health_interval
-        self._client: aioredis.Redis | None = None
+        self._topology: Topology | None = None
         self._feed: Feed | None = None
         self._scripts: dict[str, AsyncScript] = {}
         self._positions: dict[tuple[str, HistoryOptions], asyncio.Future[StreamPosition]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._follower: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -149,38 +142,27 @@ class RedisBroker:
         # the 101st concurrent command "Too many connections", which a storm
         # of subscribes reaches at once. Pub/sub needs none of these: the feed
         # multiplexes every channel on a connection of its own.
-        pool = BlockingConnectionPool.from_url(
-            self._redis_url,
-            max_connections=self.pool_size,
-            timeout=self._pool_timeout,
+        topology = Topology(
+            self._target,
+            pool_size=self.pool_size,
+            pool_timeout=self._pool_timeout,
             socket_timeout=self._socket_timeout,
-            socket_connect_timeout=self._socket_timeout,
-            # No silent retries: a publish retried after a lost reply would be
-            # published twice; the caller gets ``unavailable`` and decides.
-            retry=Retry(NoBackoff(), 0),
-            # RESP2: pub/sub messages are plain replies the feed reads in order
-            # (RESP3 would route them through a push handler).
-            protocol=2,
-            client_name=f"{self.keys.prefix}:cmd",  # visible in CLIENT LIST
+            client_name=self.keys.prefix,
         )
-        client = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
         try:
-            await client.ping()
+            await topology.start()
         except (RedisError, OSError) as exc:
-            await client.aclose()
+            await topology.aclose()
             raise Unavailable(f"cannot reach redis at {self.url}: {exc}") from exc
+        except BaseException:
+            await topology.aclose()
+            raise
         self._scripts = {
-            name: client.register_script(_script(name))
+            name: topology.client.register_script(_script(name))
             for name in ("publish", "history", "presence_add", "presence_get")
         }
-
-        def new_connection() -> AbstractConnection:
-            kwargs = {**pool.connection_kwargs, "client_name": f"{self.keys.prefix}:feed"}
-            conn: AbstractConnection = pool.connection_class(**kwargs)
-            return conn
-
         feed = Feed(
-            new_connection,
+            topology.feed_connection,
             self.keys,
             handler,
             self._baseline,
@@ -191,32 +173,62 @@ class RedisBroker:
         try:
             await feed.start()
         except BaseException:
-            await client.aclose()
+            await topology.aclose()
             raise
-        self._client, self._feed = client, feed
+        self._topology, self._feed = topology, feed
+        if topology.target.kind == "sentinel":
+            loop = asyncio.get_running_loop()
+            self._follower = loop.create_task(self._follow_primary(topology, feed))
+
+    async def _follow_primary(self, topology: Topology, feed: Feed) -> None:
+        """A planned failover (``SENTINEL FAILOVER``) leaves the old primary
+        up, taking writes until Sentinel demotes it: ask the sentinels every
+        ``health_interval`` and move the pool and the feed at once."""
+        while True:
+            await asyncio.sleep(self._health_interval)
+            try:
+                primary = await topology.primary()
+            except (RedisError, OSError):
+                continue  # no sentinel answers: the connections tell their own failures
+            address = feed.address
+            if primary is not None and address is not None and address != primary:
+                await feed.reconnect(f"the primary moved to {primary[0]}:{primary[1]}")
 
     async def close(self) -> None:
-        feed, client = self._feed, self._client
-        self._feed = self._client = None
+        feed, topology = self._feed, self._topology
+        self._feed = self._topology = None
+        follower, self._follower = self._follower, None
+        if follower is not None:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
         if feed is not None:
             await feed.close()
-        if client is not None:
+        if topology is not None:
             try:
-                await asyncio.wait_for(client.aclose(), 5.0)
+                await asyncio.wait_for(topology.aclose(), 5.0)
             except TimeoutError:
                 log.warning("redis connections did not close within 5 s")
 
-    def _redis(self) -> aioredis.Redis:
-        if self._client is None:
+    def _redis(self) -> Topology:
+        if self._topology is None:
             raise Unavailable("broker is closed")
-        return self._client
+        return self._topology
 
-    async def _call(self, script: str, keys: list[str], args: list[Any]) -> Any:
-        self._redis()
+    @contextlib.asynccontextmanager
+    async def _session(self) -> AsyncIterator[Any]:
+        """The command client, within the bound on commands in flight; a
+        Redis failure inside comes out as relevo's error."""
+        topology = self._redis()
         try:
-            return await self._scripts[script](keys=keys, args=args)
+            async with topology.gate:
+                yield topology.client
         except (RedisError, OSError) as exc:
             raise translate(exc, self.url) from exc
+
+    async def _call(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        async with self._session():
+            return await self._scripts[script](keys=keys, args=args)
 
     # -- publishing ----------------------------------------------------------------------
 
@@ -252,11 +264,8 @@ class RedisBroker:
         return Publication(channel, int(offset), event, data, int(ts), epoch.decode())
 
     async def publish_push(self, channel: str, event: str, data: bytes) -> None:
-        client = self._redis()
-        try:
+        async with self._session() as client:
             await client.publish(self.keys.pubsub(channel), push_message(channel, event, data))
-        except (RedisError, OSError) as exc:
-            raise translate(exc, self.url) from exc
 
     # -- subscriptions -----------------------------------------------------------------
 
@@ -368,22 +377,14 @@ class RedisBroker:
         )
 
     async def _baseline(self, channel: str) -> StreamPosition:
-        """The channel's position, ``("", 0)`` if it has none, without creating it."""
-        client = self._redis()
-        try:
-            epoch, offset = await client.hmget(self.keys.meta(channel), ["e", "o"])
-        except (RedisError, OSError) as exc:
-            raise translate(exc, self.url) from exc
-        if isinstance(epoch, bytes):
-            epoch = epoch.decode()
-        return StreamPosition(epoch or "", int(offset or 0))
+        """The channel's position, ``("", 0)`` if it has none (or only one
+        another server wrote before a failover), without creating it."""
+        res = await self._history(channel, -1, "", 0, 0, 1, create=False, any_epoch=False)
+        return res.position
 
     async def remove_history(self, channel: str) -> None:
-        client = self._redis()
-        try:
+        async with self._session() as client:
             await client.delete(self.keys.meta(channel), self.keys.stream(channel))
-        except (RedisError, OSError) as exc:
-            raise translate(exc, self.url) from exc
 
     # -- presence ------------------------------------------------------------------------
 
@@ -392,14 +393,10 @@ class RedisBroker:
         await self._call("presence_add", keys, [info.client, encode_client(info), _ms(ttl)])
 
     async def remove_presence(self, channel: str, client: str) -> None:
-        redis = self._redis()
-        try:
-            async with redis.pipeline(transaction=True) as pipe:
-                pipe.hdel(self.keys.presence(channel), client)
-                pipe.zrem(self.keys.presence_deadlines(channel), client)
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise translate(exc, self.url) from exc
+        async with self._session() as redis, redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(self.keys.presence(channel), client)
+            pipe.zrem(self.keys.presence_deadlines(channel), client)
+            await pipe.execute()
 
     async def presence(self, channel: str) -> list[ClientInfo]:
         keys = [self.keys.presence(channel), self.keys.presence_deadlines(channel)]
@@ -410,11 +407,11 @@ class RedisBroker:
     async def ping(self) -> None:
         """Both connections must work: commands, and the pub/sub feed (without
         it this node would publish but never deliver)."""
-        client = self._redis()
+        topology = self._redis()
         feed = self._feed
         if feed is not None and not feed.live:
             raise Unavailable(f"redis pub/sub at {self.url} is unavailable: {feed.down_reason}")
         try:
-            await client.ping()
+            await topology.ping()
         except (RedisError, OSError) as exc:
             raise translate(exc, self.url) from exc

@@ -186,7 +186,11 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to listen on (default 8000)")
     p.add_argument("--workers", type=int, help="processes sharing the port")
-    p.add_argument("--broker", help="memory:// or redis://host:port/db")
+    p.add_argument(
+        "--broker",
+        help="memory://, redis://host:port/db, redis+sentinel://h1:26379,h2:26379/service "
+        "or redis+cluster://h1:7000,h2:7001",
+    )
     p.add_argument("--database", help="SQLAlchemy URL of the records store")
     p.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
     p.add_argument(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from relevo.options import Shorthand, build, convert
+from relevo.protocol.errors import RelevoError
 from relevo.settings import (
     CONNECT_PROXY,
     ConfigError,
@@ -26,6 +27,8 @@ from relevo.settings import (
 
 __all__ = ["ConfigError", "load_settings", "merge_namespaces", "write_dev_config"]
 
+_REDIS_HA = ("redis+sentinel://", "redis+cluster://")
+BROKER_SCHEMES = ("memory://", "redis://", "rediss://", "unix://", *_REDIS_HA)
 _SECTIONS = ("server", "auth", "limits", "liveness", "broker", "database")
 
 
@@ -136,10 +139,14 @@ def _validate(settings: Settings) -> None:
     for name in ("ping_interval", "pong_timeout", "presence_ttl"):
         if getattr(s.liveness, name) <= 0:
             raise ConfigError(f"liveness.{name}: must be positive")
-    if not s.broker.url.startswith(("memory://", "redis://", "rediss://", "unix://")):
+    if not s.broker.url.startswith(BROKER_SCHEMES):
         raise ConfigError(
-            f"broker.url: use memory:// or redis://host:port/db, got {s.broker.url!r}"
+            "broker.url: use memory://, redis://host:port/db, "
+            "redis+sentinel://host:26379,host2:26379/service or "
+            f"redis+cluster://host:7000,host2:7001, got {s.broker.url!r}"
         )
+    if s.broker.url.startswith(_REDIS_HA):
+        _check_redis_url(s.broker.url)
     if s.broker.idempotency_window <= 0:
         raise ConfigError("broker.idempotency_window: must be positive")
     if s.broker.pool_size < 1:
@@ -438,3 +445,14 @@ def write_dev_config(path: Path) -> Settings:
 
 
 _ = types  # keep the import for type-evaluated annotations
+
+
+def _check_redis_url(url: str) -> None:
+    try:
+        from relevo.broker._redis_topology import parse_url
+    except ImportError:  # no redis client in this build: create_broker says so
+        return
+    try:
+        parse_url(url)
+    except RelevoError as exc:
+        raise ConfigError(exc.message) from None

@@ -10,7 +10,7 @@ import logging
 import socket
 import sys
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -299,14 +299,18 @@ def freeze_startup_objects() -> None:
 
 
 def _safe_url(url: str) -> str:
-    """The URL without its password, for logs."""
+    """The URL without its passwords (also a Sentinel's ``sentinel_password``), for logs."""
     parts = urlsplit(url)
-    if parts.password:
-        netloc = f"{parts.username or ''}:***@{parts.hostname}"
-        if parts.port:
-            netloc += f":{parts.port}"
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+    if "@" not in parts.netloc and "password" not in parts.query:
+        return url
+    userinfo, at, hosts = parts.netloc.rpartition("@")
+    if at and ":" in userinfo:
+        parts = parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{hosts}")
+    query = [
+        (key, "***" if "password" in key else value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="*")))
 
 
 def migrate(settings: Settings) -> int:

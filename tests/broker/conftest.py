@@ -3,14 +3,17 @@
 Memory runs on a virtual clock; Redis runs against the real server
 (``RELEVO_TEST_REDIS``, default db 9 of 127.0.0.1:6379) with a random key
 prefix per test, so tests never see each other's keys or pub/sub traffic,
-and on real (short) TTLs.
+and on real (short) TTLs. ``sentinel`` and ``cluster`` run the same
+contract through a primary, a replica and three sentinels, and through a
+Cluster of three primaries: real processes on free ports, started once per
+session (``redis_topologies.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -27,6 +30,7 @@ from tests.broker.broker_fixtures import (
     delete_prefix,
     redis_url,
 )
+from tests.broker.redis_topologies import ClusterSetup, SentinelSetup
 
 
 @pytest.fixture
@@ -34,10 +38,47 @@ def prefix() -> str:
     return "test-" + secrets.token_hex(6)
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(scope="session")
+def sentinel_setup() -> Iterator[SentinelSetup]:
+    setup = SentinelSetup()
+    try:
+        yield setup.start()
+    finally:
+        setup.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster_setup() -> Iterator[ClusterSetup]:
+    setup = ClusterSetup()
+    try:
+        yield setup.start()
+    finally:
+        setup.stop()
+
+
+def _url(request: pytest.FixtureRequest, kind: str, prefix: str) -> str:
+    if kind == "sentinel":
+        return request.getfixturevalue("sentinel_setup").url(prefix)  # type: ignore[no-any-return]
+    if kind == "cluster":
+        return request.getfixturevalue("cluster_setup").url(prefix)  # type: ignore[no-any-return]
+    return redis_url(prefix)
+
+
+_TOPOLOGY = [pytest.mark.redis, pytest.mark.slow]
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("sentinel", marks=_TOPOLOGY),
+        pytest.param("cluster", marks=_TOPOLOGY),
+    ]
+)
 async def env(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[BrokerEnv]:
     started: list[Broker] = []
     clock = VirtualClock()
+    url = "" if request.param == "memory" else _url(request, request.param, prefix)
 
     async def make(handler: Recorder, **kwargs: Any) -> Broker:
         """Another broker of the same kind (same clock, same Redis prefix)."""
@@ -45,7 +86,7 @@ async def env(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[Brok
         if request.param == "memory":
             broker = MemoryBroker(clock=clock, **kwargs)
         else:
-            broker = RedisBroker(redis_url(prefix), **kwargs)
+            broker = RedisBroker(url, **kwargs)
         await broker.start(handler)
         started.append(broker)
         return broker
@@ -70,7 +111,14 @@ async def env(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[Brok
             await delete_prefix(prefix)
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("sentinel", marks=_TOPOLOGY),
+        pytest.param("cluster", marks=_TOPOLOGY),
+    ]
+)
 async def presence_env(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[PresenceEnv]:
     """A presence store of each kind, and a second one sharing its state where
     the kind has state to share (two Redis nodes; one process has one store)."""
@@ -83,7 +131,8 @@ async def presence_env(request: pytest.FixtureRequest, prefix: str) -> AsyncIter
 
         yield PresenceEnv(request.param, store, store, advance)
         return
-    nodes = [RedisBroker(redis_url(prefix)), RedisBroker(redis_url(prefix))]
+    url = _url(request, request.param, prefix)
+    nodes = [RedisBroker(url), RedisBroker(url)]
     for node in nodes:
         await node.start(Recorder())
 
@@ -95,7 +144,8 @@ async def presence_env(request: pytest.FixtureRequest, prefix: str) -> AsyncIter
     finally:
         for node in nodes:
             await node.close()
-        await delete_prefix(prefix)
+        if request.param == "redis":
+            await delete_prefix(prefix)
 
 
 Nodes = Callable[[], Awaitable[tuple[RedisBroker, Recorder]]]

@@ -230,7 +230,7 @@ async def test_a_burst_of_subscribes_waits_for_a_connection_instead_of_failing(
     )
     failures = [r for r in results if isinstance(r, BaseException)]
     assert failures == []
-    pool = node._redis().connection_pool
+    pool = node._redis().client.connection_pool
     assert len(pool._in_use_connections) + len(pool._available_connections) <= node.pool_size
 
 
@@ -239,7 +239,7 @@ async def test_pool_size_is_bounded_and_configurable(node_factory: Nodes, prefix
     await node.start(Recorder())
     try:
         await asyncio.gather(*(node.position(f"p{i}", OPTS) for i in range(50)))
-        pool = node._redis().connection_pool
+        pool = node._redis().client.connection_pool
         assert len(pool._in_use_connections) + len(pool._available_connections) <= 3
     finally:
         await node.close()

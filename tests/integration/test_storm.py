@@ -135,7 +135,7 @@ class StormClient:
                 continue
             msg = json.loads(payload)
             if "off" in msg:
-                self._publication(msg["ch"], msg["off"])
+                self._publication(msg["ch"], msg["off"], msg.get("data"))
             elif "ok" in msg and msg.get("id") in ids:
                 self._subscribed(ids[msg["id"]], msg["ok"])
             elif "err" in msg and msg.get("id") in ids:
@@ -159,7 +159,7 @@ class StormClient:
                 seen.lost += 1
         seen.epoch, seen.offset = ok["epoch"], top
 
-    def _publication(self, ch: str, off: int) -> None:
+    def _publication(self, ch: str, off: int, data: Any = None) -> None:
         seen = self.seen[ch]
         if seen.offset < 0:
             seen.problems.append(f"publication {off} before the sub reply")

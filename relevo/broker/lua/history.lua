@@ -7,18 +7,28 @@
 -- ARGV[7] '1': read after the offset whatever the epoch (the broker's own refill)
 -- Returns {epoch, offset, message...}, oldest first; epoch '' when the
 -- channel has no meta and ARGV[6] is ''.
-local epoch = redis.call('HGET', KEYS[1], 'e')
+-- A meta written by another server (a failover, a moved slot) may be behind
+-- what clients saw: treated as lost, as publish.lua explains.
+-- '' where INFO is refused or has no replication id (some hosted Redis):
+-- failovers then go unnoticed there, as before this check.
+local info = redis.pcall('INFO', 'replication')
+local gen = type(info) == 'string' and string.match(info, 'master_replid:(%x+)') or ''
+local meta = redis.call('HMGET', KEYS[1], 'e', 'o', 'g')
+local epoch = meta[1]
+if epoch and meta[3] and meta[3] ~= gen then
+  epoch = false
+end
 if not epoch then
   if ARGV[6] == '' then
     return {'', 0}
   end
   epoch = ARGV[6]
   redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0, 'g', gen)
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
   return {epoch, 0}
 end
-local out = {epoch, tonumber(redis.call('HGET', KEYS[1], 'o') or '0')}
+local out = {epoch, tonumber(meta[2] or '0')}
 local limit = tonumber(ARGV[3])
 if limit <= 0 then
   return out

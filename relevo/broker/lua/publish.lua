@@ -17,13 +17,29 @@ if KEYS[3] then
     return {tonumber(offset), epoch, tonumber(ts)}
   end
 end
-local epoch = redis.call('HGET', KEYS[1], 'e')
+-- The replication id of this server: a replica promoted by a failover (or
+-- a slot moved to another Cluster node) has a new one. Replication is
+-- asynchronous, so such a server may lack the last publications the old one
+-- acknowledged; its offsets must not count on from there (clients would take
+-- the new publications for ones they have seen): the channel starts a new
+-- epoch, and clients recovering across it are told recovered: false.
+-- '' where INFO is refused or has no replication id (some hosted Redis):
+-- failovers then go unnoticed there, as before this check.
+local info = redis.pcall('INFO', 'replication')
+local gen = type(info) == 'string' and string.match(info, 'master_replid:(%x+)') or ''
+local meta = redis.call('HMGET', KEYS[1], 'e', 'g')
+local epoch = meta[1]
+if epoch and meta[2] and meta[2] ~= gen then
+  epoch = false
+end
 if not epoch then
-  -- A new channel, or one whose meta was lost (expired, flushed, evicted):
-  -- a new epoch, and nothing left over from the old one.
+  -- A new channel, or one whose meta was lost (expired, flushed, evicted,
+  -- or written by another server): a new epoch, nothing left of the old one.
   epoch = ARGV[7]
   redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0, 'g', gen)
+elseif not meta[2] then
+  redis.call('HSET', KEYS[1], 'g', gen)  -- meta of a relevo before generations
 end
 local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
 local now = redis.call('TIME')
