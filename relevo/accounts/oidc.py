@@ -21,10 +21,8 @@ with an ``error`` code and no detail from the provider; the audit log has it.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 import time
@@ -43,6 +41,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from relevo.accounts import schema as s
+from relevo.accounts._oidc_flow import b64, seal, unseal
 from relevo.accounts.errors import InvalidAccount
 from relevo.accounts.http import SignIn
 from relevo.accounts.model import Account, normalize_username
@@ -136,7 +135,7 @@ class OidcSignIn:
             return _back("oidc_unavailable")
         state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         verifier = secrets.token_urlsafe(48)
-        challenge = _b64(hashlib.sha256(verifier.encode()).digest())
+        challenge = b64(hashlib.sha256(verifier.encode()).digest())
         query = {
             "response_type": "code",
             "client_id": self.settings.client_id,
@@ -157,7 +156,7 @@ class OidcSignIn:
         response = RedirectResponse(f"{provider.authorization_endpoint}?{urlencode(query)}", 303)
         response.set_cookie(
             FLOW_COOKIE,
-            self._seal(flow),
+            seal(self._key, flow),
             max_age=FLOW_TTL,
             path="/auth/oidc",
             httponly=True,
@@ -169,7 +168,7 @@ class OidcSignIn:
     # -- coming back -------------------------------------------------------------------
 
     async def callback(self, request: Request) -> Response:
-        flow = self._open(request.cookies.get(FLOW_COOKIE, ""))
+        flow = unseal(self._key, request.cookies.get(FLOW_COOKIE, ""))
         params = request.query_params
         state = params.get("state", "")[:MAX_PARAM]
         if flow is None:
@@ -229,7 +228,13 @@ class OidcSignIn:
         id_token = resp.json().get("id_token")
         if not isinstance(id_token, str):
             raise _Refused("oidc_failed", "", "no id_token in the token response")
-        token = jwt.decode(id_token, provider.keys, algorithms=ALGORITHMS)
+        try:
+            token = jwt.decode(id_token, provider.keys, algorithms=ALGORITHMS)
+        except JoseError:
+            # The provider may have rotated its keys since we read them: once more, fresh.
+            self._provider = None
+            provider = await self._discover()
+            token = jwt.decode(id_token, provider.keys, algorithms=ALGORITHMS)
         registry = jwt.JWTClaimsRegistry(
             leeway=30,
             iss={"essential": True, "value": self.issuer},
@@ -398,28 +403,6 @@ class OidcSignIn:
     def _redirect_uri(self, request: Request) -> str:
         return self.settings.redirect_url or str(request.url_for("oidc_callback"))
 
-    # -- the flow cookie -------------------------------------------------------------
-
-    def _seal(self, flow: dict[str, Any]) -> str:
-        body = _b64(json.dumps(flow, separators=(",", ":")).encode())
-        mac = _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
-        return f"{body}.{mac}"
-
-    def _open(self, sealed: str) -> dict[str, Any] | None:
-        if not sealed or len(sealed) > 4096 or "." not in sealed:
-            return None
-        body, mac = sealed.rsplit(".", 1)
-        want = _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
-        if not hmac.compare_digest(mac.encode(), want.encode()):
-            return None
-        try:
-            flow = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        except ValueError:
-            return None
-        if not isinstance(flow, dict) or int(flow.get("exp", 0)) < time.time():
-            return None
-        return flow
-
 
 class _Refused(Exception):
     def __init__(self, code: str, username: str, detail: str) -> None:
@@ -429,10 +412,6 @@ class _Refused(Exception):
 
 def _claim_text(value: Any) -> str:
     return value.strip()[:MAX_CLAIM] if isinstance(value, str) else ""
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def _back(code: str, *, clear: bool = False) -> Response:

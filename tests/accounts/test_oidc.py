@@ -223,3 +223,17 @@ def test_roles_are_checked_when_the_server_starts() -> None:
     }
     with pytest.raises(ConfigError, match="app:role"):
         role_map(OidcSettings(roles={"a": ("gtr",)}))
+
+
+async def test_keys_rotated_at_the_provider_are_read_again(full: FullServer) -> None:
+    from joserfc.jwk import KeySet
+
+    oidc = full.server.app.state.oidc
+    async with httpx.AsyncClient() as client:
+        await through_provider(client, full, "sub-laura")  # discovery and keys cached
+    assert oidc._provider is not None
+    # What a rotation looks like from here: the cached keys no longer sign anything.
+    oidc._provider.keys = KeySet.generate_key_set("RSA", 2048, count=1)
+    async with httpx.AsyncClient() as client:
+        resp = await through_provider(client, full, "sub-laura")
+        assert resp.headers["location"] == "/leads/gtr"
