@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from relevo.accounts.http import DEMO_PASSWORD, SignIn
 from relevo.hub.auth import mint_token
-from relevo.protocol.errors import RelevoError
+from relevo.protocol.errors import Unavailable
 from relevo.settings import Settings
 from relevo.web import json_response
 
@@ -64,7 +64,12 @@ def demo_login_routes(
                 "El acceso de demostración está apagado: entra desde el portal de tu empresa.",
             )
         if not settings.auth.secret:
-            raise RelevoError("demo login needs auth.secret (HS256) to mint tokens")
+            # The server's configuration, not the caller: a clear 503, not a 500.
+            err = Unavailable("demo login needs auth.secret (HS256) to mint tokens")
+            err.extra["mensaje"] = (
+                "El acceso de demostración necesita auth.secret en relevo.toml para firmar tokens."
+            )
+            raise err
 
     async def list_users(request: Request) -> Response:
         check()
