@@ -49,6 +49,8 @@ __all__ = ["Extension", "RelevoServer", "create_app", "create_broker"]
 log = logging.getLogger("relevo")
 
 STATIC = resources.files("relevo.server") / "static"
+STOP_TIMEOUT = 20.0
+"""Seconds :meth:`RelevoServer.stop` waits (5 of them for open connections)."""
 #: The client's ES modules: ``client_js`` is the npm package's ``clients/js/src``
 #: (a link in the repository, real files in a wheel), so pages, npm and Node
 #: run one client. ``/relevo.js`` re-exports ``/relevo/index.js``.
@@ -277,6 +279,20 @@ class RelevoServer:
                 raise RuntimeError("server stopped during start-up")
             await asyncio.sleep(0.01)
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop serving: connections get ``timeout_graceful_shutdown``, then
+        the extensions shut down. Bounded: a shutdown step that hangs is
+        named in the log and cancelled, never left to hang its caller."""
         self.server.should_exit = True
-        await self._task
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        except TimeoutError:
+            stuck = [t for t in asyncio.all_tasks() if not t.done() and t is not self._task]
+            log.warning(
+                "relevo did not stop within %g s; cancelling it. Still running: %s",
+                timeout,
+                "; ".join(f"{t.get_name()}: {t.get_stack(limit=3)}" for t in stuck[:10]),
+            )
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -4,6 +4,8 @@ uncaught page error, and screenshots (into tests.helpers.SCREENSHOTS)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -66,8 +68,12 @@ async def contexts() -> AsyncIterator[Contexts]:
         try:
             yield made
         finally:
-            await made.close()
-            await browser.close()
+            # Bounded: a close that hangs (a page stuck in a request) must not
+            # eat the test's whole timeout; the browser process goes with pw.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(made.close(), timeout(20))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(browser.close(), timeout(20))
     assert not made.errors, f"uncaught errors in the pages: {made.errors}"
 
 
