@@ -30,6 +30,7 @@ __all__ = [
     "CONNECTOR",
     "CONVERSATION",
     "MESSAGE",
+    "QUICK_REPLY",
     "STATS",
     "TENANT",
     "WHATSAPP",
@@ -47,6 +48,7 @@ AGENT = "inbox_agent"
 TENANT = "inbox_tenant"
 STATS = "inbox_stats"
 WHATSAPP = "inbox_whatsapp"
+QUICK_REPLY = "inbox_quick_reply"
 
 AGENT_ROLES = frozenset({"agente", "supervisor"})
 SUPERVISORS = frozenset({"supervisor"})
@@ -129,12 +131,21 @@ def _message() -> Kind:
         fields={
             "tenant": Field(str, required=True),
             "conversation_id": Field(str, required=True),
-            "direction": Field(str, required=True, choices={"in", "out"}),
+            # "note": an agent's internal note (never sent; see notes.py)
+            "direction": Field(str, required=True, choices={"in", "out", "note"}),
             "text": Field(str, required=True),
             "status": Field(
                 str,
                 default="recibido",
-                choices={"recibido", "pendiente", "enviado", "entregado", "leido", "fallido"},
+                choices={
+                    "recibido",
+                    "pendiente",
+                    "enviado",
+                    "entregado",
+                    "leido",
+                    "fallido",
+                    "nota",
+                },
             ),
             "author": Field(str),
             "author_name": Field(str),
@@ -327,6 +338,15 @@ def all_kinds() -> list[Kind]:
             },
         ),
         _directory(TENANT, {"nombre": Field(str, required=True), "color": Field(str)}),
+        # the tenant's saved answers (quick.py): a supervisor keeps them, agents insert them
+        _directory(
+            QUICK_REPLY,
+            {
+                "titulo": Field(str, required=True),
+                "texto": Field(str, required=True),
+                "creado_por_nombre": Field(str),
+            },
+        ),
         _directory(
             STATS,
             {
