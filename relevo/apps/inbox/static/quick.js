@@ -106,7 +106,6 @@ class Picker {
   open(slash = false) {
     this.slash = slash;
     this.el.hidden = false;
-    this.input.setAttribute("aria-expanded", "true");
     this.active = 0;
     this.paint();
   }
@@ -114,7 +113,6 @@ class Picker {
   close() {
     this.el.hidden = true;
     this.slash = false;
-    this.input.setAttribute("aria-expanded", "false");
   }
 
   toggle() {
