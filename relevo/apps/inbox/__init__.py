@@ -18,7 +18,8 @@ Modules (one concept each)::
     notes      internal notes on a conversation (never sent)
     quick      quick replies: a tenant's saved answers
     team       who is looking at a conversation, who is typing (not stored)
-    team_http  /api/inbox/... for notes, quick replies, typing
+    contact    the contact profile: an agent names the contact
+    team_http  /api/inbox/... for notes, quick replies, typing, the contact
     simulator  demo only: a made-up WhatsApp (incoming, QR flow, delivery, bulk)
     http       pages, assets and /api/inbox/... (agents, backend, simulator)
     cloud_http /api/inbox/whatsapp..., templates, attachments

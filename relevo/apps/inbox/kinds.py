@@ -73,7 +73,15 @@ def bulk_channel(tenant: str) -> str:
 
 def _conversation() -> Kind:
     last = frozenset(
-        {"contact_name", "last_text", "last_at", "last_direction", "unread", "last_in_at"}
+        {
+            "contact_name",
+            "last_text",
+            "last_at",
+            "last_direction",
+            "unread",
+            "last_in_at",
+            "atenciones",
+        }
     )
     agents, ev = AGENT_ROLES, CONVERSATION_UPDATED
     return Kind(
@@ -89,6 +97,11 @@ def _conversation() -> Kind:
             "unread": Field(int, default=0),
             "assigned_to": Field(str),
             "assigned_name": Field(str),
+            # the contact profile (contact.py): a name an agent gave wins over
+            # WhatsApp's; "atenciones" counts the times the customer came back
+            # after the conversation was resolved (1 for a new one)
+            "contact_name_by": Field(str),
+            "atenciones": Field(int, default=1),
         },
         states={"abierta", "resuelta"},
         initial="abierta",
@@ -116,6 +129,15 @@ def _conversation() -> Kind:
                 event=ev,
             ),
             Transition("reabrir", {"resuelta"}, "abierta", roles=agents, event=ev),
+            # an agent names the contact: /api/inbox only (it binds the tenant)
+            Transition(
+                "renombrar",
+                "*",
+                None,
+                roles=_SYSTEM,
+                accepts={"contact_name", "contact_name_by"},
+                event=ev,
+            ),
         ],
         channels=[_INBOX],
         live=_LIVE_INBOX,

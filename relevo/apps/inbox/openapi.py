@@ -133,6 +133,12 @@ class InboxRespuestaRapida(msgspec.Struct):
     texto: Annotated[str, Meta(min_length=1, max_length=1000)]
 
 
+class InboxContacto(msgspec.Struct):
+    """The contact's name, as the agents know them (wins over WhatsApp's)."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=80)]  # contact.MAX_CONTACT_NAME
+
+
 class InboxPlantilla(msgspec.Struct):
     """One of the account's approved templates (``GET /api/inbox/templates``)."""
 
@@ -301,6 +307,12 @@ OPS: dict[str, Op] = {
         ok={"type": "object", "properties": {"sent": {"type": "boolean"}}},
         description="Publishes typing on equipo:<tenant>:conv:<id>, not stored; at most once "
         "a second per agent and conversation (sent: false for the rest).",
+    ),
+    "POST /api/inbox/conversations/{id}/contact": Op(
+        "inbox_contact_name", "Name the contact of a conversation of the agent's tenant",
+        _AGENT_ONLY, body=InboxContacto, ok=component(_CONV), errors=(404,),
+        description="Audited (the conversation's history keeps who); later messages no "
+        "longer change the name to WhatsApp's profile name.",
     ),
     "POST /api/inbox/quick-replies": Op(
         "inbox_quick_create", "Save a quick reply for the tenant", _SUPERVISOR,

@@ -1,5 +1,5 @@
 """``/api/inbox/...`` for what agents do for each other: internal notes,
-quick replies, "está escribiendo…". Every route takes the tenant from the
+quick replies, "está escribiendo…", the contact's name. Every route takes the tenant from the
 token; an id of another tenant is ``not_found``."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from relevo.records import Actor
 from relevo.web import json_response
 
 from ..kit.http import endpoint, read_json
-from .kinds import MESSAGE, QUICK_REPLY
+from .contact import Contacts
+from .kinds import CONVERSATION, MESSAGE, QUICK_REPLY
 from .notes import Notes
 from .quick import QuickReplies
 from .service import InboxService
@@ -28,6 +29,7 @@ class TeamHttp:
         self, inbox: InboxService, notes: Notes, quick: QuickReplies, typing: Typing
     ) -> None:
         self.inbox = inbox
+        self.contacts = Contacts(inbox)
         self.notes = notes
         self.quick = quick
         self.typing_ = typing
@@ -36,6 +38,11 @@ class TeamHttp:
         body = await read_json(request)
         rec = await self.notes.add(actor, request.path_params["id"], body.get("text"))
         return json_response(self.inbox.public(MESSAGE, rec), 201)
+
+    async def rename(self, request: Request, actor: Actor) -> Response:
+        body = await read_json(request)
+        rec = await self.contacts.rename(actor, request.path_params["id"], body.get("name"))
+        return json_response(self.inbox.public(CONVERSATION, rec))
 
     async def typing(self, request: Request, actor: Actor) -> Response:
         sent = await self.typing_.typing(actor, request.path_params["id"])
@@ -58,6 +65,7 @@ class TeamHttp:
         return [
             Route(conv + "/notes", ep(self.add_note), methods=["POST"]),
             Route(conv + "/typing", ep(self.typing), methods=["POST"]),
+            Route(conv + "/contact", ep(self.rename), methods=["POST"]),
             Route("/api/inbox/quick-replies", ep(self.create_quick), methods=["POST"]),
             Route("/api/inbox/quick-replies/{id}", ep(self.delete_quick), methods=["DELETE"]),
         ]

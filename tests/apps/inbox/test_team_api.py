@@ -185,3 +185,51 @@ async def test_typing_is_said_at_most_once_a_second(app: AppServer, ws_clients: 
     assert await typing.typing(luis, conv["id"]) is True
     said: list[dict[str, Any]] = []
     await sofia.wait(lambda f: f.get("ev") == "typing" and not said.append(f) and len(said) == 2)
+
+
+async def test_agents_name_the_contact_and_see_the_profile(
+    app: AppServer, ws_clients: OpenWs
+) -> None:
+    conv = await a_conversation(app)
+    assert (conv["atenciones"], conv["contact_name_by"]) == (1, None)
+    assert conv["created_at"] > 0  # the first contact
+    sofia = await ws_clients(app, SOFIA)
+    assert "ok" in await sofia.sub("t:condorito:inbox")
+    path = f"/api/inbox/conversations/{conv['id']}/contact"
+    named = await app.ok("POST", path, LUIS, json={"name": "  Nora (panadería)  "})
+    assert (named["contact_name"], named["contact_name_by"]) == (
+        "Nora (panadería)",
+        "luis@condorito",
+    )
+    await sofia.wait(
+        lambda f: (
+            f.get("ev") == "conversation:updated"
+            and f["data"]["record"]["contact_name"] == "Nora (panadería)"
+        )
+    )
+
+    # WhatsApp's profile name no longer overrides it; coming back after a resolve counts
+    await app.ok("POST", f"/api/inbox/conversations/{conv['id']}/resolve", LUIS)
+    body = {"from": "+51900222333", "name": "Nora C.", "text": "Otra vez yo"}
+    d = await app.ok("POST", "/api/inbox/t/condorito/incoming", headers=API, json=body)
+    assert (d["conversation"]["contact_name"], d["conversation"]["atenciones"]) == (
+        "Nora (panadería)",
+        2,
+    )
+    d = await app.ok("POST", "/api/inbox/t/condorito/incoming", headers=API, json=body)
+    assert d["conversation"]["atenciones"] == 2  # still open: the same conversation
+
+    # another tenant, anonymous, bad input; the records API does not rename
+    await denied(app, 404, "POST", path, CARLA, json={"name": "Hackeado"})
+    await denied(app, 401, "POST", path, None, json={"name": "Hackeado"})
+    await app.fails(400, "bad_request", "POST", path, LUIS, json={"name": "x" * 81})
+    await app.fails(400, "bad_request", "POST", path, LUIS, json={"name": " "})
+    generic = f"/api/records/inbox_conversation/{conv['id']}/transitions/renombrar"
+    res = await app.request("POST", generic, LUIS, json={"data": {"contact_name": "Otro"}})
+    assert res.status_code == 403, res.text
+    rows = await app.ok(
+        "GET", "/api/records/inbox_conversation", LUIS, params={"tenant": "condorito"}
+    )
+    assert (
+        next(r for r in rows["rows"] if r["id"] == conv["id"])["contact_name"] == "Nora (panadería)"
+    )
