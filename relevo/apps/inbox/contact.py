@@ -2,8 +2,9 @@
 conversation (one conversation per number and tenant). Agents may name the
 contact; that name then wins over the one WhatsApp sends with each message.
 The rest is read from the conversation record: the phone, the first contact
-(its ``created_at``) and ``atenciones`` (how many times the customer came
-back after it was resolved, the first time included)."""
+(``first_at``: the customer's first message; else its ``created_at``) and
+``atenciones`` (how many times the customer came back after it was
+resolved, the first time included)."""
 
 from __future__ import annotations
 

@@ -81,6 +81,7 @@ def _conversation() -> Kind:
             "unread",
             "last_in_at",
             "atenciones",
+            "first_at",
         }
     )
     agents, ev = AGENT_ROLES, CONVERSATION_UPDATED
@@ -102,6 +103,7 @@ def _conversation() -> Kind:
             # after the conversation was resolved (1 for a new one)
             "contact_name_by": Field(str),
             "atenciones": Field(int, default=1),
+            "first_at": Field(int),  # the customer's first message (ms): the first contact
         },
         states={"abierta", "resuelta"},
         initial="abierta",

@@ -349,6 +349,7 @@ class InboxService:
             "last_direction": direction,
             "unread": int(conv.get("unread") or 0) + 1,
             "last_in_at": max(when, int(conv.get("last_in_at") or 0)),
+            "first_at": min(when, int(conv.get("first_at") or when)),
         }
         if contact and not conv.get("contact_name_by"):  # an agent's name for them wins
             data["contact_name"] = contact

@@ -192,7 +192,8 @@ async def test_agents_name_the_contact_and_see_the_profile(
 ) -> None:
     conv = await a_conversation(app)
     assert (conv["atenciones"], conv["contact_name_by"]) == (1, None)
-    assert conv["created_at"] > 0  # the first contact
+    assert conv["first_at"] > 0  # the first contact
+    first = conv["first_at"]
     sofia = await ws_clients(app, SOFIA)
     assert "ok" in await sofia.sub("t:condorito:inbox")
     path = f"/api/inbox/conversations/{conv['id']}/contact"
@@ -218,6 +219,10 @@ async def test_agents_name_the_contact_and_see_the_profile(
     )
     d = await app.ok("POST", "/api/inbox/t/condorito/incoming", headers=API, json=body)
     assert d["conversation"]["atenciones"] == 2  # still open: the same conversation
+    assert d["conversation"]["first_at"] == first
+    older = {**body, "at": first - 86_400_000}  # a late webhook of an older message
+    d = await app.ok("POST", "/api/inbox/t/condorito/incoming", headers=API, json=older)
+    assert d["conversation"]["first_at"] == first - 86_400_000
 
     # another tenant, anonymous, bad input; the records API does not rename
     await denied(app, 404, "POST", path, CARLA, json={"name": "Hackeado"})

@@ -1,7 +1,7 @@
 """axe-core (WCAG 2.1 A/AA, tests/a11y) on what the team features add to the
 inbox: a chat with an internal note, another agent in the header and the
 "está escribiendo…" line, the quick replies list open in the composer, the
-note mode, and the supervisor's "Respuestas rápidas" dialog. Zero
+note mode, the supervisor's "Respuestas rápidas" dialog, the contact profile. Zero
 violations. Skipped where tests/a11y (axe-core from npm) is not there."""
 
 from __future__ import annotations
@@ -57,3 +57,5 @@ async def test_notes_quick_replies_and_presence_pass_axe(
     await ana.keyboard.press("Escape")
     await ana.locator("#compose-mode button", has_text="Nota interna").click()
     await clean(ana, "note mode", "#chat")
+    await ana.locator("#profile-open").click()
+    await clean(ana, "contact profile", "dialog[open]")

@@ -134,3 +134,32 @@ async def test_quick_replies_from_the_supervisor_to_the_agents_composer(
     await luis.locator("#quick-open").click()
     await expect(luis.locator("#quick-list .ib-quick-item")).to_have_count(1)
     await expect(luis.locator("#quick-list")).not_to_contain_text("Horario")
+
+
+async def test_the_contact_profile_names_the_contact_for_every_agent(
+    app: AppServer, contexts: Contexts
+) -> None:
+    _, luis = await contexts.page(**WIDE)
+    _, sofia = await contexts.page(**WIDE)
+    await sign_in(luis, app.url, "luis@condorito")
+    await sign_in(sofia, app.url, "sofia@condorito")
+    await open_maria(luis)
+    await open_maria(sofia)
+    await luis.locator("#profile-open").click()
+    panel = luis.locator("dialog[open]")
+    await expect(panel).to_contain_text("Perfil del contacto")
+    facts = panel.locator("#contact-facts")
+    await expect(facts).to_contain_text("+51 987 654 321")
+    await expect(facts.locator('[data-fact="primer"]')).to_contain_text(":")  # a date and time
+    await expect(facts.locator('[data-fact="atenciones"]')).to_have_text("1 conversación")
+    await expect(panel.locator("#contact-name")).to_have_value("María Quispe")
+    await panel.locator("#contact-name").fill("María Quispe (bodega)")
+    await panel.locator("#contact-save").click()
+    await expect(panel).to_contain_text("Nombre puesto por Luis Mamani.")
+    await screenshot(luis, "inbox-contacto")
+    # every agent of the company sees the new name at once: list and header
+    await expect(sofia.locator(".ib-conv", has_text="María Quispe (bodega)")).to_be_visible()
+    await expect(sofia.locator("#profile-open")).to_have_text("María Quispe (bodega)")
+    await luis.keyboard.press("Escape")
+    await expect(luis.locator("dialog[open]")).to_have_count(0)
+    await expect(luis.locator("#profile-open")).to_have_text("María Quispe (bodega)")

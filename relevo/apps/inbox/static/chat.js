@@ -11,6 +11,7 @@
 import * as ui from "/static/ui/ui.js";
 import { mediaView, pickTemplate } from "./cloud.js";
 import { api, errorText, fmtPhone } from "./common.js";
+import { ProfilePanel } from "./profile.js";
 import { Team, typingText, viewersView } from "./team.js";
 
 const STATUS_TEXT = {
@@ -35,6 +36,7 @@ export class ChatPane {
   constructor(root, { rv, session, agents, quick, onBack }) {
     Object.assign(this, { root, rv, session, agents, quick, onBack });
     this.team = new Team(rv, session, agents, () => this.paintTeam());
+    this.profile = new ProfilePanel(agents);
     this.mode = "reply";
     this.conv = null;
     this.live = null;
@@ -80,6 +82,7 @@ export class ChatPane {
 
   close() {
     this.team.leave();
+    this.profile.close();
     if (this.live) this.live.close();
     this.live = null;
     this.conv = null;
@@ -132,6 +135,7 @@ export class ChatPane {
   /** The conversation row changed (state, name, assignee). */
   update(conv) {
     this.conv = conv;
+    this.profile.update(conv);
     const resolved = conv.state === "resuelta";
     const assign = ui.h("select", { class: "select select-sm", "aria-label": "Asignar a", id: "assign", onchange: (e) => this.assign(e.target.value || null) },
       ui.h("option", { value: "" }, "Sin asignar"),
@@ -142,7 +146,8 @@ export class ChatPane {
         ui.icon("chevron-left")),
       avatar(conv),
       ui.h("div", { class: "grow ib-chat-who" },
-        ui.h("div", { class: "strong truncate ib-chat-name" }, conv.contact_name || fmtPhone(conv.contact_phone)),
+        ui.h("button", { type: "button", class: "strong truncate ib-chat-name", id: "profile-open", title: "Perfil del contacto", onclick: () => this.profile.open(this.conv) },
+          conv.contact_name || fmtPhone(conv.contact_phone)),
         ui.h("div", { class: "muted small mono ib-chat-phone" }, fmtPhone(conv.contact_phone))),
       this.viewersSlot = ui.h("div", { class: "ib-viewers-slot" }, viewersView(this.team.viewers())),
       ui.h("div", { class: "ib-chat-actions" },
