@@ -86,7 +86,9 @@ async def test_quick_replies_from_the_supervisor_to_the_agents_composer(
     await sign_in(luis, app.url, "luis@condorito")
     await open_maria(luis)
     await luis.locator("#quick-open").click()
-    await expect(luis.locator("#quick-list")).to_contain_text("Sin respuestas rápidas todavía.")
+    items = luis.locator("#quick-list .ib-quick-item")
+    await expect(items).to_have_count(3)  # the demo's: Delivery, Horario, Medios de pago
+    await expect(items.first).to_contain_text("Delivery")
     await expect(luis.locator("#quick-manage")).to_have_count(0)  # an agent only uses them
     await luis.locator("#reply").press("Escape")
     await expect(luis.locator("#quick")).to_be_hidden()
@@ -97,8 +99,8 @@ async def test_quick_replies_from_the_supervisor_to_the_agents_composer(
     await ana.locator("#quick-manage").click()
     dialog = ana.locator("dialog[open]")
     for title, text in (
-        ("Horario", "Atendemos de 8 a. m. a 10 p. m., todos los días."),
-        ("Delivery", "El delivery es gratis desde S/ 50 en todo el distrito."),
+        ("Boletas", "Emitimos boleta o factura electrónica: pídala al pagar."),
+        ("Garantía", "Cambios dentro de los 7 días, con la boleta y el producto cerrado."),
     ):
         await dialog.locator("#quick-title").fill(title)
         await dialog.locator("#quick-text").fill(text)
@@ -109,31 +111,35 @@ async def test_quick_replies_from_the_supervisor_to_the_agents_composer(
 
     # the agent: "/" opens the list live, typing filters, Enter inserts
     reply = luis.locator("#reply")
-    await reply.press_sequentially("/deli")
-    items = luis.locator("#quick-list .ib-quick-item")
+    await reply.press_sequentially("/garan")
     await expect(items).to_have_count(1)
-    await expect(items.first).to_contain_text("Delivery")
+    await expect(items.first).to_contain_text("Garantía")
     await reply.press("Enter")
-    await expect(reply).to_have_value("El delivery es gratis desde S/ 50 en todo el distrito.")
+    await expect(reply).to_have_value(
+        "Cambios dentro de los 7 días, con la boleta y el producto cerrado."
+    )
     await expect(luis.locator("#quick")).to_be_hidden()
-    await expect(luis.locator('#msgs .ib-msg[data-dir="out"]', has_text="S/ 50")).to_have_count(0)
+    await expect(luis.locator('#msgs .ib-msg[data-dir="out"]', has_text="7 días")).to_have_count(0)
     # the button inserts at the caret, by click
     await reply.fill("Buenas. ")
     await luis.locator("#quick-open").click()
-    await luis.locator("#quick-list .ib-quick-item", has_text="Horario").click()
-    await expect(reply).to_have_value("Buenas. Atendemos de 8 a. m. a 10 p. m., todos los días.")
+    await expect(items).to_have_count(5)
+    await luis.locator("#quick-list .ib-quick-item", has_text="Boletas").click()
+    await expect(reply).to_have_value(
+        "Buenas. Emitimos boleta o factura electrónica: pídala al pagar."
+    )
     await reply.press("Enter")
     await expect(
-        luis.locator('#msgs .ib-msg[data-dir="out"]', has_text="Buenas. Atendemos")
+        luis.locator('#msgs .ib-msg[data-dir="out"]', has_text="Buenas. Emitimos")
     ).to_be_visible()
 
     # the supervisor deletes one: gone from the agent's list at once
     await ana.locator("#quick-open").click()
     await ana.locator("#quick-manage").click()
-    await ana.locator("dialog[open]").get_by_role("button", name="Borrar «Horario»").click()
+    await ana.locator("dialog[open]").get_by_role("button", name="Borrar «Boletas»").click()
     await luis.locator("#quick-open").click()
-    await expect(luis.locator("#quick-list .ib-quick-item")).to_have_count(1)
-    await expect(luis.locator("#quick-list")).not_to_contain_text("Horario")
+    await expect(items).to_have_count(4)
+    await expect(luis.locator("#quick-list")).not_to_contain_text("Boletas")
 
 
 async def test_the_contact_profile_names_the_contact_for_every_agent(
