@@ -210,7 +210,7 @@ async def seed(records: Records, inbox: InboxService, bulk: BulkSends) -> bool:
     for tenant, number, author, text in _NOTES:
         found = await records.find(CONVERSATION, {"tenant": tenant, "contact_phone": number})
         if found:
-            agent = Actor(author, frozenset({"agente"}), tenant, {"name": names[author]})
-            await Notes(inbox).add(agent, found[0].id, text)
+            writer = Actor(author, frozenset({"agente"}), tenant, {"name": names[author]})
+            await Notes(inbox).add(writer, found[0].id, text)
     assert await records.find(MESSAGE, {}, limit=1)
     return True
