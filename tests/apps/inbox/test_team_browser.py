@@ -3,18 +3,23 @@ Each sees the other in the chat header; what one types shows "… está
 escribiendo…" on the other's page and goes away by itself; an internal note
 appears live in both chats, marked "Nota interna", and moves nothing in the
 list. Quick replies: the supervisor saves one in "Administrar respuestas",
-the agent's composer lists it at once on "/" and inserts its text.
+the agent's composer lists it at once on "/" and inserts its text. The
+contact profile renames the contact for every agent. On a phone the quick
+replies list, the note mode and the profile fit the screen.
 Writes docs/img/inbox-equipo.png and docs/img/inbox-respuestas.png."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.async_api import Page, expect
 
 from tests.apps.appserver import AppServer
-from tests.apps.browsing import Contexts, contexts, screenshot
+from tests.apps.browsing import PHONE, Contexts, contexts, screenshot
 
 from .test_inbox_browser import WIDE, sign_in
+from .test_phone_browser import on_screen
 
 __all__ = ["contexts"]
 
@@ -169,3 +174,24 @@ async def test_the_contact_profile_names_the_contact_for_every_agent(
     await luis.keyboard.press("Escape")
     await expect(luis.locator("dialog[open]")).to_have_count(0)
     await expect(luis.locator("#profile-open")).to_have_text("María Quispe (bodega)")
+
+
+async def test_on_a_phone_quick_replies_notes_and_the_profile_fit(
+    app: AppServer, contexts: Contexts
+) -> None:
+    _, page = await contexts.page(**PHONE)
+    await sign_in(page, app.url, "luis@condorito")
+    await page.locator(".ib-conv", has_text="María Quispe").tap()
+    await expect(page.locator("#msgs .ib-msg").first).to_be_visible()
+    await page.locator("#quick-open").tap()
+    first = page.locator("#quick-list .ib-quick-item").first
+    await expect(first).to_be_visible()
+    assert await on_screen(first)
+    await first.tap()
+    await expect(page.locator("#reply")).to_have_value(re.compile("delivery es gratis"))
+    await page.locator("#compose-mode button", has_text="Nota interna").tap()
+    assert await on_screen(page.locator("#send"))
+    await page.locator("#profile-open").tap()
+    save = page.locator("#contact-save")
+    await expect(save).to_be_visible()
+    assert await on_screen(save)
