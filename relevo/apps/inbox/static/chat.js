@@ -83,6 +83,8 @@ export class ChatPane {
   close() {
     this.team.leave();
     this.profile.close();
+    this.picker?.destroy();
+    this.picker = null;
     if (this.live) this.live.close();
     this.live = null;
     this.conv = null;

@@ -88,7 +88,14 @@ class Picker {
     input.addEventListener("input", () => this.onInput());
     input.addEventListener("keydown", (e) => this.onKey(e), true);
     input.addEventListener("blur", () => setTimeout(() => { if (!this.el.contains(document.activeElement)) this.close(); }, 150));
-    quick.listeners.add(() => { if (this.isOpen) this.paint(); });
+    this.follow = () => { if (this.isOpen) this.paint(); };
+    quick.listeners.add(this.follow);
+  }
+
+  /** The composer is gone (another conversation): stop following the list. */
+  destroy() {
+    this.quick.listeners.delete(this.follow);
+    this.el.remove();
   }
 
   get isOpen() {

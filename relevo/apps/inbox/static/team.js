@@ -24,6 +24,7 @@ export class Team {
     this.leave();
     this.convId = convId;
     const ch = `equipo:${this.session.tenant}:conv:${convId}`;
+    this.channel = ch;
     this.sub = this.rv.subscribe(ch, (pub) => this.onPub(pub), {
       onPresence: (msg) => this.onPresence(msg),
       onSubscribed: () => this.refresh(ch),
@@ -35,6 +36,7 @@ export class Team {
     this.sub?.unsubscribe();
     this.sub = null;
     this.convId = null;
+    this.channel = null;
     this.clients.clear();
     for (const t of this.typists.values()) clearTimeout(t.timer);
     this.typists.clear();
@@ -61,7 +63,7 @@ export class Team {
   async refresh(ch) {
     try {
       const res = await this.rv.presence(ch);
-      if (!this.sub) return;
+      if (this.channel !== ch) return; // another conversation by now
       this.clients = new Map(Object.entries(res.clients || {}).map(([c, info]) => [c, String(info.user)]));
       this.onChange();
     } catch (err) {
