@@ -135,7 +135,8 @@ def test_app_namespaces_merge_with_the_files() -> None:
     )
     merged = with_app_namespaces(settings)
     names = [ns.name for ns in merged.namespaces]
-    assert sorted(names) == ["asesor", "gtr", "presencia", "room", "t"]  # t once: identical
+    # t once: identical
+    assert sorted(names) == ["asesor", "equipo", "gtr", "presencia", "room", "t"]
     assert with_app_namespaces(merged) == merged
 
 

@@ -15,6 +15,11 @@ Modules (one concept each)::
     _graph     the Graph API client (retries with backoff on 429 / 5xx)
     webhook    Meta's webhook: handshake, signed deliveries, statuses
     media      attachments customers send, stored and served
+    notes      internal notes on a conversation (never sent)
+    quick      quick replies: a tenant's saved answers
+    team       who is looking at a conversation, who is typing (not stored)
+    contact    the contact profile: an agent names the contact
+    team_http  /api/inbox/... for notes, quick replies, typing, the contact
     simulator  demo only: a made-up WhatsApp (incoming, QR flow, delivery, bulk)
     http       pages, assets and /api/inbox/... (agents, backend, simulator)
     cloud_http /api/inbox/whatsapp..., templates, attachments
@@ -44,9 +49,13 @@ from .demo import seed
 from .http import InboxHttp
 from .kinds import AGENT, CONVERSATION, TENANT, all_kinds
 from .media import MediaStore
+from .notes import Notes
 from .options import InboxOptions, parse_options
+from .quick import QuickReplies
 from .service import InboxService
 from .simulator import Simulator
+from .team import Typing, team_namespace
+from .team_http import TeamHttp
 from .webhook import Webhook
 
 __all__ = [
@@ -68,7 +77,7 @@ DIRECTORY = Directory(AGENT, ("supervisor", "agente"), tenant=True)
 def namespaces(options: Mapping[str, Any] | None = None) -> tuple[NamespaceSettings, ...]:
     """``t``: an authenticated user may subscribe to ``t:<their tenant claim>:*``
     only. Nobody publishes from a browser (every change goes through
-    ``/api/inbox``)."""
+    ``/api/inbox``). ``equipo``: agents on a conversation (see :mod:`.team`)."""
     opts = parse_options(options)
     return (
         NamespaceSettings(
@@ -77,6 +86,7 @@ def namespaces(options: Mapping[str, Any] | None = None) -> tuple[NamespaceSetti
             history_size=opts.history_size,
             history_ttl=opts.history_ttl,
         ),
+        team_namespace(),
     )
 
 
@@ -112,10 +122,11 @@ def extension(ctx: AppContext) -> Extension:
     media = MediaStore(opts.media_dir)
     cloud_http = CloudHttp(inbox, connectors, cloud, Webhook(inbox, cloud, media), media)
     http = InboxHttp(inbox, bulk, sim, ctx.settings)
+    team = TeamHttp(inbox, Notes(inbox), QuickReplies(inbox), Typing(inbox, ctx.hub))
     ext = Extension(
         NAME,
-        # the Cloud routes first: /conversations/{id}/template before /{action}
-        routes=[*cloud_http.routes(), *http.routes()],
+        # the Cloud and team routes first: /conversations/{id}/template before /{action}
+        routes=[*cloud_http.routes(), *team.routes(), *http.routes()],
         startup=[*([sim.start] if sim else []), cloud.start, connectors.start],
         shutdown=[connectors.stop, *([sim.stop] if sim else []), cloud.stop],
         links=[("Bandeja WhatsApp (por empresa)", "/inbox/")],

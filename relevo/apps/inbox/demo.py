@@ -1,6 +1,7 @@
 """Sample data for ``relevo demo``: two tenants (two companies sharing one
 relevo), a few agents each, conversations with messages from the last hours,
-both WhatsApp sessions connected, and a finished bulk send each."""
+both WhatsApp sessions connected, a finished bulk send, a few quick replies
+and an internal note each."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from relevo.records import SYSTEM, Actor, Record, Records
 
 from .bulk import BulkSends
 from .kinds import AGENT, CONVERSATION, MESSAGE, TENANT
+from .notes import Notes
+from .quick import QuickReplies
 from .service import InboxService
 
 __all__ = ["DEMO_AGENTS", "DEMO_TENANTS", "seed"]
@@ -137,6 +140,22 @@ _BULK = {
         "Hola, este lunes 8 a. m. cerramos por inventario. Abrimos a las 12 m.",
     ),
 }
+_QUICK = {
+    "condorito": (
+        ("Horario", "Atendemos todos los días de 8 a. m. a 10 p. m."),
+        ("Medios de pago", "Aceptamos efectivo, tarjetas, Yape y Plin."),
+        ("Delivery", "El delivery es gratis por compras desde S/ 50 en el distrito."),
+    ),
+    "andes": (
+        ("Horario", "Atendemos de lunes a sábado, de 8 a. m. a 7 p. m."),
+        ("Cotización", "Con gusto le cotizamos: envíenos la lista de materiales y cantidades."),
+    ),
+}
+# (tenant, the contact's phone, the note's author, the note)
+_NOTES = (
+    ("condorito", "+51987654321", "luis@condorito", "Clienta frecuente: suele pagar con Yape."),
+    ("andes", "+51912345678", "carla@andes", "Pide factura: confirmar el RUC antes de enviar."),
+)
 _NEW_CONTACT = {"condorito": "+51999111222", "andes": "+51999333444"}
 
 
@@ -186,5 +205,12 @@ async def seed(records: Records, inbox: InboxService, bulk: BulkSends) -> bool:
         campaign: Record | None = await bulk.create(who, nombre, texto, phones)
         while campaign is not None and campaign.state != "completado":
             campaign = await bulk.send_next(tenant, campaign.id)
+        for titulo, texto in _QUICK[tenant]:
+            await QuickReplies(inbox).create(who, titulo, texto)
+    for tenant, number, author, text in _NOTES:
+        found = await records.find(CONVERSATION, {"tenant": tenant, "contact_phone": number})
+        if found:
+            writer = Actor(author, frozenset({"agente"}), tenant, {"name": names[author]})
+            await Notes(inbox).add(writer, found[0].id, text)
     assert await records.find(MESSAGE, {}, limit=1)
     return True

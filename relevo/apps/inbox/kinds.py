@@ -30,6 +30,7 @@ __all__ = [
     "CONNECTOR",
     "CONVERSATION",
     "MESSAGE",
+    "QUICK_REPLY",
     "STATS",
     "TENANT",
     "WHATSAPP",
@@ -47,6 +48,7 @@ AGENT = "inbox_agent"
 TENANT = "inbox_tenant"
 STATS = "inbox_stats"
 WHATSAPP = "inbox_whatsapp"
+QUICK_REPLY = "inbox_quick_reply"
 
 AGENT_ROLES = frozenset({"agente", "supervisor"})
 SUPERVISORS = frozenset({"supervisor"})
@@ -71,7 +73,16 @@ def bulk_channel(tenant: str) -> str:
 
 def _conversation() -> Kind:
     last = frozenset(
-        {"contact_name", "last_text", "last_at", "last_direction", "unread", "last_in_at"}
+        {
+            "contact_name",
+            "last_text",
+            "last_at",
+            "last_direction",
+            "unread",
+            "last_in_at",
+            "atenciones",
+            "first_at",
+        }
     )
     agents, ev = AGENT_ROLES, CONVERSATION_UPDATED
     return Kind(
@@ -87,6 +98,12 @@ def _conversation() -> Kind:
             "unread": Field(int, default=0),
             "assigned_to": Field(str),
             "assigned_name": Field(str),
+            # the contact profile (contact.py): a name an agent gave wins over
+            # WhatsApp's; "atenciones" counts the times the customer came back
+            # after the conversation was resolved (1 for a new one)
+            "contact_name_by": Field(str),
+            "atenciones": Field(int, default=1),
+            "first_at": Field(int),  # the customer's first message (ms): the first contact
         },
         states={"abierta", "resuelta"},
         initial="abierta",
@@ -114,6 +131,15 @@ def _conversation() -> Kind:
                 event=ev,
             ),
             Transition("reabrir", {"resuelta"}, "abierta", roles=agents, event=ev),
+            # an agent names the contact: /api/inbox only (it binds the tenant)
+            Transition(
+                "renombrar",
+                "*",
+                None,
+                roles=_SYSTEM,
+                accepts={"contact_name", "contact_name_by"},
+                event=ev,
+            ),
         ],
         channels=[_INBOX],
         live=_LIVE_INBOX,
@@ -129,12 +155,21 @@ def _message() -> Kind:
         fields={
             "tenant": Field(str, required=True),
             "conversation_id": Field(str, required=True),
-            "direction": Field(str, required=True, choices={"in", "out"}),
+            # "note": an agent's internal note (never sent; see notes.py)
+            "direction": Field(str, required=True, choices={"in", "out", "note"}),
             "text": Field(str, required=True),
             "status": Field(
                 str,
                 default="recibido",
-                choices={"recibido", "pendiente", "enviado", "entregado", "leido", "fallido"},
+                choices={
+                    "recibido",
+                    "pendiente",
+                    "enviado",
+                    "entregado",
+                    "leido",
+                    "fallido",
+                    "nota",
+                },
             ),
             "author": Field(str),
             "author_name": Field(str),
@@ -327,6 +362,15 @@ def all_kinds() -> list[Kind]:
             },
         ),
         _directory(TENANT, {"nombre": Field(str, required=True), "color": Field(str)}),
+        # the tenant's saved answers (quick.py): a supervisor keeps them, agents insert them
+        _directory(
+            QUICK_REPLY,
+            {
+                "titulo": Field(str, required=True),
+                "texto": Field(str, required=True),
+                "creado_por_nombre": Field(str),
+            },
+        ),
         _directory(
             STATS,
             {

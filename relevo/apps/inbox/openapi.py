@@ -23,7 +23,7 @@ from ..kit.openapi import (
     documented,
     record_schema,
 )
-from .kinds import BULK, CONNECTOR, CONVERSATION, MESSAGE
+from .kinds import BULK, CONNECTOR, CONVERSATION, MESSAGE, QUICK_REPLY
 
 __all__ = ["OPS", "document"]
 
@@ -120,6 +120,25 @@ class InboxWhatsApp(msgspec.Struct):
     verify_token: Annotated[str, Meta(max_length=1024)] | None = None
 
 
+class InboxNota(msgspec.Struct):
+    """An internal note: shown to the tenant's agents only, never sent."""
+
+    text: Annotated[str, Meta(min_length=1, max_length=2000)]  # notes.MAX_NOTE
+
+
+class InboxRespuestaRapida(msgspec.Struct):
+    """A saved answer of the tenant (at most 50: quick.MAX_QUICK)."""
+
+    titulo: Annotated[str, Meta(min_length=1, max_length=60)]
+    texto: Annotated[str, Meta(min_length=1, max_length=1000)]
+
+
+class InboxContacto(msgspec.Struct):
+    """The contact's name, as the agents know them (wins over WhatsApp's)."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=80)]  # contact.MAX_CONTACT_NAME
+
+
 class InboxPlantilla(msgspec.Struct):
     """One of the account's approved templates (``GET /api/inbox/templates``)."""
 
@@ -128,6 +147,7 @@ class InboxPlantilla(msgspec.Struct):
 
 
 _CONV, _MSG, _CONN, _BULK = "InboxConversation", "InboxMessage", "InboxConnector", "InboxBulk"
+_QUICK = "InboxQuickReply"
 _SUPERVISOR = Access(roles=("supervisor",))
 _AGENT_ONLY = Access(roles=("agente", "supervisor"))
 _SETTINGS = {
@@ -275,6 +295,34 @@ OPS: dict[str, Op] = {
         ok={"type": "string", "format": "binary"}, ok_media="application/octet-stream",
         errors=(404,),
     ),
+    "POST /api/inbox/conversations/{id}/notes": Op(
+        "inbox_note", "An internal note on a conversation (agents of the tenant only)",
+        _AGENT_ONLY, body=InboxNota, ok=component(_MSG), status=201, errors=(404,),
+        description="Stored as a message with direction note and status nota: it appears "
+        "live in the conversation's stream and is never sent to WhatsApp.",
+    ),
+    "POST /api/inbox/conversations/{id}/typing": Op(
+        "inbox_typing", "Tell the tenant's agents on the conversation that I am typing",
+        _AGENT_ONLY, body_required=False, errors=(404,),
+        ok={"type": "object", "properties": {"sent": {"type": "boolean"}}},
+        description="Publishes typing on equipo:<tenant>:conv:<id>, not stored; at most once "
+        "a second per agent and conversation (sent: false for the rest).",
+    ),
+    "POST /api/inbox/conversations/{id}/contact": Op(
+        "inbox_contact_name", "Name the contact of a conversation of the agent's tenant",
+        _AGENT_ONLY, body=InboxContacto, ok=component(_CONV), errors=(404,),
+        description="Audited (the conversation's history keeps who); later messages no "
+        "longer change the name to WhatsApp's profile name.",
+    ),
+    "POST /api/inbox/quick-replies": Op(
+        "inbox_quick_create", "Save a quick reply for the tenant", _SUPERVISOR,
+        body=InboxRespuestaRapida, ok=component(_QUICK), status=201, errors=(409,),
+        description="409 conflict when the tenant already has 50.",
+    ),
+    "DELETE /api/inbox/quick-replies/{id}": Op(
+        "inbox_quick_delete", "Delete a quick reply of the tenant", _SUPERVISOR,
+        ok={"type": "object", "properties": {"deleted": {"type": "string"}}}, errors=(404,),
+    ),
     **demo_login_ops("inbox"),
 }  # fmt: skip
 
@@ -288,6 +336,7 @@ def document(ext: Extension, records: Records) -> Extension:
             (_MSG, MESSAGE),
             (_CONN, CONNECTOR),
             (_BULK, BULK),
+            (_QUICK, QUICK_REPLY),
         )
     }
     return documented(ext, OPS, schemas=schemas)

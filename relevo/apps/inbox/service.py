@@ -349,9 +349,12 @@ class InboxService:
             "last_direction": direction,
             "unread": int(conv.get("unread") or 0) + 1,
             "last_in_at": max(when, int(conv.get("last_in_at") or 0)),
+            "first_at": min(when, int(conv.get("first_at") or when)),
         }
-        if contact:
+        if contact and not conv.get("contact_name_by"):  # an agent's name for them wins
             data["contact_name"] = contact
+        if conv.state == "resuelta":  # the customer is back: another conversation
+            data["atenciones"] = int(conv.get("atenciones") or 1) + 1
         return await tx.transition(CONVERSATION, conv.id, "entrante", data, by=SYSTEM)
 
     async def _bump(self, tx: Transaction, tenant: str, **counts: int) -> None:

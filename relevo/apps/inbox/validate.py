@@ -45,15 +45,16 @@ def agent_tenant(actor: Actor) -> str:
     return actor.tenant
 
 
-def supervisor_tenant(actor: Actor, what: str) -> str:
+def supervisor_tenant(
+    actor: Actor,
+    what: str,
+    mensaje: str = "Solo un supervisor puede hacer o cancelar envíos masivos.",
+) -> str:
     """The tenant of a supervisor's token; anyone else is ``forbidden`` (said
     before any record is read, so the denial tells nothing about one)."""
     tenant = agent_tenant(actor)
     if "supervisor" not in actor.roles:
-        raise forbidden(
-            f"only a supervisor may {what}",
-            "Solo un supervisor puede hacer o cancelar envíos masivos.",
-        )
+        raise forbidden(f"only a supervisor may {what}", mensaje)
     return tenant
 
 
@@ -70,13 +71,17 @@ def phone(value: Any, field: str = "from") -> str:
     )
 
 
-def text(value: Any, max_len: int, field: str = "text") -> str:
+def text(
+    value: Any, max_len: int, field: str = "text", what: tuple[str, str] = ("El mensaje", "vacío")
+) -> str:
+    """Required text up to ``max_len``; ``what``: its Spanish name and "empty"
+    in its gender (``("La nota", "vacía")``)."""
     if not isinstance(value, str) or not value.strip():
-        raise bad_request(f"{field} is required", "El mensaje está vacío.", field=field)
+        raise bad_request(f"{field} is required", f"{what[0]} está {what[1]}.", field=field)
     if len(value) > max_len:
         raise bad_request(
             f"{field} is longer than {max_len} characters",
-            f"El mensaje supera los {max_len} caracteres.",
+            f"{what[0]} supera los {max_len} caracteres.",
             field=field,
         )
     return value.strip()

@@ -59,12 +59,23 @@ async def test_a_simulated_message_reaches_only_its_tenants_agent(
     bubble = chat.locator('.ib-msg[data-dir="in"]', has_text="¿Me traen también una gaseosa?")
     await expect(bubble).to_be_visible()  # live, no reload (speed: relevo bench)
     await expect(maria).to_contain_text("¿Me traen también una gaseosa?")
-    # a message in another conversation: the list, a toast, the figures
+    # the simulator's button: a message (to a contact it picks at random,
+    # sometimes María's open chat), counted in the figures
     received = condorito.locator('[data-stat="entrantes"] .stat-value')
     before = int(await received.inner_text())
     await condorito.locator("#sim-incoming").click()
-    await expect(condorito.locator(".toast").first).to_contain_text("Nuevo mensaje")
     await expect(received).to_have_text(str(before + 1))
+    # a message in another conversation: the list and a toast
+    await app.ok(
+        "POST",
+        "/api/inbox/sim/incoming",
+        LUIS,
+        json={"from": "+51911000222", "text": "Hola, ¿abren mañana?"},
+    )
+    toast = condorito.locator(".toast", has_text="¿abren mañana?")
+    await expect(toast).to_contain_text("Nuevo mensaje")
+    await expect(condorito.locator(".ib-conv", has_text="¿abren mañana?")).to_be_visible()
+    await expect(received).to_have_text(str(before + 2))
 
     # andes' agent saw none of it, and andes' traffic never reaches condorito
     await app.ok(

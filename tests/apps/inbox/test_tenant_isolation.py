@@ -1,6 +1,7 @@
 """Tenant isolation as a tested guarantee, at the frame level: two agents of
 two tenants hold every subscription their tokens allow while both tenants
-are busy (messages in and out, connector changes, a bulk send, stats);
+are busy (messages in and out, connector changes, a bulk send, stats,
+internal notes, quick replies, typing, a contact renamed, agents' presence);
 neither receives one frame of the other tenant. And neither can reach the
 other's records by HTTP, by id, or through the records API."""
 
@@ -26,6 +27,7 @@ async def subscribe_everything(app: AppServer, ws: WsClient, tok: str, tenant: s
     snap = await app.ok("GET", "/api/records/inbox_conversation", tok, params={"tenant": tenant})
     for conv in snap["rows"]:
         assert "ok" in await ws.sub(f"t:{tenant}:conv:{conv['id']}")
+        assert "ok" in await ws.sub(f"equipo:{tenant}:conv:{conv['id']}")
 
 
 async def busy_tenant(app: AppServer, ws: WsClient, tenant: str, tok: str, marker: str) -> None:
@@ -39,6 +41,17 @@ async def busy_tenant(app: AppServer, ws: WsClient, tenant: str, tok: str, marke
     )
     conv = d["conversation"]["id"]
     assert "ok" in await ws.sub(f"t:{tenant}:conv:{conv}")  # a new conversation: the page opens it
+    assert "ok" in await ws.sub(f"equipo:{tenant}:conv:{conv}")
+    on = f"/api/inbox/conversations/{conv}"
+    await app.ok("POST", on + "/notes", tok, json={"text": f"{marker} nota"})
+    await app.ok("POST", on + "/typing", tok)
+    await app.ok("POST", on + "/contact", tok, json={"name": f"{marker} contacto"})
+    await app.ok(
+        "POST",
+        "/api/inbox/quick-replies",
+        SUPERVISORS[tenant],
+        json={"titulo": marker, "texto": f"{marker} respuesta"},
+    )
     await app.ok("POST", "/api/inbox/sim/incoming", tok, json={"text": f"{marker} sim"})
     await app.ok("POST", f"/api/inbox/conversations/{conv}/messages", tok, json={"text": marker})
     await app.ok("POST", f"/api/inbox/conversations/{conv}/resolve", tok)
@@ -58,7 +71,13 @@ async def test_no_frame_of_one_tenant_reaches_another(app: AppServer, ws_clients
         await subscribe_everything(app, clients[tenant], tok, tenant)
         other = next(t for t in TENANTS if t != tenant)
         # guessing the other tenant's channel names does not work
-        for ch in (f"t:{other}:inbox", f"t:{other}:bulk", f"t:{other}:conv:1", f"t:{other}:x"):
+        for ch in (
+            f"t:{other}:inbox",
+            f"t:{other}:bulk",
+            f"t:{other}:conv:1",
+            f"t:{other}:x",
+            f"equipo:{other}:conv:1",
+        ):
             reply = await clients[tenant].sub(ch)
             assert reply["err"]["code"] == "forbidden", reply
 
@@ -80,15 +99,17 @@ async def test_no_frame_of_one_tenant_reaches_another(app: AppServer, ws_clients
         )
 
     for tenant, ws in clients.items():
+        await ws.wait(lambda f: f.get("ev") == "typing")
         other = next(t for t in TENANTS if t != tenant)
         pubs = ws.publications()
         assert len(pubs) > 20, f"{tenant} saw too little traffic to prove anything"
         for frame in ws.frames:
             text = json.dumps(frame, ensure_ascii=False)
             assert f"t:{other}:" not in text or "err" in frame, frame
+            assert f"equipo:{other}:" not in text or "err" in frame, frame
             assert f"MARK-{other}" not in text, frame
             if "off" in frame:
-                assert frame["ch"].startswith(f"t:{tenant}:"), frame
+                assert frame["ch"].split(":")[:2] in (["t", tenant], ["equipo", tenant]), frame
                 data: dict[str, Any] = frame["data"]
                 rec = data.get("record") or data.get("message") or {}
                 assert rec.get("tenant", tenant) == tenant, frame
@@ -132,8 +153,15 @@ async def test_no_http_path_reaches_another_tenant(app: AppServer) -> None:
         (f"/api/inbox/conversations/{theirs}/read", None),
         (f"/api/inbox/conversations/{theirs}/resolve", None),
         (f"/api/inbox/conversations/{theirs}/assign", {"agent": "luis@condorito"}),
+        (f"/api/inbox/conversations/{theirs}/notes", {"text": "hola"}),
+        (f"/api/inbox/conversations/{theirs}/typing", None),
+        (f"/api/inbox/conversations/{theirs}/contact", {"name": "Otro"}),
     ):
         await app.fails(404, "not_found", "POST", path, LUIS, json=body)
+    quick = await app.ok("GET", f"{records}/inbox_quick_reply", CARLA, params={"tenant": "andes"})
+    await app.fails(
+        404, "not_found", "DELETE", f"/api/inbox/quick-replies/{quick['rows'][0]['id']}", ANA
+    )
     bulk = await app.ok("GET", f"{records}/inbox_bulk", CARLA, params={"tenant": "andes"})
     await app.fails(
         404, "not_found", "POST", f"/api/inbox/bulk/{bulk['rows'][0]['id']}/cancel", ANA

@@ -9,6 +9,7 @@ import { avatar, ChatPane } from "./chat.js";
 import { connect, errorText, fmtPhone, getConfig, requireSession, topbar, whoami } from "./common.js";
 import { cloudControls } from "./cloud.js";
 import { connectorCard } from "./connector.js";
+import { QuickReplies } from "./quick.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { convs: new Map(), agents: new Map(), filter: "abiertas", search: "", selected: null, els: new Map(), stats: null };
@@ -222,12 +223,13 @@ async function main() {
     banner.hidden = s === "connected" || !status.everConnected;
     banner.textContent = s === "connecting" ? "Reconectando… Los mensajes que lleguen mientras tanto aparecerán al volver la conexión." : "Sin conexión con el servidor. Reintentando…";
   });
-  chat = new ChatPane($("chat"), { rv, session: state.session, agents: state.agents, onBack: backToList });
   const tenant = state.session.tenant;
+  const quick = new QuickReplies(rv, tenant, { supervisor: state.session.roles.includes("supervisor") });
+  chat = new ChatPane($("chat"), { rv, session: state.session, agents: state.agents, quick, onBack: backToList });
   connectorCard($("connector"), { rv, tenant, simulator: config.simulator });
   cloudControls($("connector"), { supervisor: state.session.roles.includes("supervisor") });
   for (const panel of [$("stats"), $("connector"), document.querySelector(".ib-list-pane"), $("chat")]) ui.bindStale(panel, rv);
-  rv.live("inbox_agent", { tenant }, { onChange: (rows) => { state.agents.clear(); for (const [k, v] of rows) state.agents.set(k, v); if (chat.conv) chat.update(chat.conv); } });
+  rv.live("inbox_agent", { tenant }, { onChange: (rows) => { state.agents.clear(); for (const [k, v] of rows) state.agents.set(k, v); if (chat.conv) { chat.update(chat.conv); chat.paintTeam(); } } });
   rv.live("inbox_stats", { tenant }, { onChange: (rows) => { state.stats = rows.get(tenant) || null; renderFigures(); } });
   rv.live("inbox_conversation", { tenant }, {
     newest: "updated", // past the limit, the conversations active lately
