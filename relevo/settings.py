@@ -104,7 +104,7 @@ class AuthSettings:
     require_exp: bool = True
     """Refuse tokens without an ``exp`` claim; only ``relevo demo`` may turn it off."""
     oidc: OidcSettings = field(default_factory=OidcSettings)
-    """Single sign-on (``[auth.oidc]``)."""
+    """Single sign-on: a table of its own, ``[auth.oidc]`` (docs/auth.md)."""
 
 
 @dataclass(frozen=True, slots=True)

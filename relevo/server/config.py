@@ -28,6 +28,9 @@ from relevo.settings import (
 __all__ = ["ConfigError", "load_settings", "merge_namespaces", "write_dev_config"]
 
 _REDIS_HA = ("redis+sentinel://", "redis+cluster://")
+_ALGORITHMS = frozenset(
+    {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"}
+)
 BROKER_SCHEMES = ("memory://", "redis://", "rediss://", "unix://", *_REDIS_HA)
 _SECTIONS = ("server", "auth", "limits", "liveness", "broker", "database")
 
@@ -95,17 +98,7 @@ def _validate(settings: Settings) -> None:
     if s.server.log_level not in ("debug", "info", "warning", "error"):
         raise ConfigError("server.log_level: one of debug, info, warning, error")
     for alg in s.auth.algorithms:
-        if alg not in (
-            "HS256",
-            "HS384",
-            "HS512",
-            "RS256",
-            "RS384",
-            "RS512",
-            "ES256",
-            "ES384",
-            "PS256",
-        ):
+        if alg not in _ALGORITHMS:
             raise ConfigError(f"auth.algorithms: unsupported algorithm {alg!r}")
     if (
         any(a.startswith("HS") for a in s.auth.algorithms)
@@ -161,12 +154,9 @@ def _validate(settings: Settings) -> None:
     _validate_proxies(s)
     from relevo.apps import KNOWN_APPS
 
-    for app in s.apps:
+    for where, app in [*(("apps", a) for a in s.apps), *((f"app.{a}", a) for a in s.app)]:
         if app not in KNOWN_APPS:
-            raise ConfigError(f"apps: unknown app {app!r} (known: {', '.join(KNOWN_APPS)})")
-    for app in s.app:
-        if app not in KNOWN_APPS:
-            raise ConfigError(f"app.{app}: unknown app (known: {', '.join(KNOWN_APPS)})")
+            raise ConfigError(f"{where}: unknown app {app!r} (known: {', '.join(KNOWN_APPS)})")
 
 
 #: Headers a proxy may not forward or set: they frame the call itself, or
@@ -332,13 +322,13 @@ def merge_namespaces(
 def _example(cls: type[Any], skip: tuple[str, ...] = ()) -> list[str]:
     lines = []
     for f in dataclasses.fields(cls):
-        if f.name in skip:
-            continue
-        default = f.default if f.default is not dataclasses.MISSING else None
-        doc = _field_docs(cls).get(f.name, "")
-        if doc:
-            lines.append(f"# {doc}")
-        lines.append(f"# {f.name} = {_toml_value(default)}")
+        if dataclasses.is_dataclass(f.default_factory):  # a table of its own: [auth.oidc]
+            lines.append(f"# {_field_docs(cls).get(f.name, f.name)}")
+        elif f.name not in skip:
+            default = f.default if f.default is not dataclasses.MISSING else None
+            doc = _field_docs(cls).get(f.name, "")
+            lines += [f"# {doc}"] if doc else []
+            lines.append(f"# {f.name} = {_toml_value(default)}")
     return lines
 
 
