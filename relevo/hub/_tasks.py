@@ -16,17 +16,19 @@ log = logging.getLogger("relevo.hub")
 
 
 class Background:
-    __slots__ = ("tasks",)
+    __slots__ = ("tasks", "what")
 
-    def __init__(self) -> None:
+    def __init__(self, what: str = "background task") -> None:
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.what = what
+        """Named in the log line of a failure ("inbox connector task failed")."""
 
     def spawn(self, aw: Awaitable[Any]) -> asyncio.Task[None]:
         async def run() -> None:
             try:
                 await aw
             except Exception:
-                log.exception("background task failed")
+                log.exception("%s failed", self.what)
 
         task = asyncio.get_running_loop().create_task(run())
         self.tasks.add(task)
@@ -45,3 +47,10 @@ class Background:
             await asyncio.wait(set(self.tasks), timeout=grace)
         for task in list(self.tasks):
             task.cancel()
+
+    async def cancel(self) -> None:
+        """Cancel everything running and wait until it has stopped."""
+        tasks = list(self.tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -15,12 +15,10 @@ as before.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
+from relevo.hub._tasks import Background
 from relevo.records import Record
 
 from .bulk import BulkSends
@@ -28,8 +26,6 @@ from .kinds import BULK, MESSAGE
 from .service import InboxService
 
 __all__ = ["Connector", "Connectors"]
-
-log = logging.getLogger("relevo.inbox.connector")
 
 
 class Connector(Protocol):
@@ -69,7 +65,7 @@ class Connectors:
         self.on_cloud = on_cloud
         """Whether a tenant has saved Cloud API settings (read from the
         database each time: another node may have saved them)."""
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Background("inbox connector task")
         inbox.outgoing.append(lambda tenant, msg: self.spawn(self._deliver(tenant, msg.id)))
         bulk.created.append(lambda tenant, rec: self.spawn(self._send_bulk(tenant, rec.id)))
         inbox.window_applies = self._window_applies
@@ -91,12 +87,7 @@ class Connectors:
             self.spawn(self._send_bulk(str(rec.get("tenant")), rec.id))
 
     async def stop(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._tasks.cancel()
 
     async def _deliver(self, tenant: str, message_id: str) -> None:
         connector = await self.of(tenant)
@@ -109,15 +100,4 @@ class Connectors:
             await connector.send_bulk(tenant, bulk_id)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(self._guard(coro))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _guard(coro: Coroutine[Any, Any, None]) -> None:
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("inbox connector task failed")
+        self._tasks.spawn(coro)

@@ -20,13 +20,12 @@ Every page that shows its work labels it "Simulador".
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import random
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from relevo.hub._tasks import Background
 from relevo.records import Record
 
 from .bulk import BulkSends
@@ -35,7 +34,6 @@ from .service import Delivery, InboxService
 
 __all__ = ["Simulator"]
 
-log = logging.getLogger("relevo.inbox.simulator")
 
 _FIRST = (
     "Rosa Jorge Patricia Miguel Carmen Luis Elena Víctor Sofía Raúl Gabriela Andrés "
@@ -77,7 +75,7 @@ class Simulator:
         self.options = inbox.options
         self.tenants = tenants
         self.rnd = random.Random()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Background("inbox simulator task")
         self._bulks: set[str] = set()
         self._changed: dict[str, asyncio.Event] = {}
         inbox.connector_changed.append(self._connector_changed)
@@ -107,26 +105,10 @@ class Simulator:
             self._spawn(self._ticker())
 
     async def stop(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._tasks.cancel()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(self._guard(coro))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _guard(coro: Coroutine[Any, Any, None]) -> None:
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("inbox simulator task failed")
+        self._tasks.spawn(coro)
 
     # -- incoming messages ----------------------------------------------------------------
 
