@@ -12,7 +12,7 @@ import { bulkTools, exportCsv } from "./bulk.js";
 import { openEdit } from "./edit.js";
 import { openHistory } from "./history.js";
 import { openImport, openNewLead } from "./intake.js";
-import { Availability } from "./presence.js";
+import { Presence } from "/static/ui/presence.js";
 import { renderTeam, teamSummary } from "./team.js";
 
 const STATES = ["nuevo", "derivado", "en_gestion", "terminado", "no_gestionado", "agendado"];
@@ -60,7 +60,7 @@ async function main() {
   const res = labels(config.resultados);
   const acc = labels(config.proximas_acciones);
 
-  const availability = new Availability(rv, () => schedule());
+  const availability = new Presence(rv, (id) => `presencia:${id}`, () => schedule());
 
   // -- the table ---------------------------------------------------------------------
 
