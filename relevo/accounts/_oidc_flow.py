@@ -9,7 +9,6 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 from typing import Any
 
 __all__ = ["b64", "seal", "unseal"]
@@ -26,7 +25,7 @@ def seal(key: bytes, flow: dict[str, Any]) -> str:
     return f"{body}.{b64(hmac.new(key, body.encode(), hashlib.sha256).digest())}"
 
 
-def unseal(key: bytes, sealed: str) -> dict[str, Any] | None:
+def unseal(key: bytes, sealed: str, *, now: float) -> dict[str, Any] | None:
     """The flow, or ``None`` if it is missing, forged, altered or expired."""
     if not sealed or len(sealed) > MAX_SEALED or "." not in sealed:
         return None
@@ -38,6 +37,6 @@ def unseal(key: bytes, sealed: str) -> dict[str, Any] | None:
         flow = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     except ValueError:
         return None
-    if not isinstance(flow, dict) or int(flow.get("exp", 0)) < time.time():
+    if not isinstance(flow, dict) or int(flow.get("exp", 0)) < now:
         return None
     return flow

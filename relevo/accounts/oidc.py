@@ -25,7 +25,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -109,6 +108,7 @@ class OidcSignIn:
         self._key = hmac.new(sign_in.secret.encode(), b"relevo-oidc-flow", hashlib.sha256).digest()
         self._http = httpx.AsyncClient(timeout=settings.timeout, transport=transport)
         self._provider: _Provider | None = None
+        self._clock = sign_in.hub.clock
         self._changed = changed
         """Told of an account created or changed here (the apps' directories)."""
 
@@ -151,7 +151,7 @@ class OidcSignIn:
             "nonce": nonce,
             "verifier": verifier,
             "next": safe_next(request.query_params.get("next", "")[:MAX_PARAM]) or "",
-            "exp": int(time.time()) + FLOW_TTL,
+            "exp": int(self._clock.now()) + FLOW_TTL,
         }
         response = RedirectResponse(f"{provider.authorization_endpoint}?{urlencode(query)}", 303)
         response.set_cookie(
@@ -168,7 +168,7 @@ class OidcSignIn:
     # -- coming back -------------------------------------------------------------------
 
     async def callback(self, request: Request) -> Response:
-        flow = unseal(self._key, request.cookies.get(FLOW_COOKIE, ""))
+        flow = unseal(self._key, request.cookies.get(FLOW_COOKIE, ""), now=self._clock.now())
         params = request.query_params
         state = params.get("state", "")[:MAX_PARAM]
         if flow is None:
@@ -382,7 +382,7 @@ class OidcSignIn:
 
     async def _discover(self) -> _Provider:
         cached = self._provider
-        if cached is not None and time.monotonic() - cached.fetched < DISCOVERY_TTL:
+        if cached is not None and self._clock.monotonic() - cached.fetched < DISCOVERY_TTL:
             return cached
         resp = await self._http.get(f"{self.issuer}/.well-known/openid-configuration")
         resp.raise_for_status()
@@ -395,7 +395,7 @@ class OidcSignIn:
             authorization_endpoint=str(doc["authorization_endpoint"]),
             token_endpoint=str(doc["token_endpoint"]),
             keys=KeySet.import_key_set(jwks.json()),
-            fetched=time.monotonic(),
+            fetched=self._clock.monotonic(),
         )
         self._provider = provider
         return provider
