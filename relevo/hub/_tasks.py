@@ -1,6 +1,7 @@
-"""The hub's fire-and-forget work (presence joins and leaves, broker
-unsubscribes, listeners): run in tasks that log their failures and that the
-hub can wait for, briefly, when it closes."""
+"""Fire-and-forget work run in tasks that log their failures and that their
+owner can wait for, briefly, or cancel when it closes: the hub's (presence
+joins and leaves, broker unsubscribes, listeners) and the apps' (connectors,
+simulators). Public as ``relevo.hub.Background``."""
 
 from __future__ import annotations
 
@@ -23,14 +24,16 @@ class Background:
         self.what = what
         """Named in the log line of a failure ("inbox connector task failed")."""
 
-    def spawn(self, aw: Awaitable[Any]) -> asyncio.Task[None]:
+    def spawn(self, aw: Awaitable[Any], *, name: str | None = None) -> asyncio.Task[None]:
+        """Run ``aw`` in a task (named ``name``, so a test or a task dump can find it)."""
+
         async def run() -> None:
             try:
                 await aw
             except Exception:
                 log.exception("%s failed", self.what)
 
-        task = asyncio.get_running_loop().create_task(run())
+        task = asyncio.get_running_loop().create_task(run(), name=name)
         self.tasks.add(task)
 
         def done(t: asyncio.Task[None]) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
-from relevo.hub._tasks import Background
+from relevo.hub import Background
 from relevo.records import Record
 
 from .bulk import BulkSends

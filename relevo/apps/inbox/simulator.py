@@ -25,7 +25,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from relevo.hub._tasks import Background
+from relevo.hub import Background
 from relevo.records import Record
 
 from .bulk import BulkSends
