@@ -12,12 +12,12 @@ server. Its task is named ``simulator:<app>``, so a test can see it go.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
 
 from relevo.clock import Clock, SystemClock
+from relevo.hub import Background
 from relevo.settings import Settings
 
 __all__ = ["Ticker", "simulating"]
@@ -54,24 +54,18 @@ class Ticker:
         self.rnd = random.Random(seed)
         self.actions = 0
         """Steps that changed something, since start."""
-        self._task: asyncio.Task[None] | None = None
+        self._tasks = Background(f"{app} simulator")
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return any(not task.done() for task in self._tasks.tasks)
 
     async def start(self) -> None:
         if not self.running:
-            self._task = asyncio.get_running_loop().create_task(
-                self._run(), name=f"simulator:{self.app}"
-            )
+            self._tasks.spawn(self._run(), name=f"simulator:{self.app}")
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._tasks.cancel()
 
     async def _run(self) -> None:
         while True:
