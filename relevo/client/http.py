@@ -12,7 +12,6 @@ answers the repeat with the first publication's offset.
 from __future__ import annotations
 
 import asyncio
-import random
 import secrets
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from relevo.client.retry import backoff, retrying
 from relevo.protocol.errors import ErrorCode, RelevoError
 
 __all__ = ["AsyncRelevoClient", "RelevoClient", "RelevoHTTPError"]
@@ -72,10 +72,9 @@ def _publish_body(
     return body
 
 
-def _delays(retries: int, backoff: float) -> Iterator[float]:
+def _delays(retries: int, first: float) -> Iterator[float]:
     """Seconds to wait before each retry: doubling, with jitter, at most 5 s."""
-    for attempt in range(retries):
-        yield min(5.0, backoff * 2**attempt) * (0.5 + random.random() / 2)
+    return backoff(retries, first, cap=5.0, jitter=True)
 
 
 def _may_retry(exc: Exception) -> bool:
@@ -185,15 +184,11 @@ class AsyncRelevoClient:
         await self.aclose()
 
     async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        async def once() -> Any:
+            return _result(await self._http.post(path, json=body))
+
         delays = _delays(self.retries, self.backoff)
-        while True:
-            try:
-                return _result(await self._http.post(path, json=body))
-            except (RelevoHTTPError, httpx.TransportError) as exc:
-                delay = next(delays, None)
-                if delay is None or not _may_retry(exc):
-                    raise
-            await asyncio.sleep(delay)
+        return await retrying(once, delays, retryable=_may_retry, sleep=asyncio.sleep)
 
     async def publish(
         self, channel: str, event: str, data: Any = None, *, idempotency_key: str | None = None

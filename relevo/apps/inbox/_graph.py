@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from relevo.client.retry import backoff, retry_after, retrying
 from relevo.clock import Clock
 
 __all__ = ["Credentials", "GraphClient", "GraphError"]
@@ -44,11 +45,15 @@ class Credentials:
 class GraphError(Exception):
     """Graph said no (or never answered): ``status`` 0 when unreachable."""
 
-    def __init__(self, status: int, code: int | None, message: str) -> None:
+    def __init__(
+        self, status: int, code: int | None, message: str, retry_after: float | None = None
+    ) -> None:
         super().__init__(f"graph {status} code {code}: {message}")
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after = retry_after
+        """Seconds Graph asked to wait before trying again (``Retry-After``), if it said."""
 
     @property
     def retryable(self) -> bool:
@@ -146,25 +151,26 @@ class GraphClient:
     ) -> dict[str, Any]:
         url = f"{self.base_url}/{path}"
         query = {**(params or {}), "appsecret_proof": self._proof(creds)}
-        attempt = 0
-        while True:
-            attempt += 1
-            wait: float | None = None
+
+        async def once() -> dict[str, Any]:
             try:
                 resp = await self.http.request(
                     method, url, params=query, json=json, headers=self._headers(creds)
                 )
             except httpx.HTTPError as exc:
-                error = GraphError(0, None, f"unreachable: {type(exc).__name__}")
-            else:
-                if resp.status_code < 400:
-                    body = _json(resp)
-                    return body if isinstance(body, dict) else {}
-                error = _error(resp)
-                wait = _retry_after(resp)
-            if not error.retryable or attempt >= self.retries:
-                raise error
-            await self.clock.sleep(wait if wait is not None else self.backoff * 2 ** (attempt - 1))
+                raise GraphError(0, None, f"unreachable: {type(exc).__name__}") from None
+            if resp.status_code >= 400:
+                raise _error(resp, retry_after(resp.headers.get("retry-after")))
+            body = _json(resp)
+            return body if isinstance(body, dict) else {}
+
+        return await retrying(
+            once,
+            backoff(self.retries - 1, self.backoff),
+            retryable=lambda exc: isinstance(exc, GraphError) and exc.retryable,
+            sleep=self.clock.sleep,
+            wait=lambda exc: exc.retry_after if isinstance(exc, GraphError) else None,
+        )
 
     async def _download(self, creds: Credentials, url: str, limit: int) -> bytes:
         try:
@@ -189,19 +195,12 @@ def _json(resp: httpx.Response) -> Any:
         return None
 
 
-def _error(resp: httpx.Response) -> GraphError:
+def _error(resp: httpx.Response, retry_after: float | None = None) -> GraphError:
     body = _json(resp)
     err = body.get("error") if isinstance(body, dict) else None
     if isinstance(err, dict):
         code = err.get("code")
         message = str(err.get("message") or "")[:300]
-        return GraphError(resp.status_code, code if isinstance(code, int) else None, message)
-    return GraphError(resp.status_code, None, f"HTTP {resp.status_code}")
-
-
-def _retry_after(resp: httpx.Response) -> float | None:
-    value = resp.headers.get("retry-after", "")
-    try:
-        return max(0.0, min(float(value), 300.0))
-    except ValueError:
-        return None
+        code = code if isinstance(code, int) else None
+        return GraphError(resp.status_code, code, message, retry_after)
+    return GraphError(resp.status_code, None, f"HTTP {resp.status_code}", retry_after)
