@@ -1,22 +1,27 @@
 """A real relevo server with the records layer and one app mounted, on a
 SQLite file and a port the test picks, and clients that talk to it as the
 pages do: HTTP with a user's token, and a WebSocket that keeps every frame.
-Used by the cargue and inbox tests."""
+Used by the cargue and inbox tests; :func:`pg_app_server` puts the app on
+a PostgreSQL schema of its own (the concurrency tests, marker ``postgres``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import os
+import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 import websockets
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from relevo.apps.base import AppContext
 from relevo.hub.auth import mint_token
@@ -24,11 +29,12 @@ from relevo.records import Records, RecordsOptions
 from relevo.server.app import RelevoServer
 from relevo.server.standalone import build_app_server
 from relevo.settings import AuthSettings, ServerSettings, Settings
-from tests.helpers import timeout
+from tests.helpers import missing_service, timeout
 
 SECRET = "apps-test-secret-0123456789abcdef-xyz"
 API_KEY = "apps-test-api-key"
 API = {"X-API-Key": API_KEY}
+PG_URL = os.environ.get("RELEVO_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 FAST = RecordsOptions(
     relay_poll=0.2, relay_grace=0.5, node_heartbeat=0.5, node_timeout=2.0, leave_grace=1.0
 )
@@ -115,6 +121,39 @@ async def start_app_server(
         await app.seed_demo(ctx)
         await records.wait_published()
     return srv
+
+
+async def _pg_ddl(sql: str) -> None:
+    engine = create_async_engine(PG_URL)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text(sql))
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def pg_app_server(
+    app: ModuleType, tmp_path: Path, options: Mapping[str, Any] | None = None
+) -> AsyncIterator[AppServer]:
+    """``app`` (seeded) on PostgreSQL at ``RELEVO_TEST_PG``, in a schema of
+    its own that is dropped after; PostgreSQL not there skips the test (fails
+    it under CI, :func:`~tests.helpers.missing_service`)."""
+    schema = f"relevo_{app.NAME}_{secrets.token_hex(4)}"
+    try:
+        await asyncio.wait_for(_pg_ddl(f"CREATE SCHEMA {schema}"), 5)
+    except Exception as exc:  # noqa: BLE001 - any reason the server is not there
+        missing_service(f"PostgreSQL not reachable: {str(exc).splitlines()[0]}")
+    srv = None
+    try:
+        srv = await start_app_server(
+            app, tmp_path / "unused.db", options, url=PG_URL, schema=schema
+        )
+        yield srv
+    finally:
+        if srv is not None:
+            await srv.stop()
+        await _pg_ddl(f"DROP SCHEMA {schema} CASCADE")
 
 
 @dataclass

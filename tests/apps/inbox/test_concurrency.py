@@ -6,52 +6,23 @@ service serialises a tenant's message writes on its stats row."""
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from relevo.apps import inbox
-from tests.apps.appserver import API, AppServer, start_app_server
-from tests.helpers import missing_service
+from tests.apps.appserver import API, AppServer, pg_app_server
 
 from .conftest import LUIS, QUIET
-
-PG_URL = os.environ.get("RELEVO_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 pytestmark = pytest.mark.postgres
 
 
-async def _ddl(sql: str) -> None:
-    engine = create_async_engine(PG_URL)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(sa.text(sql))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture
 async def pg_app(tmp_path: Path) -> AsyncIterator[AppServer]:
-    schema = f"relevo_inbox_{secrets.token_hex(4)}"
-    try:
-        await asyncio.wait_for(_ddl(f"CREATE SCHEMA {schema}"), 5)
-    except Exception as exc:  # noqa: BLE001 - any reason the server is not there
-        missing_service(f"PostgreSQL not reachable: {str(exc).splitlines()[0]}")
-    srv = None
-    try:
-        srv = await start_app_server(
-            inbox, tmp_path / "unused.db", QUIET, url=PG_URL, schema=schema
-        )
+    async with pg_app_server(inbox, tmp_path, QUIET) as srv:
         yield srv
-    finally:
-        if srv is not None:
-            await srv.stop()
-        await _ddl(f"DROP SCHEMA {schema} CASCADE")
 
 
 async def test_a_burst_from_a_new_number_makes_one_conversation(pg_app: AppServer) -> None:
