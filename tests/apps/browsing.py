@@ -1,6 +1,7 @@
 """Chromium for the app tests: Debian's /usr/bin/chromium driven by
 Playwright (never a downloaded browser), contexts that fail the test on an
-uncaught page error, and screenshots (into tests.helpers.SCREENSHOTS)."""
+uncaught page error, screenshots (into tests.helpers.SCREENSHOTS), and
+signing in on the one login page as a person does."""
 
 from __future__ import annotations
 
@@ -83,3 +84,20 @@ async def screenshot(page: Page, name: str, **options: Any) -> None:
     await page.screenshot(
         path=str(SCREENSHOTS / f"{name}.png"), animations="disabled", caret="hide", **options
     )
+
+
+async def sign_in_on(page: Page, url: str, username: str, password: str) -> None:
+    """Open ``url`` (the login page, or a page that sends there) and sign in
+    with the keyboard, as the main flow does."""
+    await page.goto(url)
+    await page.locator("#login-user").fill(username)
+    await page.locator("#login-pass").fill(password)
+    await page.locator("#login-pass").press("Enter")
+
+
+async def token_status(page: Page) -> int:
+    """What ``/auth/token`` answers the page's session now (200, or 401 once it ended)."""
+    status: int = await page.evaluate(
+        "fetch('/auth/token', {cache: 'no-store'}).then((r) => r.status)"
+    )
+    return status

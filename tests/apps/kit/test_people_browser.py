@@ -14,7 +14,15 @@ import pytest
 from playwright.async_api import Page, expect
 
 from relevo.accounts.http import DEMO_PASSWORD, SignIn
-from tests.apps.browsing import DESK, PHONE, Contexts, contexts, screenshot  # noqa: F401
+from tests.apps.browsing import (  # noqa: F401
+    DESK,
+    PHONE,
+    Contexts,
+    contexts,
+    screenshot,
+    sign_in_on,
+    token_status,
+)
 from tests.web.fullserver import FullServer, start_full_server
 
 pytestmark = pytest.mark.browser
@@ -41,13 +49,6 @@ async def full(tmp_path: Path) -> AsyncIterator[FullServer]:
         await srv.stop()
 
 
-async def sign_in_on(page: Page, url: str, username: str, password: str) -> None:
-    await page.goto(url)
-    await page.locator("#login-user").fill(username)
-    await page.locator("#login-pass").fill(password)
-    await page.locator("#login-pass").press("Enter")
-
-
 async def change_password(page: Page, new: str) -> None:
     await expect(page.locator("#change-form")).to_be_visible()
     await page.locator("#change-new").fill(new)
@@ -66,13 +67,6 @@ async def take_temporary(page: Page) -> str:
     assert text
     await confirm(page, "Hecho")
     return text.strip()
-
-
-async def token_status(page: Page) -> int:
-    status: int = await page.evaluate(
-        "fetch('/auth/token', {cache: 'no-store'}).then((r) => r.status)"
-    )
-    return status
 
 
 async def test_admin_creates_resets_and_deactivates_a_person(

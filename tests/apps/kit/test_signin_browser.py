@@ -11,10 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from relevo.accounts.http import SignIn
-from tests.apps.browsing import DESK, PHONE, Contexts, contexts  # noqa: F401
+from tests.apps.browsing import (  # noqa: F401
+    DESK,
+    PHONE,
+    Contexts,
+    contexts,
+    sign_in_on,
+    token_status,
+)
 from tests.helpers import timeout
 from tests.web.fullserver import FullServer, start_full_server
 
@@ -46,27 +53,13 @@ async def full(tmp_path: Path) -> AsyncIterator[FullServer]:
         await srv.stop()
 
 
-async def sign_in_on(page: Page, url: str, username: str, password: str = PASSWORD) -> None:
-    await page.goto(url)
-    await page.locator("#login-user").fill(username)
-    await page.locator("#login-pass").fill(password)
-    await page.locator("#login-pass").press("Enter")  # keyboard, as the main flow
-
-
-async def token_status(page: Page) -> int:
-    status: int = await page.evaluate(
-        "fetch('/auth/token', {cache: 'no-store'}).then((r) => r.status)"
-    )
-    return status
-
-
 async def test_each_role_signs_in_to_its_screen_and_out(
     full: FullServer,
     contexts: Contexts,  # noqa: F811
 ) -> None:
     for username, name, _, _, lands, viewport in PEOPLE:
         _, page = await contexts.page(**viewport)
-        await sign_in_on(page, full.url + "/login", username)
+        await sign_in_on(page, full.url + "/login", username, PASSWORD)
         await page.wait_for_url(f"**{lands}")
         if lands != "/turnos/operador":  # the operator's bar shows the mesa first
             await expect(page.locator("header.topbar")).to_contain_text(name)
@@ -101,7 +94,7 @@ async def test_next_goes_to_a_path_of_this_server_only(
     contexts: Contexts,  # noqa: F811
 ) -> None:
     _, page = await contexts.page(**DESK)
-    await sign_in_on(page, full.url + "/login?next=//evil.example/robo", "gabriela")
+    await sign_in_on(page, full.url + "/login?next=//evil.example/robo", "gabriela", PASSWORD)
     await page.wait_for_url("**/leads/gtr")
     assert page.url.startswith(full.url)
 
@@ -111,7 +104,7 @@ async def test_a_signed_out_page_loses_its_connection_and_cannot_connect_again(
     contexts: Contexts,  # noqa: F811
 ) -> None:
     ctx, page = await contexts.page(**DESK)
-    await sign_in_on(page, full.url + "/login", "gabriela")
+    await sign_in_on(page, full.url + "/login", "gabriela", PASSWORD)
     await page.wait_for_url("**/leads/gtr")
     conn = page.locator("header.topbar .conn")
     await expect(conn).to_have_attribute("data-state", "connected")
