@@ -25,7 +25,7 @@ from typing import Any
 
 from relevo.apps.base import AppContext
 from relevo.apps.kit.directory import Directory
-from relevo.apps.kit.simulate import Ticker, simulating
+from relevo.apps.kit.simulate import Ticker, online_users, simulating
 from relevo.records import Kind
 from relevo.settings import NamespaceSettings, Rule
 from relevo.web import Extension
@@ -105,10 +105,7 @@ def extension(ctx: AppContext) -> Extension:
     if not simulating(ctx.settings, opts.simulate, opts.simulate_every):
         return openapi.document(Extension(NAME, routes=http.routes(), links=links), ctx.records)
 
-    def online() -> set[str]:
-        return {s.identity.user for s in ctx.hub.sessions if s.identity.user}
-
-    sim = CargueSimulator(service, online, random.Random())
+    sim = CargueSimulator(service, online_users(ctx.hub), random.Random())
     ticker = Ticker(
         NAME, opts.simulate_every, sim.act, seed=sim.rnd.randrange(2**32), clock=ctx.records.clock
     )

@@ -20,11 +20,11 @@ screen stays theirs), and loads the day's plantillas itself after midnight.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 
 from relevo.protocol.errors import RelevoError
 from relevo.records import Actor, Record, Records
 
+from ..kit.simulate import Online
 from .demo import PRODUCTOS, seed
 from .kinds import (
     CERRADO,
@@ -45,8 +45,6 @@ __all__ = ["CargueSimulator"]
 _MAX_ROWS = 40
 """Products a vendor's day grows to with second trips; then it rests."""
 _MOTIVOS = ("Faltante en bodega", "Producto averiado", "Cambio de pedido")
-
-Online = Callable[[], set[str]]
 
 
 class CargueSimulator:

@@ -17,15 +17,27 @@ import random
 from collections.abc import Awaitable, Callable
 
 from relevo.clock import Clock, SystemClock
-from relevo.hub import Background
+from relevo.hub import Background, Hub
 from relevo.settings import Settings
 
-__all__ = ["Ticker", "simulating"]
+__all__ = ["Online", "Ticker", "online_users", "simulating"]
 
 log = logging.getLogger("relevo.apps.simulator")
 
 Act = Callable[[], Awaitable[bool]]
 """One step of a simulator; True when it changed something."""
+
+Online = Callable[[], set[str]]
+"""Who is signed in now: the people a simulator never acts for."""
+
+
+def online_users(hub: Hub) -> Online:
+    """The users with a live connection to ``hub`` (this node), asked anew at each call."""
+
+    def online() -> set[str]:
+        return {s.identity.user for s in hub.sessions if s.identity.user}
+
+    return online
 
 
 def simulating(settings: Settings, simulate: bool, every: float) -> bool:

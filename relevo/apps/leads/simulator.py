@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Callable
 
 from relevo.protocol.errors import RelevoError
 from relevo.records import Actor, Record, Records
 
+from ..kit.simulate import Online
 from .demo import person
 from .editing import schedule_callback
 from .kinds import LEAD, USER
@@ -42,8 +42,6 @@ _NOTAS = (
     "Ya contrató; se cierra.",
     "",
 )
-
-Online = Callable[[], set[str]]
 
 
 class LeadsSimulator:

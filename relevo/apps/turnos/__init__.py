@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from relevo.apps.base import AppContext
-from relevo.apps.kit.simulate import Ticker, simulating
+from relevo.apps.kit.simulate import Ticker, online_users, simulating
 from relevo.records import Kind
 from relevo.settings import NamespaceSettings, Rule
 from relevo.web import Extension
@@ -85,11 +85,7 @@ def extension(ctx: AppContext) -> Extension:
     startup: list[Callable[[], Awaitable[None]]] = [stats.start]
     shutdown: list[Callable[[], Awaitable[None]]] = [stats.stop]
     if simulating(ctx.settings, opts.simulate, opts.simulate_every):
-
-        def online() -> set[str]:
-            return {s.identity.user for s in ctx.hub.sessions if s.identity.user}
-
-        sim = TurnosSimulator(turnero, online, random.Random(), DEMO_OPERADORES)
+        sim = TurnosSimulator(turnero, online_users(ctx.hub), random.Random(), DEMO_OPERADORES)
         ticker = Ticker(
             NAME,
             opts.simulate_every,

@@ -26,11 +26,12 @@ virtual time.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from relevo.protocol.errors import RelevoError
 from relevo.records import Actor, Record
 
+from ..kit.simulate import Online
 from .kinds import ABIERTOS, ATENDIENDO, EN_ESPERA, LLAMADO, ROLE_OPERADOR
 from .kinds import MESA_LEASE_S as _LEASE
 from .service import Turnero
@@ -52,8 +53,6 @@ _NOMBRES = (
     "Víctor Chávez", "Sofía Huamán", "Andrés Castillo", "Pilar Vargas", "César Medina",
 )  # fmt: skip
 _PRIORIDADES = ("adulto_mayor", "embarazada", "discapacidad")
-
-Online = Callable[[], set[str]]
 
 
 def service_time(turno_id: str) -> float:
