@@ -101,3 +101,20 @@ async def token_status(page: Page) -> int:
         "fetch('/auth/token', {cache: 'no-store'}).then((r) => r.status)"
     )
     return status
+
+
+async def connect_with_held_token(page: Page, app: str) -> dict[str, Any]:
+    """The first frame a fresh WebSocket connection gets for the token that
+    ``app``'s page keeps (``sessionStorage["relevo.<app>.session"]``), or
+    ``{"closed": true}``: whether a session that ended left it usable."""
+    reply: dict[str, Any] = await page.evaluate(
+        """(key) => new Promise((resolve) => {
+            const s = JSON.parse(sessionStorage.getItem(key));
+            const ws = new WebSocket(location.origin.replace("http", "ws") + "/ws");
+            ws.onopen = () => ws.send(JSON.stringify({id: 1, op: "connect", token: s.token}));
+            ws.onmessage = (e) => resolve(JSON.parse(e.data));
+            ws.onclose = () => resolve({closed: true});
+        })""",
+        f"relevo.{app}.session",
+    )
+    return reply

@@ -18,6 +18,7 @@ from tests.apps.browsing import (  # noqa: F401
     DESK,
     PHONE,
     Contexts,
+    connect_with_held_token,
     contexts,
     screenshot,
     sign_in_on,
@@ -139,15 +140,7 @@ async def test_admin_creates_resets_and_deactivates_a_person(
     await expect(marta_row).to_contain_text("Desactivada")
     await expect(conn).not_to_have_attribute("data-state", "connected")
     assert await token_status(marta) == 401
-    reply = await marta.evaluate(
-        """() => new Promise((resolve) => {
-            const s = JSON.parse(sessionStorage.getItem("relevo.leads.session"));
-            const ws = new WebSocket(location.origin.replace("http", "ws") + "/ws");
-            ws.onopen = () => ws.send(JSON.stringify({id: 1, op: "connect", token: s.token}));
-            ws.onmessage = (e) => resolve(JSON.parse(e.data));
-            ws.onclose = () => resolve({closed: true});
-        })"""
-    )
+    reply = await connect_with_held_token(marta, "leads")
     assert reply.get("err", {}).get("code") == "unauthorized", reply
     await expect(conn).not_to_have_attribute("data-state", "connected")
     # the activity list names what happened

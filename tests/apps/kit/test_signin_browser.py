@@ -18,6 +18,7 @@ from tests.apps.browsing import (  # noqa: F401
     DESK,
     PHONE,
     Contexts,
+    connect_with_held_token,
     contexts,
     sign_in_on,
     token_status,
@@ -117,14 +118,6 @@ async def test_a_signed_out_page_loses_its_connection_and_cannot_connect_again(
     await expect(conn).not_to_have_attribute("data-state", "connected", timeout=timeout(1.0) * 1000)
     assert time.monotonic() - started < timeout(1.5)
     # The token the page still holds is refused on a fresh connection.
-    reply = await page.evaluate(
-        """() => new Promise((resolve) => {
-            const s = JSON.parse(sessionStorage.getItem("relevo.leads.session"));
-            const ws = new WebSocket(location.origin.replace("http", "ws") + "/ws");
-            ws.onopen = () => ws.send(JSON.stringify({id: 1, op: "connect", token: s.token}));
-            ws.onmessage = (e) => resolve(JSON.parse(e.data));
-            ws.onclose = () => resolve({closed: true});
-        })"""
-    )
+    reply = await connect_with_held_token(page, "leads")
     assert reply.get("err", {}).get("code") == "unauthorized", reply
     await expect(conn).not_to_have_attribute("data-state", "connected")
