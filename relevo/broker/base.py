@@ -15,10 +15,17 @@ channel within its window (``idempotency_window``, 5 minutes by default); a
 repeat stores and delivers nothing and answers the first publication's
 position. That turns an at-least-once sender (the outbox relay, a client that
 retries after a lost reply) into one event with one offset.
+
+``publish_many`` appends a batch in one go (one round trip to Redis): each
+item exactly as ``publish`` would, in the batch's order, which is the order
+its channels' offsets follow. The outbox relay publishes a burst of
+committed changes that way, so the records path is not one broker round
+trip per change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -33,6 +40,7 @@ __all__ = [
     "HistoryOptions",
     "HistoryResult",
     "PresenceStore",
+    "PublishItem",
     "check_idempotency_key",
 ]
 
@@ -57,6 +65,17 @@ class HistoryOptions:
     size: int = 100
     ttl: float = 300.0
     meta_ttl: float = 86400.0  # how long an idle channel keeps its epoch/offset
+
+
+@dataclass(frozen=True, slots=True)
+class PublishItem:
+    """One publication of a ``publish_many`` batch (``publish``'s arguments)."""
+
+    channel: str
+    event: str
+    data: bytes
+    options: HistoryOptions
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +116,11 @@ class Broker(Protocol):
         publication carries its offset and epoch. With an ``idempotency_key``
         already used on ``channel`` within the window, store and deliver
         nothing and return the first publication's offset, epoch and ts."""
+
+    async def publish_many(self, items: Sequence[PublishItem]) -> list[Publication]:
+        """``publish`` each item, in order, in one go; the publications in the
+        items' order. A failure (``Unavailable``) may leave any prefix of the
+        batch published: publish it again with the same idempotency keys."""
 
     async def publish_push(self, channel: str, event: str, data: bytes) -> None:
         """Deliver without history (presence joins/leaves)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import secrets
 from collections import deque
+from collections.abc import Sequence
 
 from relevo.broker.base import (
     DEFAULT_IDEMPOTENCY_WINDOW,
@@ -28,6 +29,7 @@ from relevo.broker.base import (
     HistoryOptions,
     HistoryResult,
     PresenceStore,
+    PublishItem,
     check_idempotency_key,
 )
 from relevo.clock import Clock, SystemClock
@@ -146,6 +148,14 @@ class MemoryBroker:
         if self._handler is not None:
             self._handler.on_publication(pub)
         return pub
+
+    async def publish_many(self, items: Sequence[PublishItem]) -> list[Publication]:
+        return [
+            await self.publish(
+                i.channel, i.event, i.data, i.options, idempotency_key=i.idempotency_key
+            )
+            for i in items
+        ]
 
     async def publish_push(self, channel: str, event: str, data: bytes) -> None:
         if self._handler is not None:

@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from relevo.broker.base import HistoryOptions
+from relevo.broker.base import HistoryOptions, PublishItem
 from relevo.protocol.errors import Unavailable
 from relevo.protocol.recovery import is_recovered
 from relevo.protocol.types import StreamPosition
@@ -111,6 +111,58 @@ async def test_idempotency_key_is_forgotten_after_the_window(env: BrokerEnv) -> 
         assert later.ts - first.ts >= 1000
     assert later.position == StreamPosition(first.epoch, 2)
     assert (await broker.publish("w", "e", b"1", OPTS, idempotency_key="k")).offset == 2
+
+
+# -- batches (publish_many) -------------------------------------------------------------------
+
+
+async def test_publish_many_appends_in_order_and_delivers_in_order(env: BrokerEnv) -> None:
+    await env.broker.subscribe("a")
+    await env.broker.subscribe("b")
+    first = await env.broker.publish("a", "e", b"0", OPTS)
+    items = [
+        PublishItem("a" if i % 3 else "b", "e%d" % i, b'{"i":%d}' % i, OPTS, None)
+        for i in range(30)
+    ]
+    pubs = await env.broker.publish_many(items)
+    assert [(p.channel, p.event, p.data) for p in pubs] == [
+        (i.channel, i.event, i.data) for i in items
+    ]
+    assert [p.offset for p in pubs if p.channel == "a"] == list(range(2, 22))
+    assert [p.offset for p in pubs if p.channel == "b"] == list(range(1, 11))
+    assert {p.epoch for p in pubs if p.channel == "a"} == {first.epoch}
+    got = await env.handler.take(31)
+    assert [p.offset for p in got if p.channel == "a"] == list(range(1, 22))
+    assert [p.offset for p in got if p.channel == "b"] == list(range(1, 11))
+    res = await env.broker.history("a", None, 100, OPTS)
+    assert [p.data for p in res.publications][1:] == [i.data for i in items if i.channel == "a"]
+
+
+async def test_publish_many_honours_idempotency_keys_within_and_across_batches(
+    env: BrokerEnv,
+) -> None:
+    await env.broker.subscribe("c")
+    before = await env.broker.publish("c", "e", b"0", OPTS, idempotency_key="outbox:1")
+    pubs = await env.broker.publish_many(
+        [
+            PublishItem("c", "e", b"0", OPTS, "outbox:1"),  # a repeat of the one before
+            PublishItem("c", "e", b"2", OPTS, "outbox:2"),
+            PublishItem("c", "e", b"2", OPTS, "outbox:2"),  # a repeat inside the batch
+            PublishItem("c", "e", b"3", OPTS, None),
+        ]
+    )
+    assert [p.offset for p in pubs] == [1, 2, 2, 3]
+    assert pubs[0].position == before.position
+    again = await env.broker.publish_many([PublishItem("c", "e", b"2", OPTS, "outbox:2")])
+    assert again[0].position == pubs[1].position
+    got = await env.handler.take(3, "c")
+    assert [(p.offset, p.data) for p in got] == [(1, b"0"), (2, b"2"), (3, b"3")]
+    res = await env.broker.history("c", None, 100, OPTS)
+    assert res.position.offset == 3
+
+
+async def test_publish_many_of_nothing_is_nothing(env: BrokerEnv) -> None:
+    assert await env.broker.publish_many([]) == []
 
 
 # -- delivery -----------------------------------------------------------------------------
@@ -319,5 +371,7 @@ async def test_closed_broker_is_unavailable(env: BrokerEnv) -> None:
         await env.broker.ping()
     with pytest.raises(Unavailable):
         await env.broker.publish("c", "e", b"1", OPTS)
+    with pytest.raises(Unavailable):
+        await env.broker.publish_many([PublishItem("c", "e", b"1", OPTS, None)])
     with pytest.raises(Unavailable):
         await env.broker.subscribe("c")

@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from relevo.broker._redis_wire import publication_parts
-from relevo.broker.base import HistoryOptions
+from relevo.broker.base import HistoryOptions, PublishItem
 from relevo.broker.redis import RedisBroker
 from relevo.protocol.errors import Unavailable
 from tests.broker.broker_fixtures import REDIS_URL, TIMEOUT, PrivateRedis, Recorder, free_port
@@ -279,3 +279,35 @@ async def test_position_reads_of_one_pass_share_a_round_trip(node_factory: Nodes
     assert calls == 1
     await node.publish("shared", "e", b"2", OPTS)
     assert (await node.position("shared", OPTS)).offset == 2  # a later read is a new one
+
+
+async def test_publish_many_survives_a_script_cache_flush(private_redis: PrivateRedis) -> None:
+    """A restarted or failed-over Redis has no scripts: the batch loads it and
+    runs the refused items, in order, each once."""
+    node, seen = RedisBroker(private_redis.url), Recorder()
+    await node.start(seen)
+    admin = aioredis.Redis.from_url(private_redis.url)
+    try:
+        await node.subscribe("c")
+        await node.publish("c", "e", b"0", OPTS)
+        await admin.script_flush()
+        items = [PublishItem("c", "e", b"%d" % i, OPTS, f"k{i}") for i in range(1, 6)]
+        pubs = await node.publish_many(items)
+        assert [p.offset for p in pubs] == [2, 3, 4, 5, 6]
+        got = [await seen.next("c") for _ in range(6)]
+        assert [p.data for p in got] == [b"0", b"1", b"2", b"3", b"4", b"5"]
+        assert seen.publications.empty()
+    finally:
+        await admin.aclose()
+        await node.close()
+
+
+async def test_publish_many_with_redis_gone_is_unavailable(private_redis: PrivateRedis) -> None:
+    node, seen = RedisBroker(private_redis.url), Recorder()
+    await node.start(seen)
+    try:
+        await private_redis.stop()
+        with pytest.raises(Unavailable):
+            await node.publish_many([PublishItem("c", "e", b"1", OPTS, "k")])
+    finally:
+        await node.close()
