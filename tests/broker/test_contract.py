@@ -121,8 +121,7 @@ async def test_publish_many_appends_in_order_and_delivers_in_order(env: BrokerEn
     await env.broker.subscribe("b")
     first = await env.broker.publish("a", "e", b"0", OPTS)
     items = [
-        PublishItem("a" if i % 3 else "b", "e%d" % i, b'{"i":%d}' % i, OPTS, None)
-        for i in range(30)
+        PublishItem("a" if i % 3 else "b", f"e{i}", b'{"i":%d}' % i, OPTS, None) for i in range(30)
     ]
     pubs = await env.broker.publish_many(items)
     assert [(p.channel, p.event, p.data) for p in pubs] == [
