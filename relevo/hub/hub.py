@@ -15,12 +15,12 @@ import itertools
 import logging
 import secrets
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
 
-from relevo.broker.base import Broker, PresenceStore
+from relevo.broker.base import Broker, PresenceStore, PublishItem
 from relevo.broker.memory import presence_for
 from relevo.clock import Clock, SystemClock
 from relevo.hub._tasks import Background
@@ -28,7 +28,7 @@ from relevo.hub.auth import Identity, TokenVerifier
 from relevo.hub.fanout import Fanout
 from relevo.hub.liveness import Liveness
 from relevo.hub.metrics import HubMetrics
-from relevo.hub.permissions import Permissions, namespace_of
+from relevo.hub.permissions import Permissions
 from relevo.hub.proxy import Backend, Proxies
 from relevo.hub.session import Session, SessionContext, SessionState
 from relevo.hub.subscriptions import Subscriptions
@@ -41,7 +41,6 @@ from relevo.protocol.errors import (
     DisconnectCode,
     ErrorCode,
     LimitExceeded,
-    NotFound,
     PermissionDenied,
     ProtocolError,
     RelevoError,
@@ -397,10 +396,7 @@ class Hub:
     ) -> Publication:
         """Publish on ``channel``. ``source`` names the publisher for the
         metrics; all but the records relay must name a configured namespace."""
-        if source in _UNCHECKED_SOURCES:
-            frames.validate_channel(channel)
-        else:
-            self.check_publishable(channel)
+        self.permissions.check_publishable(channel, known=source not in _UNCHECKED_SOURCES)
         options = self.permissions.history_options(channel)
         pub = await self.broker.publish(
             channel, event, data, options, idempotency_key=idempotency_key
@@ -408,16 +404,25 @@ class Hub:
         self.metrics.child(self.metrics.published, source).inc()
         return pub
 
-    def check_publishable(self, channel: str) -> None:
-        """Refuse a channel no client could ever receive: a typo in a backend
-        must fail loudly, not be stored and lost."""
-        frames.validate_channel(channel)
-        if self.permissions.namespace(channel) is None:
-            ns = namespace_of(channel)
-            raise NotFound(
-                f"unknown namespace {ns}: no [namespaces.{ns}] is configured, "
-                f"so nobody could subscribe to {channel}"
-            )
+    async def publish_many(
+        self, batch: Sequence[tuple[str, str, bytes, str | None]], source: str = "api"
+    ) -> list[Publication | RelevoError]:
+        """Publish each ``(channel, event, data, idempotency_key)``, in order, in one broker
+        call; a refused channel's item gets its error. A broker failure raises."""
+        known = source not in _UNCHECKED_SOURCES
+        results: list[Publication | RelevoError | None] = []
+        items = []
+        for channel, event, data, key in batch:
+            try:
+                self.permissions.check_publishable(channel, known=known)
+                options = self.permissions.history_options(channel)
+                items.append(PublishItem(channel, event, data, options, key))
+                results.append(None)
+            except RelevoError as exc:
+                results.append(exc)
+        pubs = iter(await self.broker.publish_many(items))
+        self.metrics.child(self.metrics.published, source).inc(len(items))
+        return [next(pubs) if r is None else r for r in results]
 
     async def history(
         self, channel: str, since: StreamPosition | None, limit: int

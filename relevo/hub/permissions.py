@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 from relevo.broker.base import HistoryOptions
 from relevo.hub.auth import Identity
-from relevo.protocol.errors import PermissionDenied
+from relevo.protocol import frames
+from relevo.protocol.errors import NotFound, PermissionDenied
 from relevo.settings import NamespaceSettings, Rule
 
 __all__ = ["Permissions", "namespace_of", "rule_allows"]
@@ -82,6 +83,19 @@ class Permissions:
                 if regex.fullmatch(channel):
                     return True
         return False
+
+    def check_publishable(self, channel: str, *, known: bool = True) -> None:
+        """Refuse a channel no client could ever receive: a typo in a backend
+        must fail loudly, not be stored and lost. ``known=False`` checks only
+        the name (the records relay: a kind's channels were checked when it
+        was registered, and refusing a committed row would wedge the outbox)."""
+        frames.validate_channel(channel)
+        if known and self.namespace(channel) is None:
+            ns = namespace_of(channel)
+            raise NotFound(
+                f"unknown namespace {ns}: no [namespaces.{ns}] is configured, "
+                f"so nobody could subscribe to {channel}"
+            )
 
     def namespace(self, channel: str) -> NamespaceSettings | None:
         return self._namespaces.get(namespace_of(channel))

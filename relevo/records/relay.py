@@ -5,6 +5,8 @@ Each node runs one, with two paths:
 - **Fast path.** A transaction that commits on this node hands its outbox
   rows (already in memory) to the relay, which publishes them at once, in
   commit order, without reading them back, and marks them sent in batches.
+  Rows that committed while it was publishing go out together, as one
+  ``publish_many`` (one round trip to the broker for the whole burst).
 - **Slow path.** Every ``poll_interval`` the relay claims rows nobody
   published: rows older than ``grace`` (their node died, or crashed between
   commit and hand-over) — and at start, every pending row. Claims run in a
@@ -23,7 +25,9 @@ beyond ``grace``).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,7 +35,7 @@ import msgspec
 import sqlalchemy as sa
 
 from relevo.clock import Clock, SystemClock
-from relevo.protocol.errors import NotFound, PermissionDenied, ProtocolError
+from relevo.protocol.errors import RelevoError
 from relevo.protocol.types import Publication
 from relevo.records import schema as s
 from relevo.records._faults import fault
@@ -45,17 +49,11 @@ _channels = msgspec.json.Decoder(list[str])
 
 
 class Publisher(Protocol):
-    """What the relay publishes to: the hub (``Hub.publish``)."""
+    """What the relay publishes to: the hub (``Hub.publish_many``)."""
 
-    async def publish(
-        self,
-        channel: str,
-        event: str,
-        data: bytes,
-        source: str = ...,
-        *,
-        idempotency_key: str | None = None,
-    ) -> Publication: ...
+    async def publish_many(
+        self, batch: Sequence[tuple[str, str, bytes, str | None]], source: str = ...
+    ) -> list[Publication | RelevoError]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,38 +171,41 @@ class OutboxRelay:
 
     async def _publish_queue(self) -> None:
         while self._queue:
-            rows, self._queue = self._queue, []
-            for i, row in enumerate(rows):
-                try:
-                    await self._publish(row)
-                except (ProtocolError, PermissionDenied, NotFound) as exc:
-                    # No retry can ever publish it (an impossible channel name):
-                    # waiting on it would hold up every row behind it forever.
-                    self.dropped += 1
-                    log.error(
-                        "outbox row %s (%s on %s) can never be published, dropped: %s",
-                        row.seq, row.event, row.channels, exc.message,
-                    )  # fmt: skip
-                    self._unmarked.append(row.seq)  # marked like a published one: never again
-                    continue
-                except BaseException:
-                    self._queue[:0] = rows[i:]  # keep the order; retry from here
-                    raise
-                fault("after_publish")
-                if not self._unmarked:
-                    self._marks_since = self.clock.monotonic()
-                self._unmarked.append(row.seq)
-                if len(self._unmarked) >= self.batch:
-                    await self._flush_marks()
-            await asyncio.sleep(0)  # let commits that raced us join this burst
+            rows, self._queue = self._queue[: self.batch], self._queue[self.batch :]
+            try:
+                await self._publish(rows)
+            except BaseException:
+                self._queue[:0] = rows  # keep the order; retry from here
+                raise
+            fault("after_publish")
+            if not self._unmarked:
+                self._marks_since = self.clock.monotonic()
+            self._unmarked.extend(row.seq for row in rows)
+            if len(self._unmarked) >= self.batch:
+                await self._flush_marks()
+            await asyncio.sleep(0)  # let commits that raced us join the next burst
 
-    async def _publish(self, row: OutboxRow) -> None:
-        key = idempotency_key(row)
-        for ch in row.channels:
-            await self.publisher.publish(
-                ch, row.event, row.data, source="records", idempotency_key=key
-            )
-        self.published += 1
+    async def _publish(self, rows: list[OutboxRow]) -> None:
+        """Publish ``rows``, in commit order, in one broker call: each to every
+        one of its channels, with the row's idempotency key. A row that no
+        retry could ever publish (an impossible channel name) is logged and
+        dropped — waiting on it would hold up every row behind it forever —
+        and marked sent like the others. A broker failure raises: the batch is
+        published again, and the keys make the repeats nothing."""
+        batch = [(ch, r.event, r.data, idempotency_key(r)) for r in rows for ch in r.channels]
+        results = iter(await self.publisher.publish_many(batch, source="records"))
+        for row in rows:
+            refused = [
+                r for r in itertools.islice(results, len(row.channels)) if isinstance(r, Exception)
+            ]
+            if refused:
+                self.dropped += 1
+                log.error(
+                    "outbox row %s (%s on %s) can never be published, dropped: %s",
+                    row.seq, row.event, row.channels, refused[0],
+                )  # fmt: skip
+            else:
+                self.published += 1
 
     async def _flush_marks(self) -> None:
         if not self._unmarked:
@@ -233,24 +234,23 @@ class OutboxRelay:
     async def drain_once(self, *, all_pending: bool = False) -> int:
         """Claim and publish one batch of rows nobody published (older than
         ``grace``, or all with ``all_pending``); returns how many it claimed."""
-        error: BaseException | None = None
         async with self.store.write() as conn:
             stmt = self.store.locked(self._pending(all_pending), skip=True)
             rows = (await conn.execute(stmt)).all()
-            done: list[int] = []
-            for seq, channels, event, data, created_at in rows:
-                payload = data.encode() if isinstance(data, str) else bytes(data)
-                row = OutboxRow(int(seq), _channels.decode(channels), event, payload, created_at)
-                try:
-                    await self._publish(row)
-                except Exception as exc:
-                    error = exc
-                    break
+            batch = [
+                OutboxRow(
+                    int(seq),
+                    _channels.decode(channels),
+                    event,
+                    data.encode() if isinstance(data, str) else bytes(data),
+                    created_at,
+                )
+                for seq, channels, event, data, created_at in rows
+            ]
+            if batch:
+                await self._publish(batch)
                 fault("after_publish")
-                done.append(int(seq))
-            await self._mark(conn, done)
-        if error is not None:
-            raise error
+                await self._mark(conn, [row.seq for row in batch])
         return len(rows)
 
     async def _mark(self, conn: DbConn, seqs: list[int]) -> None:

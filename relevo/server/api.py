@@ -96,7 +96,7 @@ async def broadcast(request: Request) -> Response:
     if not body.channels:
         raise ProtocolError("channels must not be empty")
     for ch in body.channels:
-        hub.check_publishable(ch)  # all of them before publishing to any
+        hub.permissions.check_publishable(ch)  # all of them before publishing to any
     if body.idempotency_key is not None:
         check_idempotency_key(body.idempotency_key)
     data = _check_data(hub, body.data)
