@@ -60,8 +60,8 @@ class Subscriptions:
         since: StreamPosition | None,
         frame_id: frames.FrameId = None,
     ) -> None:
-        """Subscribe and reply (see the module's docstring)."""
-        self.permissions.check_subscribe(session.identity, channel)
+        """Subscribe and reply (see the module's docstring); the caller
+        (``Hub.subscribe``) has checked that the session may."""
         if channel in session.subs:
             raise ProtocolError(f"already subscribed to {channel}")
         if len(session.subs) >= self.settings.limits.max_subscriptions:
