@@ -42,6 +42,8 @@ class Peer:
     launch: Callable[[LaunchContext, int], Launch]
     # other processes whose CPU is part of this server's work (e.g. Redis)
     helper_comm: str | None = None
+    cpus: str | None = None  # taskset -c for the server; None: the usual server core
+    in_all: bool = True  # part of ``--peers all`` (the scale-out variants are asked for by name)
 
 
 _SIO_PATH = "/socket.io/?EIO=4&transport=websocket"
@@ -51,6 +53,26 @@ def _relevo(ctx: LaunchContext, port: int) -> Launch:
     argv = [sys.executable, "-m", "relevo.server.cli", "serve", "--config"]
     argv += [str(ctx.relevo_config), "--port", str(port), "--log-level", "warning"]
     return Launch(argv, ctx.run_dir)
+
+
+#: The broker of the scale-out variants: the machine's Redis, a database and a
+#: key prefix of the benchmark's own.
+BENCH_REDIS = "redis://127.0.0.1:6379/13?prefix=relevo-bench"
+
+
+def _relevo_on_redis(workers: int) -> Callable[[LaunchContext, int], Launch]:
+    """relevo with its broker on Redis and ``workers`` processes sharing the
+    port (``relevo serve --workers``): what scaling out across cores costs."""
+
+    def launch(ctx: LaunchContext, port: int) -> Launch:
+        config = ctx.run_dir / "relevo-bench-redis.toml"
+        text = ctx.relevo_config.read_text(encoding="utf-8")
+        config.write_text(f'{text}\n[broker]\nurl = "{BENCH_REDIS}"\n', encoding="utf-8")
+        argv = [sys.executable, "-m", "relevo.server.cli", "serve", "--config", str(config)]
+        argv += ["--port", str(port), "--log-level", "warning", "--workers", str(workers)]
+        return Launch(argv, ctx.run_dir)
+
+    return launch
 
 
 def _raw(ctx: LaunchContext, port: int) -> Launch:
@@ -99,6 +121,27 @@ PEERS: dict[str, Peer] = {
     for p in (
         Peer("raw", "raw limit (C, epoll)", "json", "/", False, _raw),
         Peer("relevo", "relevo", "relevo", "/ws", False, _relevo),
+        Peer(
+            "relevo-redis",
+            "relevo, 1 worker on Redis",
+            "relevo",
+            "/ws",
+            False,
+            _relevo_on_redis(1),
+            helper_comm="redis-server",
+            in_all=False,
+        ),
+        Peer(
+            "relevo-2w",
+            "relevo, 2 workers on Redis (both cores, beside the generator)",
+            "relevo",
+            "/ws",
+            False,
+            _relevo_on_redis(2),
+            helper_comm="redis-server",
+            cpus="0,1",
+            in_all=False,
+        ),
         Peer("asgi", "ASGI send() per subscriber", "json", "/", False, _asgi),
         Peer("node-ws", "Node ws", "json", "/", True, _node("node-ws.js")),
         Peer("socketio", "Socket.IO 4 (Node)", "socketio", _SIO_PATH, True, _node("socketio.js")),
@@ -130,7 +173,7 @@ PEERS: dict[str, Peer] = {
 def select_peers(spec: str) -> list[Peer]:
     """``all`` or a comma-separated list of names, in the registry's order."""
     if spec.strip() == "all":
-        return list(PEERS.values())
+        return [p for p in PEERS.values() if p.in_all]
     names = [n.strip() for n in spec.split(",") if n.strip()]
     unknown = [n for n in names if n not in PEERS]
     if unknown:

@@ -18,6 +18,7 @@ general-purpose client in the same process would be the bottleneck.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -34,7 +35,14 @@ from relevo.bench.loop import run_fast
 from relevo.records import schema as s
 from relevo.records.kinds import Field, Kind, Timer, Transition
 from relevo.records.service import Records, RecordsOptions
-from relevo.settings import AuthSettings, NamespaceSettings, Rule, ServerSettings, Settings
+from relevo.settings import (
+    AuthSettings,
+    BrokerSettings,
+    NamespaceSettings,
+    Rule,
+    ServerSettings,
+    Settings,
+)
 
 __all__ = ["run_records_bench"]
 
@@ -68,6 +76,18 @@ def _kinds(timer_after: float) -> list[Kind]:
             )
         )
     return kinds
+
+
+def _settings(broker: str = "memory://") -> Settings:
+    return Settings(
+        server=ServerSettings(port=0, log_level="warning"),
+        auth=AuthSettings(secret="bench-secret-0123456789abcdef0123", api_key=_API_KEY),
+        broker=BrokerSettings(url=broker),
+        namespaces=(
+            NamespaceSettings("bench", subscribe=(Rule(anonymous=True),), history_size=1000),
+            NamespaceSettings("bench_timers", subscribe=(Rule(anonymous=True),)),
+        ),
+    )
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -259,14 +279,7 @@ async def run_records_bench(
 ) -> dict[str, Any]:
     """Run both measurements; ``url`` defaults to a fresh SQLite file per part.
     ``timers=0`` skips the timer part."""
-    settings = Settings(
-        server=ServerSettings(port=0, log_level="warning"),
-        auth=AuthSettings(secret="bench-secret-0123456789abcdef0123", api_key=_API_KEY),
-        namespaces=(
-            NamespaceSettings("bench", subscribe=(Rule(anonymous=True),), history_size=1000),
-            NamespaceSettings("bench_timers", subscribe=(Rule(anonymous=True),)),
-        ),
-    )
+    settings = _settings()
     with tempfile.TemporaryDirectory(prefix="relevo-bench-") as tmp:
         db1 = url or f"sqlite+aiosqlite:///{Path(tmp) / 'transitions.db'}"
         db2 = url or f"sqlite+aiosqlite:///{Path(tmp) / 'timers.db'}"
@@ -278,13 +291,58 @@ async def run_records_bench(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m relevo.bench.records`` runs the benchmark on uvloop."""
+    """``relevo bench records [options]`` (``python -m relevo.bench.records``), on uvloop."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["--client"]:
+    if args[:1] == ["--client"]:  # the load process (internal)
         port, per, *ids = args[1:]
         print(json.dumps(run_fast(_client(int(port), int(per), ids))))
         return
-    print(json.dumps(run_fast(run_records_bench()), indent=2))
+    if args[:1] == ["--node"]:  # one worker of a --workers run (internal)
+        from relevo.bench.records_workers import _node
+
+        port, url, broker = args[1:4]
+        run_fast(_node(int(port), url, broker))
+        return
+    opts = _parser().parse_args(args)
+    if opts.workers is None:
+        result = run_fast(
+            run_records_bench(
+                transitions=opts.transitions or 5000,
+                concurrency=opts.concurrency or 32,
+                timers=opts.timers,
+                url=opts.database,
+            )
+        )
+    else:
+        from relevo.bench.records_workers import run_records_workers
+
+        if not opts.database or opts.database.startswith("sqlite"):
+            raise SystemExit("relevo bench records: --workers needs --database (PostgreSQL, MySQL)")
+        result = run_fast(
+            run_records_workers(
+                url=opts.database,
+                broker=opts.redis,
+                workers=opts.workers,
+                transitions=opts.transitions or 20_000,
+                concurrency=opts.concurrency or 64,
+            )
+        )
+    print(json.dumps(result, indent=2))
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="relevo bench records",
+        description="Records path end to end (HTTP transition -> commit -> screen) and timer "
+        "lateness; with --workers, N nodes sharing one port, one database and Redis.",
+    )
+    p.add_argument("--database", help="SQLAlchemy URL (default: a fresh SQLite file)")
+    p.add_argument("--workers", type=int, help="nodes sharing the port (needs --database, Redis)")
+    p.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="broker for --workers")
+    p.add_argument("--transitions", type=int, help="default 5,000 (20,000 with --workers)")
+    p.add_argument("--concurrency", type=int, help="HTTP clients (default 32; 64 with --workers)")
+    p.add_argument("--timers", type=int, default=10_000, help="armed timers (0: skip that part)")
+    return p
 
 
 if __name__ == "__main__":

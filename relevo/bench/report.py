@@ -212,7 +212,7 @@ def render_run(run: RunInfo, outcomes: Outcomes) -> str:
         out += [*steps, ""]
     targets = check_targets(outcomes)
     if targets:
-        out.append("Targets of issue 3 for relevo:")
+        out.append("Targets for relevo (issues 3 and 12):")
         out.append("")
         marks = {True: "✓", False: "✗", None: "·"}
         out += [f"- {marks[t.met]} {t.goal}: {t.measured}" for t in targets]

@@ -28,7 +28,14 @@ from relevo.bench.quiet import wait_until_quiet
 from relevo.bench.report import RunInfo, render_run, write_report
 from relevo.bench.results import Outcome, decode_line
 from relevo.bench.scenarios import P99_LIMIT_MS, Scenario, select_scenarios
-from relevo.bench.servers import GENERATOR_CPU, PortPool, ServerFailed, pinned, running_server
+from relevo.bench.servers import (
+    GENERATOR_CPU,
+    SERVER_CPU,
+    PortPool,
+    ServerFailed,
+    pinned,
+    running_server,
+)
 
 __all__ = ["main"]
 
@@ -128,7 +135,7 @@ class _Run:
 
     def one(self, peer: Peer, scenario: Scenario) -> Outcome:
         outcome = Outcome(peer=peer.name, scenario=scenario.name)
-        if scenario.relevo_only and peer.name != "relevo":
+        if scenario.relevo_only and not peer.name.startswith("relevo"):
             outcome.skipped = "relevo only"
             return outcome
         outcome.load_before = wait_until_quiet(_QUIET, 3.0 if self.args.quick else 120.0)
@@ -145,6 +152,7 @@ class _Run:
                 cwd=launch.cwd,
                 env=launch.env,
                 nice=self.args.nice,
+                cpus=peer.cpus or SERVER_CPU,
             ) as server:
                 time.sleep(_SETTLE)
                 pids = _server_pids(peer, server.pids())
@@ -154,7 +162,8 @@ class _Run:
                     self.args.nice,
                 )
                 (base.with_suffix(".cmd")).write_text(shlex.join(argv) + "\n")
-                if self.args.profile and peer.name == "relevo" and scenario.mode == "publish":
+                profiled = scenario.mode in ("publish", "storm")  # S1, S2, S4
+                if self.args.profile and peer.name == "relevo" and profiled:
                     done = self._profiled(argv, scenario, server.process.pid, base)
                 else:
                     done = self._generate(argv, scenario)

@@ -115,12 +115,13 @@ def running_server(
     env: Mapping[str, str] | None = None,
     nice: int = 0,
     ready_timeout: float = 60.0,
+    cpus: str = SERVER_CPU,
 ) -> Iterator[RunningServer]:
-    """Runs ``argv`` pinned to SERVER_CPU until the block ends."""
+    """Runs ``argv`` pinned to ``cpus`` (SERVER_CPU) until the block ends."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            pinned(SERVER_CPU, argv, nice),
+            pinned(cpus, argv, nice),
             stdin=subprocess.DEVNULL,
             stdout=sink,
             stderr=subprocess.STDOUT,
