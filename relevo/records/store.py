@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -99,8 +100,47 @@ class DbConn:
             yield
 
 
+#: Seconds a pooled connection may sit unused before it is checked (pinged)
+#: on its way out: one the database dropped meanwhile is replaced, not used.
+PING_AFTER_IDLE = 2.0
+
+
+def _ping_when_idle(engine: sa.Engine, after: float) -> None:
+    """``pool_pre_ping``, only for connections idle ``after`` seconds or more.
+
+    A connection taken back within ``after`` was working a moment ago; one
+    that sat longer may have been dropped (a restart, a proxy's idle
+    timeout) and is pinged, then replaced if dead (the pool retries on
+    ``DisconnectionError``). Pinging every checkout cost the records path one
+    round trip in seven. Real time on purpose: this is the connection's own
+    liveness, not an application deadline."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < after:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as e:
+            raise exc.DisconnectionError(f"pooled connection dropped while idle: {e}") from e
+        if not alive:
+            raise exc.DisconnectionError("pooled connection dropped while idle")
+
+
 class Store:
-    def __init__(self, url: str, *, schema: str | None = None, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        pool_size: int = 10,
+        ping_after_idle: float = PING_AFTER_IDLE,
+    ) -> None:
         self.url: URL = make_url(normalize_url(url))
         backend = self.url.get_backend_name()
         self.dialect = "mysql" if backend in ("mysql", "mariadb") else backend
@@ -120,7 +160,6 @@ class Store:
             kwargs: dict[str, Any] = {
                 "pool_size": pool_size,
                 "max_overflow": pool_size,
-                "pool_pre_ping": True,
                 "isolation_level": "READ COMMITTED",
             }
             url_ = self.url
@@ -129,6 +168,7 @@ class Store:
             elif schema:
                 url_ = url_.set(database=schema)
             self.engine = create_async_engine(url_, **kwargs)
+            _ping_when_idle(self.engine.sync_engine, ping_after_idle)
 
     def _sqlite_engine(self, *, immediate: bool) -> sa.Engine:
         # Inline use from one thread (see DbConn); every transaction ends in
