@@ -66,7 +66,10 @@ async def test_a_filtered_screen_ends_equal_to_the_database_when_two_nodes_write
 ) -> None:
     a, b = two_nodes
     base = [f"http://127.0.0.1:{srv.port}" for srv in (a, b)]
-    async with httpx.AsyncClient(timeout=30) as http:
+    # Idle keep-alive connections are dropped before the server's 5 s
+    # keep-alive ends: a loaded machine must not race a reuse against it.
+    limits = httpx.Limits(keepalive_expiry=2.0)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
         ids = []
         for i in range(LEADS):
             data = {"nombre": f"Lead {i}", "asesor_id": 4 + i % 2}
