@@ -101,13 +101,11 @@ class Fanout:
 
     def add(self, name: str) -> Channel:
         chan = self.channels[name] = Channel(name)
-        self.metrics.channels.set(len(self.channels))
         return chan
 
     def remove(self, chan: Channel) -> None:
         if self.channels.get(chan.name) is chan:
             del self.channels[chan.name]
-            self.metrics.channels.set(len(self.channels))
 
     def go_live(self, chan: Channel, session: Session) -> None:
         transport = session.transport

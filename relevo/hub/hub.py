@@ -108,6 +108,7 @@ class Hub:
         )
         self._context = SessionContext(settings.limits, self.now, self.handle_frame, self.flooded)
         self._json = msgspec.json.Encoder()
+        self.metrics.read_gauges_from(self._sessions, self.subscriptions, self.fanout.channels)
         #: The last errors and server-side disconnects, newest last, for the admin page.
         self.recent_errors: deque[dict[str, Any]] = deque(maxlen=200)
 
@@ -167,7 +168,6 @@ class Hub:
         if headers:
             session.forwarded = self.proxies.forwarded(headers)
         self._sessions.add(session)
-        self.metrics.child(self.metrics.connections, transport.kind).inc()
         return session
 
     def close_session(self, session: Session) -> None:
@@ -176,7 +176,6 @@ class Hub:
             return
         session.set_state(SessionState.CLOSED)
         self._sessions.discard(session)
-        self.metrics.child(self.metrics.connections, session.transport.kind).dec()
         self.liveness.disarm(session)
         if session.runner is not None:
             session.runner.cancel()

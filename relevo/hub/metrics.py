@@ -1,7 +1,14 @@
-"""Prometheus metrics of one hub, in a registry of its own (no global state)."""
+"""Prometheus metrics of one hub, in a registry of its own (no global state).
+
+Counters count events as they happen. The gauges (connections,
+subscriptions, channels) are read from the hub's own counts when scraped
+(:meth:`HubMetrics.read_gauges_from`): a prometheus ``inc``/``dec`` takes a
+lock and several calls, and every connect, subscribe and close paid two."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sized
+from functools import partial
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -47,6 +54,14 @@ class HubMetrics:
             self.connections.labels(t)
         self._children: dict[tuple[int, str], Any] = {}
 
+    def read_gauges_from(self, sessions: Collection[Any], subs: Any, channels: Sized) -> None:
+        """Gauges computed at scrape time: the open ``sessions`` by their
+        transport's kind, ``subs.live_count`` and the ``channels`` on this node."""
+        for kind in ("ws", "sse"):
+            self.connections.labels(kind).set_function(partial(_count_kind, sessions, kind))
+        self.subscriptions.set_function(lambda: subs.live_count)
+        self.channels.set_function(lambda: len(channels))
+
     def child(self, metric: Any, label: str) -> Any:
         """``metric.labels(label)``, cached: ``labels()`` costs a lock and a
         dict build on every call, and commands count on the hot path."""
@@ -55,3 +70,7 @@ class HubMetrics:
         if found is None:
             found = self._children[key] = metric.labels(label)
         return found
+
+
+def _count_kind(sessions: Collection[Any], kind: str) -> int:
+    return sum(1 for session in sessions if session.transport.kind == kind)

@@ -51,6 +51,8 @@ class Subscriptions:
         #: channel waits for its one, or the old unsubscribe would land after
         #: the new subscribe and leave the new subscribers deaf.
         self.unsubscribing: dict[str, asyncio.Task[None]] = {}
+        #: Subscriptions on this node whose reply was sent (the gauge).
+        self.live_count = 0
         self._json = msgspec.json.Encoder()
 
     async def subscribe(
@@ -121,7 +123,7 @@ class Subscriptions:
             self.fanout.go_live(chan, session)
         else:
             chan.catching[session] = seen
-        self.metrics.subscriptions.inc()
+        self.live_count += 1
         if self.permissions.join_leave(channel) and session.identity.user:
             await self._join(session, channel)
 
@@ -178,7 +180,7 @@ class Subscriptions:
         if chan is None:
             return
         if self.fanout.leave(chan, session):
-            self.metrics.subscriptions.dec()
+            self.live_count -= 1
             if self.permissions.join_leave(channel) and session.identity.user:
                 self.background.spawn(self._leave(session, channel))
         self._drop_if_empty(channel)

@@ -33,6 +33,13 @@ async def eventually(pred: Callable[[], bool], wait: float = 30.0) -> None:
         await asyncio.sleep(0.02)
 
 
+def gauge(hub: Hub, name: str) -> float:
+    """A gauge as /metrics shows it."""
+    value = hub.metrics.registry.get_sample_value(name)
+    assert value is not None, name
+    return value
+
+
 def hub_state(hub: Hub) -> dict[str, int]:
     """Everything in the hub that grows with channels, connections or users."""
     return {
@@ -42,8 +49,8 @@ def hub_state(hub: Hub) -> dict[str, int]:
         "dirty": len(hub.fanout.dirty),
         "background": len(hub.background.tasks),
         "unsubscribing": len(hub.subscriptions.unsubscribing),
-        "subscriptions_gauge": int(hub.metrics.subscriptions._value.get()),
-        "channels_gauge": int(hub.metrics.channels._value.get()),
+        "subscriptions_gauge": int(gauge(hub, "relevo_subscriptions")),
+        "channels_gauge": int(gauge(hub, "relevo_channels")),
     }
 
 

@@ -367,3 +367,35 @@ async def test_token_in_query_string(server: RelevoServer) -> None:
     msg = await bad.recv()
     assert (msg["op"], msg["code"], msg["reconnect"]) == ("disconnect", "unauthorized", False)
     await bad.close()
+
+
+async def test_metrics_gauges_follow_connections_subscriptions_and_channels(
+    server: RelevoServer,
+) -> None:
+    """The gauges are read from the hub when /metrics is scraped: they go up
+    with connects and subscribes and back to zero when the clients leave."""
+    registry = server.hub.metrics.registry
+
+    async def gauges() -> tuple[float | None, ...]:
+        return (
+            registry.get_sample_value("relevo_connections", {"transport": "ws"}),
+            registry.get_sample_value("relevo_subscriptions"),
+            registry.get_sample_value("relevo_channels"),
+        )
+
+    assert await gauges() == (0.0, 0.0, 0.0)
+    a, b = await connected(server), await connected(server)
+    for ws in (a, b):
+        assert "ok" in await ws.request({"id": 1, "op": "sub", "ch": "demo:g1"})
+    assert "ok" in await a.request({"id": 2, "op": "sub", "ch": "demo:g2"})
+    assert await gauges() == (2.0, 3.0, 2.0)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as http:
+        text = (await http.get("/metrics", headers={"X-API-Key": API_KEY})).text
+    assert 'relevo_connections{transport="ws"} 2.0' in text
+    assert "relevo_subscriptions 3.0" in text
+    await a.close()
+    await b.close()
+    deadline = asyncio.get_running_loop().time() + timeout(10)
+    while await gauges() != (0.0, 0.0, 0.0):
+        assert asyncio.get_running_loop().time() < deadline, await gauges()
+        await asyncio.sleep(0.02)
