@@ -179,7 +179,7 @@ class WebSocketConnection(asyncio.Protocol):
         self.transport.set_write_buffer_limits(high=self.hub.settings.limits.max_outbound_bytes)
         self.transport.write(ws.handshake_response(request.key))
         self.session = self.hub.open_session(self, request.headers)
-        token = parse_qs(request.query).get("token", [""])[0]
+        token = parse_qs(request.query).get("token", [""])[0] if request.query else ""
         if token:
             try:
                 self.hub.authenticate(self.session, token)
