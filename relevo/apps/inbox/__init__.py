@@ -108,7 +108,10 @@ def extension(ctx: AppContext) -> Extension:
         async def tenants() -> list[str]:
             return [t.id for t in await ctx.records.find(TENANT, {}, limit=100)]
 
-        sim = Simulator(inbox, bulk, tenants)
+        def online() -> set[str]:
+            return {s.identity.user for s in ctx.hub.sessions if s.identity.user}
+
+        sim = Simulator(inbox, bulk, tenants, online)
     graph = GraphClient(
         opts.graph_url,
         ctx.records.clock,
