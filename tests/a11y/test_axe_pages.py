@@ -23,6 +23,9 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from relevo.accounts.http import SignIn
+from relevo.apps.inbox.kinds import CONVERSATION
+from relevo.apps.inbox.options import parse_options
+from relevo.apps.inbox.service import InboxService
 from tests.a11y.axe import dialog_violations, report, violations
 from tests.apps.browsing import CHROMIUM, CHROMIUM_ARGS, DESK, HAVE_CHROMIUM, PHONE, Contexts
 from tests.helpers import missing_service, timeout
@@ -136,7 +139,11 @@ async def walk(journeys: list[Callable[[], Awaitable[None]]]) -> None:
 
     async def one(journey: Callable[[], Awaitable[None]]) -> None:
         async with gate:
+            import time
+
+            t0 = time.monotonic()
             await journey()
+            print(f"PROF {getattr(journey, '__name__', journey)} {time.monotonic() - t0:.1f}")
 
     await asyncio.gather(*(one(j) for j in journeys))
 
@@ -219,6 +226,12 @@ async def test_every_dialog_and_form_passes_axe(full: FullServer, contexts: Cont
     # A lead for Marco's wizard, left out of the GTR's bulk derivation.
     wizard_lead = (await full.records.find("lead", {"state": "nuevo"}, limit=1))[0].id
     await full.records.transition("lead", wizard_lead, "assign", {"asesor_id": "marco"}, by="g1")
+    # A chat longer than its pane (it scrolls), for Sofía to open.
+    inbox_service = InboxService(full.records, parse_options({}))
+    conv = (await full.records.find(CONVERSATION, {"tenant": "condorito"}, limit=1))[0]
+    for i in range(15):
+        await inbox_service.incoming("condorito", conv.get("contact_phone"), f"Mensaje {i + 1}")
+    long_chat = conv.id
 
     async def gtr() -> None:
         page = await open_as(contexts, full, "gabriela", "/leads/gtr")
@@ -233,6 +246,12 @@ async def test_every_dialog_and_form_passes_axe(full: FullServer, contexts: Cont
         await page.locator("#btn-new").click()
         await audit.axe_dialog(page, "leads-new")
         await page.keyboard.press("Escape")
+        # The keyboard shortcuts overlay.
+        await page.locator("body").press("?")
+        await audit.axe_dialog(page, "ui-shortcuts")
+
+    async def gtr_lead() -> None:
+        page = await open_as(contexts, full, "gabriela", "/leads/gtr")
         # A lead's history, and editing it from there.
         await page.locator("tr[data-id] td.cell-primary").first.click()
         await audit.axe_dialog(page, "leads-history")
@@ -250,10 +269,6 @@ async def test_every_dialog_and_form_passes_axe(full: FullServer, contexts: Cont
         await audit.axe_dialog(page, "leads-bulk-confirm")
         await page.locator('dialog[open] button:has-text("Derivar")').click()
         await audit.axe_dialog(page, "leads-bulk")
-        await page.keyboard.press("Escape")
-        # The keyboard shortcuts overlay.
-        await page.locator("body").press("?")
-        await audit.axe_dialog(page, "ui-shortcuts")
 
     async def asesor() -> None:
         # Turning desk notifications on asks first; the gestión wizard.
@@ -267,7 +282,7 @@ async def test_every_dialog_and_form_passes_axe(full: FullServer, contexts: Cont
     def inbox(viewport: dict[str, Any]) -> Callable[[], Awaitable[None]]:
         async def journey() -> None:
             page = await open_as(contexts, full, "sofia", "/inbox/", viewport)
-            await page.locator("#convs .ib-conv").first.click()
+            await page.locator(f'#convs .ib-conv[data-id="{long_chat}"]').click()
             await page.wait_for_selector("#msgs")
             await audit.check(page, f"inbox: chat open ({viewport['viewport']['width']} px)")
 
@@ -353,6 +368,17 @@ async def test_every_dialog_and_form_passes_axe(full: FullServer, contexts: Cont
         await audit.axe_dialog(page, "kitchen-prompt")
 
     await walk(
-        [gtr, asesor, inbox(DESK), inbox(PHONE), configuracion, operador, people, admin, kitchen]
+        [
+            gtr,
+            gtr_lead,
+            asesor,
+            configuracion,
+            people,
+            operador,
+            inbox(DESK),
+            inbox(PHONE),
+            admin,
+            kitchen,
+        ]
     )
     audit.assert_clean()
