@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OVERLAY = ROOT / "relevo" / "server" / "static" / "ui" / "overlay.js"
 _CALL = re.compile(r"\b(?:dialog|confirm|prompt|drawer)\(\{")
 _NAMED = re.compile(r'\b(?:dialog|confirm|prompt|drawer)\(\{\s*name:\s*"([a-z][a-z0-9-]*)"')
+_RAW = re.compile(r'showModal\(|<dialog\b|\bh\(\s*"dialog"|createElement\(\s*"dialog"')
 _WALK = re.compile(r'\baxe_dialog\(\s*\w+\s*,\s*"([a-z][a-z0-9-]*)"')
 
 
@@ -47,6 +48,17 @@ def declared() -> tuple[dict[str, list[str]], list[str]]:
                 line = text.count("\n", 0, m.start()) + 1
                 unnamed.append(f"{where}:{line}")
     return names, unnamed
+
+
+def raw_dialogs() -> list[str]:
+    """Dialogs a page makes itself, outside the UI kit (so without a name)."""
+    found = []
+    for path in static_files():
+        text = path.read_text(encoding="utf-8")
+        for m in _RAW.finditer(text):
+            line = text.count("\n", 0, m.start()) + 1
+            found.append(f"{path.relative_to(ROOT)}:{line}: {m.group(0)}")
+    return found
 
 
 def walked() -> dict[str, list[str]]:

@@ -5,7 +5,7 @@ here, and so does a walk of a dialog that no longer exists."""
 
 from __future__ import annotations
 
-from tests.a11y.dialogs import declared, walked
+from tests.a11y.dialogs import declared, raw_dialogs, walked
 
 
 def test_every_overlay_call_names_its_overlay_once() -> None:
@@ -14,6 +14,11 @@ def test_every_overlay_call_names_its_overlay_once() -> None:
     assert not unnamed, f"overlay calls without `name` as their first key: {unnamed}"
     twice = {n: where for n, where in names.items() if len(where) > 1}
     assert not twice, f"one name, several overlays: {twice}"
+
+
+def test_pages_open_dialogs_only_through_the_ui_kit() -> None:
+    # a <dialog> made by hand would carry no name, and no walk would be asked of it
+    assert not raw_dialogs(), f"dialogs made outside ui/overlay.js: {raw_dialogs()}"
 
 
 def test_every_named_overlay_is_walked_by_an_axe_test() -> None:
