@@ -193,11 +193,11 @@ class Simulator:
             CONVERSATION, {"tenant": tenant, "state": "abierta"}, limit=500
         )
         now, every = self.inbox.now_ms(), self.options.simulate_every * 1000
-        mine = [c for c in convs if c.get("assigned_to") not in away]
-        waiting = [c for c in mine if c.get("last_direction") == "in"]
+        free = [c for c in convs if c.get("assigned_to") not in away]  # no one signed in holds them
+        waiting = [c for c in free if c.get("last_direction") == "in"]
         quiet = [
             c
-            for c in mine
+            for c in free
             if c.get("last_direction") == "out" and now - int(c.get("last_at") or 0) >= 2 * every
         ]
         todo = sorted(waiting, key=lambda c: int(c.get("last_at") or 0)) + quiet
