@@ -1,37 +1,41 @@
-"""Every page of relevo and its apps, and every dialog they open, pass
-axe-core (WCAG 2.1 A and AA) with zero violations: the index, sign-in, the
-demo, /admin, and each app's screens as the person who uses them sees them
-after signing in, on a desk or a phone as they would use it.
+"""Every page of relevo and its apps, and every dialog and form they open,
+pass axe-core (WCAG 2.1 A and AA) with zero violations: the index, sign-in,
+the demo, /admin, and each app's screens as the person who uses them sees
+them after signing in, on a desk or a phone as they would use it.
 
-CI time: one server and one Chromium for the module, people signed in by
-the login page's own call (no login page loaded per screen), and the screens
-walked a few at a time (independent tabs; the journeys only add to the demo
-data, each what it needs). The inbox's and cargue's own dialogs are walked
-beside their app tests (tests/apps/*/test_*axe*.py);
-tests/a11y/test_dialogs_listed.py checks that together they open every one.
+CI time: one server and one Chromium; people signed in by the login page's
+own call (the login page has its own audit, its flow its own tests), so only
+the screen audited is loaded; each screen's dialogs opened on the screen
+just audited; and the journeys (independent tabs, each adding to the demo
+data only what it needs) walked ``AT_ONCE`` at a time. The inbox's and
+cargue's own dialogs are walked beside their app tests
+(tests/apps/*/test_*axe*.py); tests/a11y/test_dialogs_listed.py checks that
+together they open every dialog the pages can open.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from relevo.accounts.http import SignIn
 from relevo.apps.inbox.kinds import CONVERSATION
 from relevo.apps.inbox.options import parse_options
 from relevo.apps.inbox.service import InboxService
 from tests.a11y.axe import dialog_violations, report, violations
-from tests.apps.browsing import CHROMIUM, CHROMIUM_ARGS, DESK, HAVE_CHROMIUM, PHONE, Contexts
-from tests.helpers import missing_service, timeout
+from tests.apps.browsing import DESK, PHONE, Contexts, contexts
+from tests.helpers import timeout
 from tests.web.fullserver import API_KEY, FullServer, start_full_server
 
-pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
+__all__ = ["contexts"]
+
+# the whole walk is one test (one server); on a loaded machine it takes a while
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(timeout(300))]
 
 PASSWORD = "una clave larga 2026"
 PEOPLE: dict[str, tuple[str, dict[str, list[str]], str]] = {
@@ -45,11 +49,14 @@ PEOPLE: dict[str, tuple[str, dict[str, list[str]], str]] = {
     "sofia": ("Sofía Agente", {"inbox": ["agente"]}, "condorito"),
     "jefa": ("La Jefa", {"*": ["admin"]}, ""),
 }
+AT_ONCE = 3  # tabs walked at the same time
+
+Journey = Callable[[], Awaitable[None]]
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def full(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FullServer]:
-    srv = await start_full_server(tmp_path_factory.mktemp("a11y") / "a11y.db", demo=True)
+@pytest.fixture
+async def full(tmp_path: Path) -> AsyncIterator[FullServer]:
+    srv = await start_full_server(tmp_path / "a11y.db", demo=True)
     sign_in: SignIn = srv.server.app.state.sign_in
     for username, (name, roles, tenant) in PEOPLE.items():
         await sign_in.accounts.create(
@@ -59,30 +66,6 @@ async def full(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FullSe
         yield srv
     finally:
         await srv.stop()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    if not HAVE_CHROMIUM:
-        missing_service(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(chromium.close(), timeout(20))
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def contexts(browser: Browser) -> AsyncIterator[Contexts]:
-    made = Contexts(browser)
-    try:
-        yield made
-    finally:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(made.close(), timeout(20))
-    assert not made.errors, f"uncaught errors in the pages: {made.errors}"
 
 
 class Audit:
@@ -103,21 +86,16 @@ class Audit:
         if found:
             self.found.append(report(f"dialog {name}", found))
 
-    def assert_clean(self) -> None:
-        assert not self.found, "\n" + "\n".join(self.found)
-
 
 async def open_as(
-    contexts: Contexts,
+    contexts: Contexts,  # noqa: F811
     full: FullServer,
     username: str | None,
     url: str,
     viewport: dict[str, Any] = DESK,
 ) -> Page:
-    """A new tab at ``url``, signed in as ``username``: the sign-in call the
-    login page makes, from the tab's own browser context (its cookie), so
-    only the page audited is loaded (the login page has its own audit, and
-    its flow its own tests: tests/apps/kit)."""
+    """A new tab at ``url``, signed in as ``username`` by the call the login
+    page makes, from the tab's own browser context (so it holds the cookie)."""
     ctx, page = await contexts.page(bypass_csp=True, **viewport)
     if username is not None:
         res = await ctx.request.post(
@@ -130,82 +108,28 @@ async def open_as(
     return page
 
 
-AT_ONCE = 3  # tabs walked at the same time
-
-
-async def walk(journeys: list[Callable[[], Awaitable[None]]]) -> None:
+async def walk(journeys: list[Journey]) -> None:
     """Run independent journeys (each in its own tabs), ``AT_ONCE`` at a time."""
     gate = asyncio.Semaphore(AT_ONCE)
 
-    async def one(journey: Callable[[], Awaitable[None]]) -> None:
+    async def one(journey: Journey) -> None:
         async with gate:
-            import time
-
-            t0 = time.monotonic()
             await journey()
-            print(f"PROF {getattr(journey, '__name__', journey)} {time.monotonic() - t0:.1f}")
 
     await asyncio.gather(*(one(j) for j in journeys))
 
 
-PUBLIC = [
-    "/",
-    "/login",
-    "/static/demo.html",
-    "/turnos/",
-    "/turnos/kiosco",
-    "/turnos/monitor",
-    "/static/ui/kitchen.html",
-]
-SIGNED_IN: list[tuple[str, str, dict[str, Any]]] = [
-    ("gabriela", "/leads/gtr", DESK),
-    ("marco", "/leads/asesor", PHONE),
+PUBLIC = ["/", "/login", "/static/demo.html", "/turnos/", "/turnos/kiosco", "/turnos/monitor"]
+# screens audited as they open, no dialog opened on them
+PLAIN: list[tuple[str, str, dict[str, Any]]] = [
     ("marco", "/leads/historial", PHONE),
-    ("carla", "/turnos/operador", DESK),
     ("tomas", "/turnos/admin", DESK),
-    ("tomas", "/turnos/configuracion", DESK),
     ("tomas", "/turnos/reportes", DESK),
     ("luisd", "/cargue/despacho", DESK),
     ("luisd", "/cargue/plantillas", DESK),
     ("vale", "/cargue/vendedor", PHONE),
-    ("sofia", "/inbox/", DESK),
-    ("sofia", "/inbox/", PHONE),
-    ("jefa", "/admin/personas", DESK),
     ("jefa", "/admin/personas", PHONE),
 ]
-
-
-async def test_every_page_passes_axe(full: FullServer, contexts: Contexts) -> None:
-    audit = Audit()
-
-    def public(url: str) -> Callable[[], Awaitable[None]]:
-        async def journey() -> None:
-            page = await open_as(contexts, full, None, url)
-            await audit.check(page, url)
-
-        return journey
-
-    def signed_in(
-        username: str, url: str, viewport: dict[str, Any]
-    ) -> Callable[[], Awaitable[None]]:
-        async def journey() -> None:
-            page = await open_as(contexts, full, username, url, viewport)
-            await audit.check(page, f"{url} ({username}, {viewport['viewport']['width']} px)")
-
-        return journey
-
-    async def admin() -> None:
-        # /admin with the API key typed in, as an operator of the server does.
-        page = await open_as(contexts, full, None, "/admin")
-        await audit.check(page, "/admin (locked)")
-        await page.locator("input[type=password]").first.fill(API_KEY)
-        await page.locator("input[type=password]").first.press("Enter")
-        await page.wait_for_selector("#overview, .stat, table", state="attached")
-        await audit.check(page, "/admin")
-
-    await walk([admin, *(public(u) for u in PUBLIC), *(signed_in(*row) for row in SIGNED_IN)])
-    audit.assert_clean()
-
 
 ISSUE_FOR_MY_MESA = """async () => {
   const mesa = new URLSearchParams(location.search).get("mesa");
@@ -221,8 +145,20 @@ ISSUE_FOR_MY_MESA = """async () => {
 }"""
 
 
-async def test_every_dialog_and_form_passes_axe(full: FullServer, contexts: Contexts) -> None:
+async def test_every_page_dialog_and_form_passes_axe(
+    full: FullServer,
+    contexts: Contexts,  # noqa: F811
+) -> None:
     audit = Audit()
+
+    def screen(username: str | None, url: str, viewport: dict[str, Any] = DESK) -> Journey:
+        async def journey() -> None:
+            page = await open_as(contexts, full, username, url, viewport)
+            who = f" ({username}, {viewport['viewport']['width']} px)" if username else ""
+            await audit.check(page, url + who)
+
+        return journey
+
     # A lead for Marco's wizard, left out of the GTR's bulk derivation.
     wizard_lead = (await full.records.find("lead", {"state": "nuevo"}, limit=1))[0].id
     await full.records.transition("lead", wizard_lead, "assign", {"asesor_id": "marco"}, by="g1")
@@ -231,12 +167,11 @@ async def test_every_dialog_and_form_passes_axe(full: FullServer, contexts: Cont
     conv = (await full.records.find(CONVERSATION, {"tenant": "condorito"}, limit=1))[0]
     for i in range(15):
         await inbox_service.incoming("condorito", conv.get("contact_phone"), f"Mensaje {i + 1}")
-    long_chat = conv.id
 
     async def gtr() -> None:
         page = await open_as(contexts, full, "gabriela", "/leads/gtr")
-        await page.locator("tr[data-id]").first.wait_for()
-        # Derive one lead; import a CSV; create one.
+        await audit.check(page, "/leads/gtr (gabriela)")
+        # Derive one lead; import a CSV; create one; the keyboard shortcuts.
         await page.locator('tr[data-id] [data-action="assign"]').first.click()
         await audit.axe_dialog(page, "leads-assign")
         await page.keyboard.press("Escape")
@@ -246,7 +181,7 @@ async def test_every_dialog_and_form_passes_axe(full: FullServer, contexts: Cont
         await page.locator("#btn-new").click()
         await audit.axe_dialog(page, "leads-new")
         await page.keyboard.press("Escape")
-        # The keyboard shortcuts overlay.
+        await expect(page.locator("dialog[open]")).to_have_count(0)
         await page.locator("body").press("?")
         await audit.axe_dialog(page, "ui-shortcuts")
 
@@ -271,26 +206,30 @@ async def test_every_dialog_and_form_passes_axe(full: FullServer, contexts: Cont
         await audit.axe_dialog(page, "leads-bulk")
 
     async def asesor() -> None:
-        # Turning desk notifications on asks first; the gestión wizard.
         page = await open_as(contexts, full, "marco", "/leads/asesor", PHONE)
+        await audit.check(page, "/leads/asesor (marco, 390 px)")
+        # Turning desk notifications on asks first; the gestión wizard.
         await page.locator(".attention-toggle").click()
         await audit.axe_dialog(page, "ui-attention")
         await page.keyboard.press("Escape")
         await page.locator(f'tr[data-id="{wizard_lead}"] [data-action="gestionar"]').click()
         await audit.axe_dialog(page, "leads-wizard")
 
-    def inbox(viewport: dict[str, Any]) -> Callable[[], Awaitable[None]]:
+    def inbox(viewport: dict[str, Any]) -> Journey:
         async def journey() -> None:
+            px = viewport["viewport"]["width"]
             page = await open_as(contexts, full, "sofia", "/inbox/", viewport)
-            await page.locator(f'#convs .ib-conv[data-id="{long_chat}"]').click()
+            await audit.check(page, f"/inbox/ (sofia, {px} px)")
+            await page.locator(f'#convs .ib-conv[data-id="{conv.id}"]').click()
             await page.wait_for_selector("#msgs")
-            await audit.check(page, f"inbox: chat open ({viewport['viewport']['width']} px)")
+            await audit.check(page, f"/inbox/ with a long chat open ({px} px)")
 
         return journey
 
     async def configuracion() -> None:
-        # Each table's form, new and editing a row (forms on the page, not dialogs).
         page = await open_as(contexts, full, "tomas", "/turnos/configuracion")
+        await audit.check(page, "/turnos/configuracion (tomas)")
+        # Each table's form, new and editing a row (forms on the page, not dialogs).
         for table in ("areas", "tramites", "mesas"):
             section = f"#sec-{table}"
             await page.locator(f"{section} [data-editar]").first.wait_for()
@@ -303,14 +242,16 @@ async def test_every_dialog_and_form_passes_axe(full: FullServer, contexts: Cont
             await audit.check(page, f"/turnos/configuracion: editing ({table})", section)
 
     async def operador() -> None:
-        # A pause; a ticket at the desk transferred.
         page = await open_as(contexts, full, "carla", "/turnos/operador")
+        await audit.check(page, "/turnos/operador (carla): which mesa")
         await page.locator(".mesa-picker [data-mesa]").last.click()  # she picks her mesa
+        await page.locator("#btn-pausa").wait_for()
+        await audit.check(page, "/turnos/operador (carla): her mesa")
         await page.locator("#btn-pausa").click()
         await audit.axe_dialog(page, "turnos-pause")
         await page.keyboard.press("Escape")
-        # the one the demo left at the desk, or the next one called (the
-        # kiosk issues one for each of her mesa's trámites first)
+        # A ticket at the desk, transferred: the one the demo left there, or the
+        # next one called (the kiosk issues one for each of her mesa's trámites).
         await page.evaluate(ISSUE_FOR_MY_MESA)
         await page.wait_for_function(
             "() => !document.getElementById('btn-siguiente').disabled"
@@ -323,8 +264,9 @@ async def test_every_dialog_and_form_passes_axe(full: FullServer, contexts: Cont
         await audit.axe_dialog(page, "turnos-transfer")
 
     async def people() -> None:
-        # A new person (and their temporary password), a reset, a deactivation.
         page = await open_as(contexts, full, "jefa", "/admin/personas")
+        await audit.check(page, "/admin/personas (jefa)")
+        # A new person (and their temporary password), a reset, a deactivation.
         await page.locator("#new-person-btn").click()
         await audit.axe_dialog(page, "people-person")
         await page.locator("#np-username").fill("nuevo")
@@ -341,11 +283,15 @@ async def test_every_dialog_and_form_passes_axe(full: FullServer, contexts: Cont
         await audit.axe_dialog(page, "people-active")
 
     async def admin() -> None:
-        # A channel's presence, and disconnecting a connection.
-        await open_as(contexts, full, None, "/turnos/monitor")  # someone on a channel
+        # /admin with the API key typed in, as an operator of the server does.
         page = await open_as(contexts, full, None, "/admin")
+        await audit.check(page, "/admin (locked)")
         await page.locator("input[type=password]").first.fill(API_KEY)
         await page.locator("input[type=password]").first.press("Enter")
+        await page.wait_for_selector("#overview, .stat, table", state="attached")
+        await audit.check(page, "/admin")
+        # A channel's presence (the monitor's, at least), and disconnecting a connection.
+        await open_as(contexts, full, None, "/turnos/monitor")
         await page.locator("#chan-table tbody tr[data-key]").first.click()
         await audit.axe_dialog(page, "admin-channel")
         await page.keyboard.press("Escape")
@@ -355,6 +301,7 @@ async def test_every_dialog_and_form_passes_axe(full: FullServer, contexts: Cont
     async def kitchen() -> None:
         # The UI kit's own page shows each overlay.
         page = await open_as(contexts, full, None, "/static/ui/kitchen.html")
+        await audit.check(page, "/static/ui/kitchen.html")
         await page.locator("#k-drawer").click()
         await audit.axe_dialog(page, "kitchen-drawer")
         await page.keyboard.press("Escape")
@@ -367,18 +314,21 @@ async def test_every_dialog_and_form_passes_axe(full: FullServer, contexts: Cont
         await page.locator("#k-new").click()
         await audit.axe_dialog(page, "kitchen-prompt")
 
+    # the longest first, so the last few do not run alone
     await walk(
         [
-            gtr,
             gtr_lead,
-            asesor,
+            gtr,
+            operador,
             configuracion,
             people,
-            operador,
+            admin,
+            asesor,
             inbox(DESK),
             inbox(PHONE),
-            admin,
             kitchen,
+            *(screen(None, url) for url in PUBLIC),
+            *(screen(*row) for row in PLAIN),
         ]
     )
-    audit.assert_clean()
+    assert not audit.found, "\n" + "\n".join(audit.found)
