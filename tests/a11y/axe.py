@@ -62,3 +62,11 @@ def report(where: str, found: list[dict[str, Any]]) -> str:
         for node in v["nodes"]:
             lines.append(f"    {node['target']}: {node['summary']}")
     return "\n".join(lines)
+
+
+async def dialog_violations(page: Page, name: str) -> list[dict[str, Any]]:
+    """What axe finds inside the open overlay named ``name`` (its
+    ``data-dialog``, see tests/a11y/dialogs.py); waits for it to open."""
+    selector = f'dialog[open][data-dialog="{name}"]'
+    await page.locator(selector).wait_for()
+    return await violations(page, selector)

@@ -35,6 +35,7 @@ from typing import Any
 
 from relevo.apps.base import AppContext
 from relevo.apps.kit.directory import Directory
+from relevo.apps.kit.simulate import online_users
 from relevo.records import Kind
 from relevo.settings import NamespaceSettings, Rule
 from relevo.web import Extension
@@ -108,7 +109,7 @@ def extension(ctx: AppContext) -> Extension:
         async def tenants() -> list[str]:
             return [t.id for t in await ctx.records.find(TENANT, {}, limit=100)]
 
-        sim = Simulator(inbox, bulk, tenants)
+        sim = Simulator(inbox, bulk, tenants, online_users(ctx.hub))
     graph = GraphClient(
         opts.graph_url,
         ctx.records.clock,

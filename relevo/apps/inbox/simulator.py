@@ -6,6 +6,10 @@ calls that backend's HTTP calls reach (``/api/inbox/t/<tenant>/...``):
 
 - incoming messages: on demand (``POST /api/inbox/sim/incoming``) and, every
   ``simulate_every`` seconds, one per tenant from a made-up customer;
+- the agents, on the same tick: each agent not signed in does a little work
+  through the calls the inbox page makes (take an unassigned conversation,
+  read it and answer the customer; resolve a conversation that went quiet
+  after its answer), so a long demo keeps a bounded number open;
 - the connector: ``qr`` (a fake payload) → ``authenticated`` after
   ``sim_scan_after`` seconds or on "scan"; ``disconnected`` on demand;
 - the agents' outgoing messages: ``pendiente`` → ``enviado`` → ``entregado``
@@ -26,10 +30,11 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from relevo.hub import Background
-from relevo.records import Record
+from relevo.protocol.errors import RelevoError
+from relevo.records import Actor, Record
 
 from .bulk import BulkSends
-from .kinds import CONNECTOR, MESSAGE
+from .kinds import AGENT, CONNECTOR, CONVERSATION, MESSAGE
 from .service import Delivery, InboxService
 
 __all__ = ["Simulator"]
@@ -55,6 +60,17 @@ _TEXTS = (
     "¿El precio incluye IGV?",
 )
 
+_ANSWERS = (
+    "¡Hola! Claro que sí, con gusto le ayudamos.",
+    "Buenas, ya lo revisamos y le confirmamos en unos minutos.",
+    "Sí, aceptamos Yape, Plin y tarjetas.",
+    "Perfecto, queda registrado. ¿Algo más en que le podamos ayudar?",
+    "Gracias por escribirnos. Su pedido ya está en camino.",
+    "Atendemos de 8 a. m. a 10 p. m. todos los días.",
+)
+# An agent's round: at most this many acts (answer, resolve) per agent.
+_ACTS_PER_AGENT = 2
+
 _TEMPLATES = (
     {
         "name": "seguimiento_pedido",
@@ -65,15 +81,23 @@ _TEMPLATES = (
 )
 
 Tenants = Callable[[], Awaitable[list[str]]]
+Online = Callable[[], set[str]]
+
+
+def _nobody() -> set[str]:
+    return set()
 
 
 class Simulator:
-    def __init__(self, inbox: InboxService, bulk: BulkSends, tenants: Tenants) -> None:
+    def __init__(
+        self, inbox: InboxService, bulk: BulkSends, tenants: Tenants, online: Online = _nobody
+    ) -> None:
         self.inbox = inbox
         self.bulk = bulk
         self.records = inbox.records
         self.options = inbox.options
         self.tenants = tenants
+        self.online = online  # who is signed in: the simulator never acts for them
         self.rnd = random.Random()
         self._tasks = Background("inbox simulator task")
         self._bulks: set[str] = set()
@@ -140,8 +164,68 @@ class Simulator:
         every = self.options.simulate_every
         while True:
             await self.records.clock.sleep(every * (0.6 + 0.8 * self.rnd.random()))
-            for tenant in await self.tenants():
-                await self.incoming(tenant)
+            await self.tick()
+
+    async def tick(self) -> None:
+        """One round: each tenant's agents work, then a customer writes."""
+        for tenant in await self.tenants():
+            await self.attend(tenant)
+            await self.incoming(tenant)
+
+    # -- the agents -------------------------------------------------------------------------
+
+    async def attend(self, tenant: str) -> int:
+        """The tenant's agents who are not signed in do one round of work, as
+        a person at the inbox page would: the oldest waiting customers first
+        (an unassigned conversation is taken, then read and answered), then
+        the conversations whose answer was the last word for a while are
+        resolved. A conversation assigned to someone signed in is theirs.
+        Returns how many conversations were acted on."""
+        away = self.online()
+        agents = [
+            Actor(a.id, frozenset({str(a.get("rol"))}), tenant, {"name": a.get("nombre")})
+            for a in await self.records.find(AGENT, {"tenant": tenant}, limit=100)
+            if a.id not in away
+        ]
+        if not agents:
+            return 0
+        convs = await self.records.find(
+            CONVERSATION, {"tenant": tenant, "state": "abierta"}, limit=500
+        )
+        now, every = self.inbox.now_ms(), self.options.simulate_every * 1000
+        free = [c for c in convs if c.get("assigned_to") not in away]  # no one signed in holds them
+        waiting = [c for c in free if c.get("last_direction") == "in"]
+        quiet = [
+            c
+            for c in free
+            if c.get("last_direction") == "out" and now - int(c.get("last_at") or 0) >= 2 * every
+        ]
+        todo = sorted(waiting, key=lambda c: int(c.get("last_at") or 0)) + quiet
+        by_id = {a.user: a for a in agents}
+        acts = dict.fromkeys(by_id, 0)
+        done = 0
+        for conv in todo:
+            owner = by_id.get(str(conv.get("assigned_to")))
+            if owner is None:  # unassigned (or its agent is gone): the least busy takes it
+                owner = min(agents, key=lambda a: (acts[a.user], self.rnd.random()))
+            if acts[owner.user] >= _ACTS_PER_AGENT:
+                continue
+            acts[owner.user] += 1
+            try:
+                await self._work(owner, conv)
+            except RelevoError:
+                continue  # a person got there first (answered, resolved): fine
+            done += 1
+        return done
+
+    async def _work(self, agent: Actor, conv: Record) -> None:
+        if conv.get("assigned_to") != agent.user:
+            await self.inbox.assign(agent, conv.id, agent.user)
+        if conv.get("last_direction") == "in":
+            await self.inbox.act(agent, conv.id, "read")
+            await self.inbox.send(agent, conv.id, self.rnd.choice(_ANSWERS))
+        else:
+            await self.inbox.act(agent, conv.id, "resolve")
 
     # -- the connector ----------------------------------------------------------------------
 

@@ -116,6 +116,7 @@ const { connTable, chanTable, recentTable, codesTable } = makeTables({
 
 async function disconnectClient(row, button) {
   const ok = await ui.confirm({
+    name: "admin-disconnect",
     title: "¿Desconectar esta conexión?",
     message: `${row.user ? `Usuario ${row.user}` : "Cliente anónimo"} · ${row.client}. Si su cliente reconecta, volverá a aparecer.`,
     confirmLabel: "Desconectar",
@@ -135,7 +136,7 @@ async function openChannel(name) {
   chanTable.select(name);
   const local = (lastData?.connections || []).filter((c) => c.channels.includes(name));
   const body = ui.h("div", { class: "stack-lg" }, ui.h("div", { class: "row" }, ui.h("span", { class: "spinner" }), "Cargando presencia…"));
-  const d = ui.drawer({ title: name, body, onClose: () => chanTable.select(null) });
+  const d = ui.drawer({ name: "admin-channel", title: name, body, onClose: () => chanTable.select(null) });
   let presence;
   try {
     presence = await api(`/api/admin/presence/${encodeURIComponent(name).replace(/%3A/gi, ":")}`);

@@ -97,6 +97,7 @@ function showTemporary(person, password, title) {
     }
   } }, "Copiar");
   return ui.dialog({
+    name: "people-temporary",
     title,
     body: [
       ui.h("p", `Dale a ${person.name} (usuario «${person.username}») esta contraseña temporal. No se volverá a mostrar: al entrar, tendrá que elegir una nueva.`),
@@ -120,6 +121,7 @@ async function call(promise, what) {
 
 async function resetPassword(p) {
   const ok = await ui.confirm({
+    name: "people-reset",
     title: `¿Restablecer la contraseña de ${p.name}?`,
     message: "Se cerrarán sus sesiones abiertas y recibirá una contraseña temporal que deberá cambiar al entrar.",
     confirmLabel: "Restablecer",
@@ -133,6 +135,7 @@ async function resetPassword(p) {
 
 async function setActive(p, active) {
   const ok = await ui.confirm({
+    name: "people-active",
     title: active ? `¿Reactivar a ${p.name}?` : `¿Desactivar a ${p.name}?`,
     message: active ? "Podrá volver a entrar con su contraseña." : "No podrá entrar, y sus pantallas abiertas se desconectan al instante.",
     confirmLabel: active ? "Reactivar" : "Desactivar",
@@ -213,7 +216,7 @@ function personForm(p = null) {
       error.textContent = errorText(err);
     }
   } }, usernameField, nameField, tenantField, roleChecks(p?.roles), error);
-  const drawer = ui.drawer({ title: p ? `Editar a ${p.name}` : "Nueva persona", body: form, footer: submit });
+  const drawer = ui.drawer({ name: "people-person", title: p ? `Editar a ${p.name}` : "Nueva persona", body: form, footer: submit });
   (p ? name : username).focus();
 }
 

@@ -69,3 +69,25 @@ async def test_outside_demo_mode_the_page_asks_for_a_password_only(
         await page.goto(bare.url + login)
         await expect(page.locator("#login-form")).to_be_visible()
         await expect(page.locator("[data-user]")).to_have_count(0)
+
+
+async def test_the_top_bar_names_relevo_once_and_the_app_beside_it(
+    start: Callable[[bool], Awaitable[FullServer]],
+    contexts: Contexts,  # noqa: F811
+) -> None:
+    # relevo's own sign-in (/login, every app) is "relevo", not "relevo | relevo";
+    # an app's sign-in keeps its name beside the brand.
+    full = await start(True)
+    _, page = await contexts.page(**DESK)
+    for login, app in [("/login", None), ("/leads/login", "Leads"), ("/inbox/login", "Bandeja")]:
+        await page.goto(full.url + login)
+        brand = page.locator("header.topbar .brand")
+        await expect(brand).to_be_visible()
+        await page.wait_for_function("() => document.title.endsWith('Entrar')")
+        text = " ".join((await brand.inner_text()).split())
+        if app is None:
+            await expect(brand.locator(".brand-app")).to_have_count(0)
+            assert text.lower().count("relevo") == 1, text
+        else:
+            await expect(brand.locator(".brand-app")).to_have_text(app)
+            assert text.lower().count("relevo") == 1, text

@@ -32,7 +32,7 @@ export function editQuantities(row, { token, vendorName }) {
     ui.h("div", { class: "dialog-footer cg-form-actions" },
       ui.h("button", { type: "button", class: "btn btn-secondary", "data-cancel": "" }, "Cancelar"),
       ui.h("button", { type: "submit", class: "btn btn-primary" }, "Guardar")));
-  const d = ui.dialog({ title: `Cargado y devuelto: ${row.producto}`, body: form });
+  const d = ui.dialog({ name: "cargue-quantities", title: `Cargado y devuelto: ${row.producto}`, body: form });
   form.querySelector("[data-cancel]").addEventListener("click", () => d.close());
   form.addEventListener("submit", async (e) => {
     e.preventDefault();

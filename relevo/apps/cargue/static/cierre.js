@@ -15,6 +15,7 @@ export const closedText = (c) => `Cerrado por ${c.cerrado_nombre || c.cerrado_by
 async function close(vid, name, fecha, pending, token) {
   const warn = pending ? ` Quedan ${ui.plural(pending, "producto", "productos")} sin D.` : "";
   const ok = await ui.confirm({
+    name: "cargue-close",
     title: `Cerrar el cargue de ${name}`,
     message: `Nadie podrá marcar V ni D ni cambiar la plantilla de este día.${warn} Solo un administrador puede reabrirlo.`,
     confirmLabel: "Cerrar cargue",
@@ -30,6 +31,7 @@ async function close(vid, name, fecha, pending, token) {
 
 async function reopen(vid, name, fecha, token) {
   const motivo = await ui.prompt({
+    name: "cargue-reopen",
     title: `Reabrir el cargue de ${name}`,
     label: "Motivo (queda en el historial)",
     placeholder: "Ej.: faltó registrar una devolución",

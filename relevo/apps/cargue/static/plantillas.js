@@ -112,7 +112,7 @@ function edit(row) {
     ui.h("div", { class: "dialog-footer cg-form-actions" },
       ui.h("button", { type: "button", class: "btn btn-secondary", "data-cancel": "" }, "Cancelar"),
       ui.h("button", { type: "submit", class: "btn btn-primary" }, "Guardar")));
-  const d = ui.dialog({ title: `Editar ${row.producto}`, body: form });
+  const d = ui.dialog({ name: "cargue-edit", title: `Editar ${row.producto}`, body: form });
   form.querySelector("[data-cancel]").addEventListener("click", () => d.close());
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -132,7 +132,7 @@ function edit(row) {
 }
 
 async function remove(row) {
-  const ok = await ui.confirm({ title: "Quitar producto", message: `¿Quitar «${row.producto}» de la plantilla?`, confirmLabel: "Quitar", danger: true });
+  const ok = await ui.confirm({ name: "cargue-remove", title: "Quitar producto", message: `¿Quitar «${row.producto}» de la plantilla?`, confirmLabel: "Quitar", danger: true });
   if (!ok) return;
   try {
     await call(`/api/cargue/items/${encodeURIComponent(row.id)}`, { method: "DELETE" });
@@ -154,7 +154,7 @@ async function copyFrom() {
       ui.toast("Ese día no tiene plantilla.", { kind: "warning" });
       return;
     }
-    const ok = await ui.confirm({ title: "Copiar plantilla", message: `Se copiarán ${ui.plural(rows.length, "producto", "productos")} del ${from}. Los productos de este día aún sin V se reemplazan.`, confirmLabel: "Copiar" });
+    const ok = await ui.confirm({ name: "cargue-copy", title: "Copiar plantilla", message: `Se copiarán ${ui.plural(rows.length, "producto", "productos")} del ${from}. Los productos de este día aún sin V se reemplazan.`, confirmLabel: "Copiar" });
     if (!ok) return;
     await ui.busy($("copy"), call("/api/cargue/plantillas", { method: "POST", body: { vendedor_id: state.vendor, fecha: state.fecha, rows } }));
     ui.toast(`Plantilla copiada: ${ui.plural(rows.length, "producto", "productos")}.`, { kind: "success" });

@@ -98,7 +98,8 @@ export class ChatPane {
     if (this.conv && this.conv.id === conv.id) return this.update(conv);
     this.close();
     this.conv = conv;
-    this.msgs = ui.h("div", { class: "ib-msgs", id: "msgs", role: "log", "aria-live": "polite", "aria-label": `Mensajes con ${conv.contact_name || fmtPhone(conv.contact_phone)}` });
+    // focusable: a long chat scrolls, and keyboard users scroll it with the arrows
+    this.msgs = ui.h("div", { class: "ib-msgs", id: "msgs", role: "log", tabindex: 0, "aria-live": "polite", "aria-label": `Mensajes con ${conv.contact_name || fmtPhone(conv.contact_phone)}` });
     this.head = ui.h("header", { class: "ib-chat-head" });
     this.replyHint = matchMedia("(max-width: 760px)").matches ? "Escribe una respuesta…" : "Escribe una respuesta… (Intro envía, / respuestas rápidas)";
     this.input = ui.h("textarea", { class: "input", id: "reply", rows: 1, placeholder: this.replyHint, "aria-label": "Respuesta", maxlength: 4096 });

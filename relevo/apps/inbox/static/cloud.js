@@ -44,7 +44,7 @@ async function settingsDialog() {
     ui.h("p", { class: "small muted" }, "Los datos salen de developers.facebook.com › tu app › WhatsApp › Configuración de la API. ",
       "URL del webhook para Meta: ", ui.h("code", { id: "wa-webhook" }, webhook)),
     rows, ui.h("div", { class: "dialog-footer" }, save));
-  const d = ui.dialog({ title: "Conexión con WhatsApp Cloud API", body: form, wide: true });
+  const d = ui.dialog({ name: "inbox-cloud", title: "Conexión con WhatsApp Cloud API", body: form, wide: true });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const body = {};
@@ -69,6 +69,7 @@ export async function pickTemplate(convId) {
     return;
   }
   const d = ui.dialog({
+    name: "inbox-template",
     title: "Enviar una plantilla",
     body: ui.h("div", { class: "stack" },
       ui.h("p", { class: "small muted" }, "Fuera de la ventana de 24 horas WhatsApp solo permite plantillas aprobadas."),

@@ -61,7 +61,7 @@ function render(rows, change) {
 }
 
 async function cancel(c, button) {
-  if (!(await ui.confirm({ title: "¿Cancelar el envío?", message: `Los mensajes de "${c.nombre}" que aún no salieron no se enviarán.`, confirmLabel: "Cancelar envío", cancelLabel: "Seguir enviando", danger: true }))) return;
+  if (!(await ui.confirm({ name: "inbox-bulk-cancel", title: "¿Cancelar el envío?", message: `Los mensajes de "${c.nombre}" que aún no salieron no se enviarán.`, confirmLabel: "Cancelar envío", cancelLabel: "Seguir enviando", danger: true }))) return;
   try {
     await ui.busy(button, api(`/api/inbox/bulk/${encodeURIComponent(c.id)}/cancel`, { method: "POST" }));
   } catch (err) {
@@ -91,6 +91,7 @@ async function submit(e) {
   const n = recipientsLabel();
   const complete = body.nombre.trim() && body.texto.trim() && n > 0;
   if (complete && !(await ui.confirm({
+    name: "inbox-bulk-confirm",
     title: `¿Enviar a ${recipients(n)}?`,
     message: `"${body.nombre.trim()}" sale ahora a ${recipients(n)}. Puedes cancelarlo mientras se envía, pero lo ya enviado no se puede retirar.`,
     confirmLabel: `Enviar a ${recipients(n)}`,

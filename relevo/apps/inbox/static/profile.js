@@ -29,7 +29,7 @@ export class ProfilePanel {
       ui.h("div", { class: "ib-profile-row" }, this.name, this.save),
       this.hint = ui.h("div", { class: "hint" }));
     this.facts = ui.h("dl", { class: "dl ib-profile-facts", id: "contact-facts" });
-    this.drawer = ui.drawer({ title: "Perfil del contacto", body: [form, this.facts], onClose: () => { this.drawer = null; } });
+    this.drawer = ui.drawer({ name: "inbox-profile", title: "Perfil del contacto", body: [form, this.facts], onClose: () => { this.drawer = null; } });
     this.paint(conv);
   }
 

@@ -57,7 +57,7 @@ export class QuickReplies {
     save);
     paint();
     this.listeners.add(paint);
-    const dlg = ui.dialog({ title: "Respuestas rápidas", wide: true, body: [list, form] });
+    const dlg = ui.dialog({ name: "inbox-quick", title: "Respuestas rápidas", wide: true, body: [list, form] });
     dlg.result.then(() => this.listeners.delete(paint));
     return dlg;
   }

@@ -75,7 +75,7 @@ export function openAssign(lead, ctx) {
   const form = ui.h("form", { class: "stack assign-form" }, head, warning, search, list, error,
     ui.h("div", { class: "dialog-footer flush" },
       ui.h("button", { type: "button", class: "btn", onclick: () => d.close(null) }, "Cancelar"), submit));
-  const d = ui.dialog({ title: reassign ? `Reasignar lead #${lead.id}` : `Derivar lead #${lead.id}`, body: form });
+  const d = ui.dialog({ name: "leads-assign", title: reassign ? `Reasignar lead #${lead.id}` : `Derivar lead #${lead.id}`, body: form });
   d.el.classList.add("assign-dialog");
   let result = null;
 

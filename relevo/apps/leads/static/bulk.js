@@ -83,6 +83,7 @@ export function bulkTools(ctx) {
     const ids = [...picked];
     const asesor = ctx.names.get(select.value) || select.value;
     const ok = await ui.confirm({
+      name: "leads-bulk-confirm",
       title: `¿Derivar ${plural(ids.length, "lead", "leads")} a ${asesor}?`,
       message: "Cada lead se deriva por separado: si alguno no se puede (terminado, con el wizard abierto), los demás sí se derivan y verás cuál falló y por qué.",
       confirmLabel: "Derivar",
@@ -113,6 +114,7 @@ export function bulkTools(ctx) {
       ? `${plural(res.assigned, "derivado", "derivados")}, ${plural(res.failed, "no se pudo", "no se pudieron")}`
       : `${plural(res.assigned, "lead derivado", "leads derivados")} a ${asesor}`;
     const d = ui.dialog({
+      name: "leads-bulk",
       title,
       body: [res.failed ? ui.h("p", { class: "muted" }, "Los que fallaron siguen seleccionados: corrige y vuelve a intentarlo.") : "",
         ui.h("ul", { class: "list bulk-results" }, items)],

@@ -25,7 +25,7 @@ export function openEdit(row, { names = new Map() } = {}) {
     error,
     ui.h("div", { class: "dialog-footer flush" },
       ui.h("button", { type: "button", class: "btn", onclick: () => d.close(null) }, "Cancelar"), save));
-  const d = ui.dialog({ title: `Editar · ${row.nombre} #${row.id}`, body: form });
+  const d = ui.dialog({ name: "leads-edit", title: `Editar · ${row.nombre} #${row.id}`, body: form });
   d.el.classList.add("edit-dialog");
   let saved = null;
   form.addEventListener("submit", async (e) => {

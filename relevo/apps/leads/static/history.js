@@ -116,6 +116,7 @@ export function openHistory(row, ctx) {
   const assignBtn = ui.h("button", { type: "button", class: "btn btn-primary", onclick: () => ctx.onAssign(current) });
   const editBtn = ui.h("button", { type: "button", class: "btn", "data-action": "edit", onclick: () => ctx.onEdit(current) }, "Editar");
   const d = ui.drawer({
+    name: "leads-history",
     title: `${row.nombre} · #${row.id}`,
     wide: true,
     body: [detailBox, ui.h("h3", { class: "section-title", style: { marginTop: "var(--s-5)" } }, ui.icon("clock"), "Historial"), historyBox],

@@ -61,7 +61,7 @@ export function openImport() {
     report,
     ui.h("div", { class: "dialog-footer flush" },
       ui.h("button", { type: "button", class: "btn", onclick: () => d.close() }, "Cerrar"), importBtn));
-  const d = ui.dialog({ title: "Importar leads desde CSV", body, wide: true });
+  const d = ui.dialog({ name: "leads-import", title: "Importar leads desde CSV", body, wide: true });
   d.el.classList.add("import-dialog");
 
   const problem = (err) => report.replaceChildren(ui.h("div", { class: "alert alert-danger" }, ui.icon("danger"),
@@ -123,7 +123,7 @@ export function openNewLead() {
   const submit = ui.h("button", { type: "submit", class: "btn btn-primary" }, "Crear lead");
   const form = ui.h("form", { class: "stack" }, ui.h("div", { class: "grid-2 form-grid" }, fields.map((f) => f.field)), error,
     ui.h("div", { class: "dialog-footer flush" }, ui.h("button", { type: "button", class: "btn", onclick: () => d.close(null) }, "Cancelar"), submit));
-  const d = ui.dialog({ title: "Nuevo lead", body: form });
+  const d = ui.dialog({ name: "leads-new", title: "Nuevo lead", body: form });
   let created = null;
   form.addEventListener("submit", async (e) => {
     e.preventDefault();

@@ -77,7 +77,7 @@ export async function openWizard(lead, ctx) {
     ui.h("div", { class: "dialog-footer flush" },
       ui.h("button", { type: "button", class: "btn btn-ghost", "data-action": "close", onclick: () => finish("closed") }, "Cerrar sin terminar"),
       ui.h("span", { class: "spacer" }), back, next));
-  const d = ui.dialog({ title: record.nombre, body: form, wide: true });
+  const d = ui.dialog({ name: "leads-wizard", title: record.nombre, body: form, wide: true });
   d.el.classList.add("wizard-dialog");
   d.el.dataset.lead = id;
 

@@ -233,6 +233,7 @@ function openPanel(mesa) {
     const select = ui.h("select", { class: "select", id: "pausa-motivo" },
       Object.values(MOTIVO_PAUSA).map((l) => ui.h("option", { value: l }, l)));
     const d = ui.dialog({
+      name: "turnos-pause",
       title: `Pausa en ${mesa.nombre}`,
       body: ui.h("div", { class: "field" }, ui.h("label", { for: "pausa-motivo" }, "Motivo"), select,
         ui.h("div", { class: "hint" }, "Mientras dure la pausa no se le llamarán turnos. El turno actual, si hay uno, sigue en su mesa.")),
@@ -273,6 +274,7 @@ function openPanel(mesa) {
         .filter((x) => x.area_id === a.id && x.activo !== false)
         .map((x) => ui.h("option", { value: `tramite:${x.id}` }, `${x.prefijo} · ${x.nombre}`)))));
     const d = ui.dialog({
+      name: "turnos-transfer",
       title: `Transferir ${t.numero_visible}`,
       body: ui.h("div", { class: "field" }, ui.h("label", { for: "transferir-destino" }, "Destino"), select,
         ui.h("div", { class: "hint" }, "Vuelve a la espera con el mismo número y prioridad, antes de quienes llegaron después.")),

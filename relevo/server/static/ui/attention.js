@@ -76,6 +76,7 @@ export function attention({ key, what = "algo nuevo para ti", storage = localSto
   async function enable() {
     unlockAudio(); // inside the click: browsers allow sound after a gesture
     const ok = await confirm({
+      name: "ui-attention",
       title: "¿Activar avisos en el escritorio?",
       message: `Te avisaremos con un sonido y una notificación del sistema cuando llegue ${what}, aunque estés en otra pestaña o ventana. Tu navegador te pedirá permiso para mostrar notificaciones. Puedes desactivarlos cuando quieras con este mismo botón.`,
       confirmLabel: "Activar avisos",

@@ -110,6 +110,7 @@ export function showHelp() {
     rows.push(h("dt", renderCombo(entry.display)), h("dd", entry.label));
   }
   helpOpen = dialog({
+    name: "ui-shortcuts",
     title: "Atajos de teclado",
     body: h("dl", { class: "shortcut-list" }, rows),
     actions: [{ label: "Cerrar", kind: "secondary", value: true }],

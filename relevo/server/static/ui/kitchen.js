@@ -58,6 +58,7 @@ document.getElementById("k-live").addEventListener("click", simulate);
 function openLead(r) {
   table.select(r.id);
   ui.drawer({
+    name: "kitchen-drawer",
     title: r.cliente,
     onClose: () => table.select(null),
     body: ui.h("dl", { class: "dl" },
@@ -92,12 +93,12 @@ for (const v of ["primary", "success", "info", "warning", "danger", "neutral", "
 document.getElementById("k-toast-s").addEventListener("click", () => ui.toast("Lead derivado a Carlos Ruiz.", { kind: "success" }));
 document.getElementById("k-toast-d").addEventListener("click", () => ui.toast("El lead está bloqueado por otro asesor.", { kind: "danger", title: "No se pudo abrir" }));
 document.getElementById("k-drawer").addEventListener("click", () => openLead(rows[0]));
-document.getElementById("k-dialog").addEventListener("click", () => ui.dialog({ title: "Reasignar lead", body: "El lead pasará a otro asesor y el actual dejará de verlo.", actions: [{ label: "Cancelar" }, { label: "Reasignar", kind: "primary", value: true }] }));
+document.getElementById("k-dialog").addEventListener("click", () => ui.dialog({ name: "kitchen-dialog", title: "Reasignar lead", body: "El lead pasará a otro asesor y el actual dejará de verlo.", actions: [{ label: "Cancelar" }, { label: "Reasignar", kind: "primary", value: true }] }));
 document.getElementById("k-confirm").addEventListener("click", async () => {
-  if (await ui.confirm({ title: "¿Liberar el lead?", message: "Volverá a la bandeja del GTR.", confirmLabel: "Liberar", danger: true })) ui.toast("Lead liberado.", { kind: "success" });
+  if (await ui.confirm({ name: "kitchen-confirm", title: "¿Liberar el lead?", message: "Volverá a la bandeja del GTR.", confirmLabel: "Liberar", danger: true })) ui.toast("Lead liberado.", { kind: "success" });
 });
 document.getElementById("k-help").addEventListener("click", () => ui.showHelp());
-document.getElementById("k-new").addEventListener("click", () => ui.prompt({ title: "Nuevo lead", label: "Nombre del cliente", confirmLabel: "Crear" }).then((v) => v && ui.toast(`Lead «${v}» creado.`, { kind: "success" })));
+document.getElementById("k-new").addEventListener("click", () => ui.prompt({ name: "kitchen-prompt", title: "Nuevo lead", label: "Nombre del cliente", confirmLabel: "Crear" }).then((v) => v && ui.toast(`Lead «${v}» creado.`, { kind: "success" })));
 
 ui.shortcuts({
   "/": ui.focusSearch("#k-search"),

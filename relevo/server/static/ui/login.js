@@ -52,7 +52,8 @@ document.getElementById("subtitle").textContent = LOGIN.subtitle;
 
 // An anonymous connection, so this page shows the server's reachability too.
 const rv = relevo.connect();
-const shell = ui.shell({ app: LOGIN.name, home: app ? `/${app}/` : "/" });
+// relevo's own sign-in names no app: the brand already reads "relevo".
+const shell = ui.shell({ app: app ? LOGIN.name : "", home: app ? `/${app}/` : "/" });
 relevo.indicator(shell.conn, rv);
 
 /** Where `session` goes: the page it was sent here from (`?next=`) when one of

@@ -1,20 +1,25 @@
 // Dialogs and drawers on the native <dialog> element: focus trap, Esc to close
 // and the backdrop come from the browser.
+//
+// Every call names its overlay (`name`, kebab-case, "<app>-<what>"): the page
+// marks it `data-dialog="<name>"`, and tests/a11y lists the names in the
+// static files to check that each one is opened in Chromium and passes axe.
 
 import { append, h, icon } from "./dom.js";
 
 /**
- * dialog({title, body, actions, wide, dismissable}) → {el, result, close(value)}
+ * dialog({name, title, body, actions, wide, dismissable}) → {el, result, close(value)}
  *
+ * name: what this dialog is ("leads-edit"), as data-dialog on the element.
  * body: a string, a Node or an array of them.
  * actions: [{label, kind: "primary"|"secondary"|"danger"|"ghost", value, autofocus}]
  *   — clicking one closes the dialog and resolves `result` with its value.
  * Esc / the backdrop resolve with `undefined` (unless dismissable: false).
  * The element is removed from the page once closed.
  */
-export function dialog({ title, body, actions = [], wide = false, dismissable = true } = {}) {
+export function dialog({ name, title, body, actions = [], wide = false, dismissable = true } = {}) {
   const titleId = `dlg-${Math.random().toString(36).slice(2, 8)}`;
-  const el = h("dialog", { class: ["dialog", wide && "wide"], "aria-labelledby": titleId });
+  const el = h("dialog", { class: ["dialog", wide && "wide"], "aria-labelledby": titleId, "data-dialog": name });
   let resolve;
   const result = new Promise((r) => { resolve = r; });
   let value;
@@ -57,10 +62,11 @@ export function dialog({ title, body, actions = [], wide = false, dismissable = 
 }
 
 /**
- * confirm({title, message, confirmLabel, cancelLabel, danger}) → Promise<boolean>
+ * confirm({name, title, message, confirmLabel, cancelLabel, danger}) → Promise<boolean>
  */
-export function confirm({ title = "¿Confirmar?", message = "", confirmLabel = "Confirmar", cancelLabel = "Cancelar", danger = false } = {}) {
+export function confirm({ name, title = "¿Confirmar?", message = "", confirmLabel = "Confirmar", cancelLabel = "Cancelar", danger = false } = {}) {
   const d = dialog({
+    name,
     title,
     body: message,
     actions: [
@@ -72,9 +78,9 @@ export function confirm({ title = "¿Confirmar?", message = "", confirmLabel = "
 }
 
 /**
- * prompt({title, label, value, placeholder, type, confirmLabel, hint}) → Promise<string|null>
+ * prompt({name, title, label, value, placeholder, type, confirmLabel, hint}) → Promise<string|null>
  */
-export function prompt({ title, label, value = "", placeholder = "", type = "text", confirmLabel = "Aceptar", hint = "" } = {}) {
+export function prompt({ name, title, label, value = "", placeholder = "", type = "text", confirmLabel = "Aceptar", hint = "" } = {}) {
   const input = h("input", { class: "input", type, value, placeholder, id: "ui-prompt-input", autocomplete: "off" });
   const form = h("form", { class: "field", method: "dialog" },
     label ? h("label", { for: "ui-prompt-input" }, label) : null,
@@ -82,6 +88,7 @@ export function prompt({ title, label, value = "", placeholder = "", type = "tex
     hint ? h("div", { class: "hint" }, hint) : null,
   );
   const d = dialog({
+    name,
     title,
     body: form,
     actions: [
@@ -95,15 +102,15 @@ export function prompt({ title, label, value = "", placeholder = "", type = "tex
 }
 
 /**
- * drawer({title, body, footer, wide, onClose}) → {el, body, setTitle(text), close()}
+ * drawer({name, title, body, footer, wide, onClose}) → {el, body, setTitle(text), close()}
  *
  * A side panel (details of a row, a conversation, a ticket). body/footer:
  * Node, string or array; `drawer.body` is the element to re-render into.
  */
-export function drawer({ title = "", body = null, footer = null, wide = false, onClose } = {}) {
+export function drawer({ name, title = "", body = null, footer = null, wide = false, onClose } = {}) {
   const titleEl = h("h2", { id: "ui-drawer-title" }, title);
   const bodyEl = h("div", { class: "drawer-body" }, body);
-  const el = h("dialog", { class: ["drawer", wide && "wide"], "aria-labelledby": "ui-drawer-title" },
+  const el = h("dialog", { class: ["drawer", wide && "wide"], "aria-labelledby": "ui-drawer-title", "data-dialog": name },
     h("div", { class: "drawer-header" },
       titleEl,
       h("button", { type: "button", class: "btn btn-ghost btn-icon", "aria-label": "Cerrar panel", onclick: () => close() }, icon("x")),
