@@ -166,6 +166,13 @@ class _Counted(asyncio.Protocol):
 class _CountedWebSocket(_Counted):
     session: Any
 
+    def upgraded(self) -> None:
+        # The deadline was for the handshake: an open connection keeps no timer
+        # (10,000 idle connections would hold 10,000, all firing for nothing).
+        if self.head_deadline is not None:
+            self.head_deadline.cancel()
+            self.head_deadline = None
+
     def head_deadline_passed(self) -> None:
         if self.session is None:  # the upgrade never completed
             self._time_out()

@@ -179,6 +179,7 @@ class WebSocketConnection(asyncio.Protocol):
         self.transport.set_write_buffer_limits(high=self.hub.settings.limits.max_outbound_bytes)
         self.transport.write(ws.handshake_response(request.key))
         self.session = self.hub.open_session(self, request.headers)
+        self.upgraded()
         token = parse_qs(request.query).get("token", [""])[0] if request.query else ""
         if token:
             try:
@@ -190,6 +191,9 @@ class WebSocketConnection(asyncio.Protocol):
                 return
         if rest:
             self.data_received(rest)
+
+    def upgraded(self) -> None:
+        """The handshake is done (the front door ends its deadline here)."""
 
     # -- hub Transport interface ------------------------------------------------------
 

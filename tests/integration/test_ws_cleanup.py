@@ -66,3 +66,25 @@ async def test_a_closed_sse_session_is_freed_without_a_gc(server: RelevoServer) 
         assert not alive, f"{len(alive)} closed SSE sessions still held (a reference cycle)"
     finally:
         gc.enable()
+
+
+async def test_an_open_websocket_holds_no_handshake_timer(server: RelevoServer) -> None:
+    """The handshake deadline ends with the handshake: a node of 10,000 idle
+    connections must not keep 10,000 timers (three objects each for the
+    collector to walk) that all fire, for nothing, a few seconds later."""
+    hub = server.hub
+
+    def timers() -> int:
+        return sum(
+            1 for o in gc.get_objects() if type(o).__name__ == "TimerHandle" and not o.cancelled()
+        )
+
+    before = timers()
+    sockets = [await connected(server) for _ in range(50)]
+    for i, ws in enumerate(sockets):
+        assert "ok" in await ws.request({"id": 1, "op": "sub", "ch": f"demo:t{i % 5}"})
+    assert len(hub.sessions) == 50
+    assert timers() - before < 10
+    for ws in sockets:
+        await ws.close()
+    await _until_no_sessions(hub)
