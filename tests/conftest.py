@@ -10,6 +10,12 @@ from relevo.server.app import RelevoServer
 from relevo.server.config import settings_from_mapping
 from relevo.settings import Settings
 
+#: Test directories that ``scripts/test`` (pytest-xdist, ``--dist loadfile``) runs
+#: whole on one worker, as it runs every other test module: their files share
+#: things outside ``tmp_path`` (clients/js and its node_modules; Django, set up
+#: once per process).
+ONE_WORKER = ("tests/js/", "tests/contrib/")
+
 SECRET = "test-secret-0123456789abcdef-0123456789"
 API_KEY = "test-api-key"
 
@@ -76,3 +82,20 @@ async def server_factory() -> AsyncIterator[Callable[..., Any]]:
 async def server(server_factory: Callable[..., Any]) -> RelevoServer:
     srv: RelevoServer = await server_factory()
     return srv
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile``, with each directory of :data:`ONE_WORKER` one unit
+    of work. (xdist's own ``xdist_group`` marks do nothing on pytest 9: they
+    rename node ids through an attribute pytest no longer reads.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LoadFileOrDirectory(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return next((d for d in ONE_WORKER if path.startswith(d)), path)
+
+    return LoadFileOrDirectory(config, log)
