@@ -16,6 +16,20 @@ from relevo.settings import Settings
 #: once per process).
 ONE_WORKER = ("tests/js/", "tests/contrib/")
 
+#: Tests that ``scripts/test`` runs after the parallel run, one at a time:
+#: they hold real time to a tight bound (a ticket on three screens within a
+#: second, a 3 s token refreshed before it expires, a slow reader cut while a
+#: fast one keeps up, nodes started during a storm, axe over every page within
+#: the timeout), which two workers sharing two cores made them miss.
+#: A directory, a module or a test (all its parameters); marked ``serial``.
+SERIAL = (
+    "tests/a11y/",
+    "tests/apps/turnos/test_screens.py::test_a_kiosk_ticket_reaches_the_operator_and_the_admin_within_a_second",
+    "tests/browser/test_client.py::test_token_is_refreshed_in_band_without_touching_subscriptions",
+    "tests/integration/test_storm.py",
+    "tests/integration/test_websocket.py::test_slow_consumer_is_cut_and_fast_one_keeps_up",
+)
+
 SECRET = "test-secret-0123456789abcdef-0123456789"
 API_KEY = "test-api-key"
 
@@ -82,6 +96,20 @@ async def server_factory() -> AsyncIterator[Callable[..., Any]]:
 async def server(server_factory: Callable[..., Any]) -> RelevoServer:
     srv: RelevoServer = await server_factory()
     return srv
+
+
+def _serial(nodeid: str) -> bool:
+    name = nodeid.split("[", 1)[0]
+    return any(
+        name == entry or name.startswith(entry if entry.endswith("/") else f"{entry}::")
+        for entry in SERIAL
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _serial(item.nodeid):
+            item.add_marker(pytest.mark.serial)
 
 
 @pytest.hookimpl(optionalhook=True)
