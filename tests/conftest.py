@@ -10,6 +10,26 @@ from relevo.server.app import RelevoServer
 from relevo.server.config import settings_from_mapping
 from relevo.settings import Settings
 
+#: Test directories that ``scripts/test`` (pytest-xdist, ``--dist loadfile``) runs
+#: whole on one worker, as it runs every other test module: their files share
+#: things outside ``tmp_path`` (clients/js and its node_modules; Django, set up
+#: once per process).
+ONE_WORKER = ("tests/js/", "tests/contrib/")
+
+#: Tests that ``scripts/test`` runs after the parallel run, one at a time:
+#: they hold real time to a tight bound (a ticket on three screens within a
+#: second, a 3 s token refreshed before it expires, a slow reader cut while a
+#: fast one keeps up, nodes started during a storm, axe over every page within
+#: the timeout), which two workers sharing two cores made them miss.
+#: A directory, a module or a test (all its parameters); marked ``serial``.
+SERIAL = (
+    "tests/a11y/",
+    "tests/apps/turnos/test_screens.py::test_a_kiosk_ticket_reaches_the_operator_and_the_admin_within_a_second",
+    "tests/browser/test_client.py::test_token_is_refreshed_in_band_without_touching_subscriptions",
+    "tests/integration/test_storm.py",
+    "tests/integration/test_websocket.py::test_slow_consumer_is_cut_and_fast_one_keeps_up",
+)
+
 SECRET = "test-secret-0123456789abcdef-0123456789"
 API_KEY = "test-api-key"
 
@@ -76,3 +96,34 @@ async def server_factory() -> AsyncIterator[Callable[..., Any]]:
 async def server(server_factory: Callable[..., Any]) -> RelevoServer:
     srv: RelevoServer = await server_factory()
     return srv
+
+
+def _serial(nodeid: str) -> bool:
+    name = nodeid.split("[", 1)[0]
+    return any(
+        name == entry or name.startswith(entry if entry.endswith("/") else f"{entry}::")
+        for entry in SERIAL
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _serial(item.nodeid):
+            item.add_marker(pytest.mark.serial)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile``, with each directory of :data:`ONE_WORKER` one unit
+    of work. (xdist's own ``xdist_group`` marks do nothing on pytest 9: they
+    rename node ids through an attribute pytest no longer reads.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LoadFileOrDirectory(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return next((d for d in ONE_WORKER if path.startswith(d)), path)
+
+    return LoadFileOrDirectory(config, log)

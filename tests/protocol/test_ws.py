@@ -112,6 +112,9 @@ def test_oversize_fragmented_message() -> None:
         (client_frame(b"x", 0), "continuation frame without"),
         (client_frame(b"a", 1, fin=False) + client_frame(b"b", 1), "new message inside"),
     ],
+    # Named by the reason: the frames carry random masks, and pytest-xdist
+    # workers must collect the same test ids.
+    ids=lambda value: value if isinstance(value, str) else "frame",
 )
 def test_protocol_violations_end_the_stream(frame: bytes, reason: str) -> None:
     parser = ws.FrameParser()
