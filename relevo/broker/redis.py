@@ -45,8 +45,9 @@ from importlib import resources
 from typing import Any
 
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 
+from relevo.broker._redis_batch import PublishBatcher, Results, run_scripts
 from relevo.broker._redis_feed import Feed
 from relevo.broker._redis_topology import Topology, parse_url
 from relevo.broker._redis_wire import (
@@ -139,6 +140,7 @@ class RedisBroker:
         self._positions: dict[tuple[str, HistoryOptions], asyncio.Future[StreamPosition]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._follower: asyncio.Task[None] | None = None
+        self._batcher = PublishBatcher(lambda items: self._pipeline(items))
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -247,37 +249,34 @@ class RedisBroker:
         *,
         idempotency_key: str | None = None,
     ) -> Publication:
-        item = PublishItem(channel, event, data, options, idempotency_key)
-        keys, args = self._publish_args(item)
-        return _publication(item, await self._call("publish", keys, args))
+        if idempotency_key is not None:
+            check_idempotency_key(idempotency_key)
+        self._redis()  # a closed broker says so at once
+        return await self._batcher.publish(
+            PublishItem(channel, event, data, options, idempotency_key)
+        )
 
     async def publish_many(self, items: Sequence[PublishItem]) -> list[Publication]:
+        pubs = []
+        for result in await self._pipeline(items):
+            if isinstance(result, Exception):
+                raise result
+            pubs.append(result)
+        return pubs
+
+    async def _pipeline(self, items: Sequence[PublishItem]) -> Results:
         """One pipeline (one round trip per Redis node) of publish scripts, in
-        order: a channel's items run in the batch's order on its node."""
+        order: a channel's items run in the batch's order on its node. Each
+        item's own error (a bad key) is its result; a lost connection raises."""
         calls = [self._publish_args(item) for item in items]
         if not calls:
             return []
-        script = self._scripts["publish"]
         async with self._session() as client:
-            results: list[Any] = [None] * len(calls)
-            todo = list(range(len(calls)))
-            for attempt in range(2):
-                pipe = client.pipeline(transaction=False)
-                for i in todo:
-                    keys, args = calls[i]
-                    pipe.evalsha(script.sha, len(keys), *keys, *args)
-                for i, result in zip(todo, await pipe.execute(raise_on_error=False), strict=True):
-                    results[i] = result
-                # A node that lost its script cache (restart, failover) refused
-                # its items, all of them: load the script and run just those.
-                todo = [i for i in todo if isinstance(results[i], NoScriptError)]
-                if not todo or attempt:
-                    break
-                await client.script_load(script.script)
-            for result in results:
-                if isinstance(result, Exception):
-                    raise result
-        return [_publication(item, result) for item, result in zip(items, results, strict=True)]
+            results = await run_scripts(client, self._scripts["publish"], calls)
+        return [
+            translate(r, self.url) if isinstance(r, RedisError) else _publication(item, r)
+            for item, r in zip(items, results, strict=True)
+        ]
 
     def _publish_args(self, item: PublishItem) -> tuple[list[str], list[Any]]:
         channel, keys = item.channel, self.keys

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from relevo.broker._redis_wire import publication_parts
 from relevo.broker.base import HistoryOptions, PublishItem
 from relevo.broker.redis import RedisBroker
-from relevo.protocol.errors import Unavailable
+from relevo.protocol.errors import ProtocolError, Unavailable
 from tests.broker.broker_fixtures import REDIS_URL, TIMEOUT, PrivateRedis, Recorder, free_port
 
 pytestmark = pytest.mark.redis
@@ -311,3 +311,30 @@ async def test_publish_many_with_redis_gone_is_unavailable(private_redis: Privat
             await node.publish_many([PublishItem("c", "e", b"1", OPTS, "k")])
     finally:
         await node.close()
+
+
+async def test_publishes_of_one_pass_share_a_round_trip(node_factory: Nodes) -> None:
+    """Publishes asked in one event-loop pass (many clients publishing at once,
+    a busy node) go to Redis as one pipeline, in the order they were asked:
+    a round trip per publish made a node on Redis saturate at 2,000 msg/s."""
+    node, seen = await node_factory()
+    await node.subscribe("a")
+    sends = 0
+    real = node._pipeline
+
+    async def counting(items: list[PublishItem]) -> list[object]:
+        nonlocal sends
+        sends += 1
+        return await real(items)
+
+    node._pipeline = counting  # type: ignore[method-assign]
+    pubs = await asyncio.gather(
+        *(node.publish("a" if i % 2 else "b", "e", b"%d" % i, OPTS) for i in range(200))
+    )
+    assert sends == 1
+    assert [p.offset for p in pubs if p.channel == "a"] == list(range(1, 101))
+    assert [p.offset for p in pubs if p.channel == "b"] == list(range(1, 101))
+    got = [await seen.next("a") for _ in range(100)]
+    assert [p.data for p in got] == [b"%d" % i for i in range(1, 200, 2)]
+    with pytest.raises(ProtocolError):
+        await node.publish("a", "e", b"x", OPTS, idempotency_key="")
