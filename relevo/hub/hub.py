@@ -30,6 +30,7 @@ from relevo.hub.liveness import Liveness
 from relevo.hub.metrics import HubMetrics
 from relevo.hub.permissions import Permissions
 from relevo.hub.proxy import Backend, Proxies
+from relevo.hub.publishing import ClientPublishes
 from relevo.hub.session import Session, SessionContext, SessionState
 from relevo.hub.subscriptions import Subscriptions
 from relevo.hub.transport import Transport
@@ -106,6 +107,7 @@ class Hub:
             self._sessions,
             self.disconnect,
         )
+        self.pubs = ClientPublishes(settings, self.permissions, self.publish, self.send_error)
         self._context = SessionContext(settings.limits, self.now, self.handle_frame, self.flooded)
         self._json = msgspec.json.Encoder()
         self.metrics.read_gauges_from(self._sessions, self.subscriptions, self.fanout.channels)
@@ -258,10 +260,13 @@ class Hub:
             cmd = frames.parse_command(text)
             frame_id = cmd.id
             self.metrics.child(self.metrics.commands, str(cmd.__struct_config__.tag)).inc()
+            if session.ahead and not isinstance(cmd, frames.Pub):
+                await session.drain_ahead()  # its reply comes after theirs
             await self._dispatch(session, cmd)
         except RelevoError as exc:
             if frame_id is None:
                 frame_id = exc.frame_id
+            await session.drain_ahead()
             self.send_error(session, frame_id, exc)
         except asyncio.CancelledError:
             raise
@@ -296,12 +301,7 @@ class Hub:
             self.unsubscribe(session, cmd.ch)
             session.send(frames.encode_ok(cmd.id, {}))
         elif isinstance(cmd, frames.Pub):
-            self.permissions.check_publish(session.identity, cmd.ch)
-            data = bytes(cmd.data)
-            if len(data) > self.settings.limits.max_publish_bytes:
-                raise LimitExceeded("data is too large", code=ErrorCode.TOO_LARGE)
-            pub = await self.publish(cmd.ch, cmd.ev, data, source="client")
-            session.send(frames.encode_ok(cmd.id, {"epoch": pub.epoch, "offset": pub.offset}))
+            await self.pubs.run(session, cmd)
         elif isinstance(cmd, frames.History):
             await self.check_subscribe(session.identity, cmd.ch)
             pubs, pos = await self.history(cmd.ch, _since(cmd.since), cmd.limit)

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from relevo.clock import Cancellable
 from relevo.hub.auth import ANONYMOUS, Identity
@@ -52,6 +53,7 @@ class SessionContext:
 class Session:
     __slots__ = (
         "__weakref__",
+        "ahead",
         "client",
         "context",
         "expire_handle",
@@ -91,6 +93,8 @@ class Session:
         self.presence_refreshed = now
         self.pending: deque[bytes] | None = None
         self.runner: asyncio.Task[None] | None = None
+        #: Publishes started without waiting for each other (relevo.hub.publishing).
+        self.ahead: set[asyncio.Task[None]] | None = None
         self.expire_handle: Cancellable | None = None
         #: What of the client's request the connect proxy may be sent
         #: (allow-listed headers and cookies; empty without a connect proxy).
@@ -144,6 +148,23 @@ class Session:
             return
         if self.runner is None:
             self.runner = asyncio.get_running_loop().create_task(self._run())
+
+    def run_ahead(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Start ``coro`` (a publish and its reply) and let the runner go on."""
+        if self.ahead is None:
+            self.ahead = set()
+        task = asyncio.get_running_loop().create_task(coro)
+        self.ahead.add(task)
+        task.add_done_callback(self.ahead.discard)
+
+    async def ahead_room(self, limit: int) -> None:
+        while self.ahead is not None and len(self.ahead) >= limit:
+            await asyncio.wait(self.ahead, return_when=asyncio.FIRST_COMPLETED)
+
+    async def drain_ahead(self) -> None:
+        """Wait for the publishes still out: the next reply must come after theirs."""
+        if self.ahead:
+            await asyncio.wait(self.ahead)
 
     async def _run(self) -> None:
         try:
