@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from relevo.accounts.http import SignIn
 from relevo.apps.inbox.kinds import CONVERSATION
@@ -80,11 +80,16 @@ class Audit:
         if found:
             self.found.append(report(where, found))
 
-    async def axe_dialog(self, page: Page, name: str) -> None:
-        """The open overlay named ``name`` (tests/a11y/dialogs.py)."""
+    async def axe_dialog(self, page: Page, name: str, opened_by: Locator | None = None) -> None:
+        """The overlay named ``name`` (tests/a11y/dialogs.py): the one open, or
+        the one a click on ``opened_by`` opens, closed with Escape after."""
+        if opened_by is not None:
+            await opened_by.click()
         found = await dialog_violations(page, name)
         if found:
             self.found.append(report(f"dialog {name}", found))
+        if opened_by is not None:
+            await page.keyboard.press("Escape")
 
 
 async def open_as(
@@ -172,15 +177,11 @@ async def test_every_page_dialog_and_form_passes_axe(
         page = await open_as(contexts, full, "gabriela", "/leads/gtr")
         await audit.check(page, "/leads/gtr (gabriela)")
         # Derive one lead; import a CSV; create one; the keyboard shortcuts.
-        await page.locator('tr[data-id] [data-action="assign"]').first.click()
-        await audit.axe_dialog(page, "leads-assign")
-        await page.keyboard.press("Escape")
-        await page.locator("#btn-import").click()
-        await audit.axe_dialog(page, "leads-import")
-        await page.keyboard.press("Escape")
-        await page.locator("#btn-new").click()
-        await audit.axe_dialog(page, "leads-new")
-        await page.keyboard.press("Escape")
+        await audit.axe_dialog(
+            page, "leads-assign", opened_by=page.locator('tr[data-id] [data-action="assign"]').first
+        )
+        await audit.axe_dialog(page, "leads-import", opened_by=page.locator("#btn-import"))
+        await audit.axe_dialog(page, "leads-new", opened_by=page.locator("#btn-new"))
         await expect(page.locator("dialog[open]")).to_have_count(0)
         await page.locator("body").press("?")
         await audit.axe_dialog(page, "ui-shortcuts")
@@ -190,9 +191,9 @@ async def test_every_page_dialog_and_form_passes_axe(
         # A lead's history, and editing it from there.
         await page.locator("tr[data-id] td.cell-primary").first.click()
         await audit.axe_dialog(page, "leads-history")
-        await page.locator('.drawer [data-action="edit"]').click()
-        await audit.axe_dialog(page, "leads-edit")
-        await page.keyboard.press("Escape")
+        await audit.axe_dialog(
+            page, "leads-edit", opened_by=page.locator('.drawer [data-action="edit"]')
+        )
         await page.keyboard.press("Escape")
         await expect(page.locator("dialog[open]")).to_have_count(0)
         # Bulk: two picked, derived to one asesor: the confirmation, then the outcome.
@@ -209,9 +210,7 @@ async def test_every_page_dialog_and_form_passes_axe(
         page = await open_as(contexts, full, "marco", "/leads/asesor", PHONE)
         await audit.check(page, "/leads/asesor (marco, 390 px)")
         # Turning desk notifications on asks first; the gestión wizard.
-        await page.locator(".attention-toggle").click()
-        await audit.axe_dialog(page, "ui-attention")
-        await page.keyboard.press("Escape")
+        await audit.axe_dialog(page, "ui-attention", opened_by=page.locator(".attention-toggle"))
         await page.locator(f'tr[data-id="{wizard_lead}"] [data-action="gestionar"]').click()
         await audit.axe_dialog(page, "leads-wizard")
 
@@ -247,9 +246,7 @@ async def test_every_page_dialog_and_form_passes_axe(
         await page.locator(".mesa-picker [data-mesa]").last.click()  # she picks her mesa
         await page.locator("#btn-pausa").wait_for()
         await audit.check(page, "/turnos/operador (carla): her mesa")
-        await page.locator("#btn-pausa").click()
-        await audit.axe_dialog(page, "turnos-pause")
-        await page.keyboard.press("Escape")
+        await audit.axe_dialog(page, "turnos-pause", opened_by=page.locator("#btn-pausa"))
         # A ticket at the desk, transferred: the one the demo left there, or the
         # next one called (the kiosk issues one for each of her mesa's trámites).
         await page.evaluate(ISSUE_FOR_MY_MESA)
@@ -276,9 +273,7 @@ async def test_every_page_dialog_and_form_passes_axe(
         await audit.axe_dialog(page, "people-temporary")
         await page.locator('dialog[open] button:has-text("Hecho")').click()
         row = page.locator('tr[data-username="nuevo"]')
-        await row.locator('[data-action="reset"]').click()
-        await audit.axe_dialog(page, "people-reset")
-        await page.keyboard.press("Escape")
+        await audit.axe_dialog(page, "people-reset", opened_by=row.locator('[data-action="reset"]'))
         await row.locator('[data-action="deactivate"]').click()
         await audit.axe_dialog(page, "people-active")
 
@@ -292,9 +287,9 @@ async def test_every_page_dialog_and_form_passes_axe(
         await audit.check(page, "/admin")
         # A channel's presence (the monitor's, at least), and disconnecting a connection.
         await open_as(contexts, full, None, "/turnos/monitor")
-        await page.locator("#chan-table tbody tr[data-key]").first.click()
-        await audit.axe_dialog(page, "admin-channel")
-        await page.keyboard.press("Escape")
+        await audit.axe_dialog(
+            page, "admin-channel", opened_by=page.locator("#chan-table tbody tr[data-key]").first
+        )
         await page.locator("#conn-table button", has_text="Desconectar").first.click()
         await audit.axe_dialog(page, "admin-disconnect")
 
@@ -302,15 +297,9 @@ async def test_every_page_dialog_and_form_passes_axe(
         # The UI kit's own page shows each overlay.
         page = await open_as(contexts, full, None, "/static/ui/kitchen.html")
         await audit.check(page, "/static/ui/kitchen.html")
-        await page.locator("#k-drawer").click()
-        await audit.axe_dialog(page, "kitchen-drawer")
-        await page.keyboard.press("Escape")
-        await page.locator("#k-dialog").click()
-        await audit.axe_dialog(page, "kitchen-dialog")
-        await page.keyboard.press("Escape")
-        await page.locator("#k-confirm").click()
-        await audit.axe_dialog(page, "kitchen-confirm")
-        await page.keyboard.press("Escape")
+        await audit.axe_dialog(page, "kitchen-drawer", opened_by=page.locator("#k-drawer"))
+        await audit.axe_dialog(page, "kitchen-dialog", opened_by=page.locator("#k-dialog"))
+        await audit.axe_dialog(page, "kitchen-confirm", opened_by=page.locator("#k-confirm"))
         await page.locator("#k-new").click()
         await audit.axe_dialog(page, "kitchen-prompt")
 
