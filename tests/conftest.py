@@ -28,6 +28,8 @@ SERIAL = (
     "tests/browser/test_client.py::test_token_is_refreshed_in_band_without_touching_subscriptions",
     "tests/integration/test_storm.py",
     "tests/integration/test_websocket.py::test_slow_consumer_is_cut_and_fast_one_keeps_up",
+    # Failed once beside the parallel run: a restart's banner waited past 10 s.
+    "tests/apps/leads/test_restart.py::test_restart_in_the_middle_of_a_session",
 )
 
 SECRET = "test-secret-0123456789abcdef-0123456789"
