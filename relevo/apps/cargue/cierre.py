@@ -96,6 +96,9 @@ async def close_day(service: CargueService, actor: Actor, vendedor_id: str, fech
         cierre = await get_or_open(tx, vendedor_id, fecha)
         if cierre.state == CERRADO:
             return cierre
+        # Stamped once the day's lock is ours: a tick that held it meanwhile
+        # landed before the close, and its v_at must not read later.
+        tx.now = max(tx.now, service.clock.now())
         return await tx.transition(CIERRE, cierre.id, "cerrar", by=acting_as(actor))
 
 
