@@ -100,41 +100,22 @@ class WritePath:
             **slot_values(k, after.data),
         }
         key = {"b_kind": k.name, "b_id": after.id}
-        if before is None:
-            if (k.name, after.id) in self.allocated:
-                self.allocated.discard((k.name, after.id))
-            else:
-                await self._sequence_past(k.name, after.id)
-            row.update(kind=k.name, id=after.id, created_at=now)
-            await self.conn.execute(_sql.INSERT_RECORD, row)
-        elif op == "delete":
-            await self.conn.execute(_sql.DELETE_RECORD, key)
-            await self.conn.execute(_sql.DELETE_TIMERS, key)
-        else:
-            res = await self.conn.execute(
-                _sql.UPDATE_RECORD, {**row, **key, "b_version": before.version}
-            )
-            if res.rowcount != 1:
-                raise Conflict(f"{k.name} {before.id} changed concurrently; reload and retry")
         changes = {f: v for f, v in after.data.items() if before is None or before.data.get(f) != v}
-        await self.conn.execute(
-            _sql.INSERT_HISTORY,
-            {
-                "kind": k.name,
-                "record_id": after.id,
-                "version": after.version,
-                "event": event,
-                "transition": transition,
-                "from_state": before.state if before is not None else None,
-                "to_state": after.state,
-                "actor": actor.user,
-                "reason": reason[:255] if reason else None,
-                "data": _json.encode(
-                    {"input": k.redacted(input or {}), "changes": k.redacted(changes)}
-                ).decode(),
-                "created_at": now,
-            },
-        )
+        history = {
+            "kind": k.name,
+            "record_id": after.id,
+            "version": after.version,
+            "event": event,
+            "transition": transition,
+            "from_state": before.state if before is not None else None,
+            "to_state": after.state,
+            "actor": actor.user,
+            "reason": reason[:255] if reason else None,
+            "data": _json.encode(
+                {"input": k.redacted(input or {}), "changes": k.redacted(changes)}
+            ).decode(),
+            "created_at": now,
+        }
         channels = k.channels_of(after)
         if before is not None:
             channels = list(dict.fromkeys([*k.channels_of(before), *channels]))
@@ -150,27 +131,75 @@ class WritePath:
             "by": actor.user,
             "reason": reason,
         }
-        if channels:
-            await self._outbox(channels, event, _json.encode(payload))
+        outbox = self._outbox_row(channels, event, _json.encode(payload)) if channels else None
+        if before is not None and op != "delete" and self.store.dialect == "postgresql":
+            await self._update_at_once(k, before, row, key, history, outbox)
+        else:
+            if before is None:
+                if (k.name, after.id) in self.allocated:
+                    self.allocated.discard((k.name, after.id))
+                else:
+                    await self._sequence_past(k.name, after.id)
+                row.update(kind=k.name, id=after.id, created_at=now)
+                await self.conn.execute(_sql.INSERT_RECORD, row)
+            elif op == "delete":
+                await self.conn.execute(_sql.DELETE_RECORD, key)
+                await self.conn.execute(_sql.DELETE_TIMERS, key)
+            else:
+                res = await self.conn.execute(
+                    _sql.UPDATE_RECORD, {**row, **key, "b_version": before.version}
+                )
+                if res.rowcount != 1:
+                    raise _concurrent(k, before)
+            await self.conn.execute(_sql.INSERT_HISTORY, history)
+            if outbox is not None:
+                await self._insert_outbox(outbox)
         if op != "delete":
             await self._rearm(k, before, after, actor)
         return after
 
     async def _outbox(self, channels: list[str], event: str, data: bytes) -> None:
-        created_at = self.records.clock.now()  # the relay's clock: its grace is measured on it
-        res = await self.conn.execute(
-            _sql.INSERT_OUTBOX,
-            {
-                "channels": _json.encode(channels).decode(),
-                "event": event,
-                "data": data.decode(),
-                "created_at": created_at,
-            },
-        )
-        # Kept in memory so the relay publishes right after commit, unread.
+        await self._insert_outbox(self._outbox_row(channels, event, data))
+
+    def _outbox_row(self, channels: list[str], event: str, data: bytes) -> OutboxRow:
+        """The row, its ``seq`` to be set by the insert. Its time is the
+        relay's clock: the relay's grace is measured on it."""
+        return OutboxRow(0, channels, event, data, self.records.clock.now())
+
+    async def _insert_outbox(self, row: OutboxRow) -> None:
+        res = await self.conn.execute(_sql.INSERT_OUTBOX, _outbox_values(row))
         key = res.inserted_primary_key
         assert key is not None
-        self.outbox.append(OutboxRow(int(key[0]), channels, event, data, created_at))
+        self._keep(row, int(key[0]))
+
+    def _keep(self, row: OutboxRow, seq: int) -> None:
+        # Kept in memory so the relay publishes right after commit, unread.
+        self.outbox.append(OutboxRow(seq, row.channels, row.event, row.data, row.created_at))
+
+    async def _update_at_once(
+        self,
+        k: Kind,
+        before: Record,
+        row: Mapping[str, Any],
+        key: Mapping[str, Any],
+        history: Mapping[str, Any],
+        outbox: OutboxRow | None,
+    ) -> None:
+        """PostgreSQL: the record's update, its history row and its outbox
+        row in one statement (see ``_sql.PG_UPDATE_WRITE``)."""
+        params: dict[str, Any] = {**key, "b_version": before.version}
+        params.update({f"r_{c}": row[c] for c in _sql.UPDATED_COLUMNS})
+        params.update({f"h_{c}": v for c, v in history.items()})
+        if outbox is None:
+            stmt = _sql.PG_UPDATE_WRITE_NO_OUTBOX
+        else:
+            stmt = _sql.PG_UPDATE_WRITE
+            params.update({f"o_{c}": v for c, v in _outbox_values(outbox).items()})
+        written = (await self.conn.execute(stmt, params)).first()
+        if written is None:
+            raise _concurrent(k, before)
+        if outbox is not None:
+            self._keep(outbox, int(written[0]))
 
     async def _sequence_past(self, kind: str, rid: str) -> None:
         """Move ``kind``'s id sequence past a numeric id chosen by its writer,
@@ -230,6 +259,19 @@ def sequence_number(rid: str) -> int | None:
         return None
     n = int(rid)
     return n if n <= _SEQUENCE_MAX else None
+
+
+def _outbox_values(row: OutboxRow) -> dict[str, Any]:
+    return {
+        "channels": _json.encode(row.channels).decode(),
+        "event": row.event,
+        "data": row.data.decode(),
+        "created_at": row.created_at,
+    }
+
+
+def _concurrent(k: Kind, before: Record) -> Conflict:
+    return Conflict(f"{k.name} {before.id} changed concurrently; reload and retry")
 
 
 def is_activity(t: Timer, rec: Record, actor: Actor) -> bool:

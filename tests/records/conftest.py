@@ -201,10 +201,11 @@ async def make_node(db: Db) -> AsyncIterator[NodeFactory]:
         options: RecordsOptions = FAST,
         start: bool = True,
         node: str | None = None,
+        kinds: Iterable[Kind] = ALL,
     ) -> Node:
         hub = Hub(SETTINGS, MemoryBroker())
         await hub.start()
-        records = Records(db.url, ALL, schema=db.schema, options=options, clock=clock, node=node)
+        records = Records(db.url, kinds, schema=db.schema, options=options, clock=clock, node=node)
         records.attach(hub)
         n = Node(records, hub)
         nodes.append(n)

@@ -7,11 +7,13 @@ import asyncio
 import json
 
 import pytest
+import sqlalchemy as sa
 
 from relevo.protocol.errors import Conflict, NotFound, PermissionDenied, ProtocolError
-from relevo.records import Actor
+from relevo.records import Actor, Field, Kind, Transition
+from relevo.records.schema import outbox
 
-from .conftest import Node, NodeFactory
+from .conftest import ALL, Node, NodeFactory
 
 GTR = Actor("g1", frozenset({"gtr"}))
 
@@ -123,6 +125,55 @@ async def test_failed_transaction_writes_and_publishes_nothing(make_node: NodeFa
     assert (await r.get("lead", lead.id)).state == "nuevo"
     assert [e for e, _ in await _published(node, "gtr")] == ["lead.created"]
     assert [e.event for e in await r.history("lead", lead.id)] == ["lead.created"]
+
+
+async def test_a_write_at_a_stale_version_is_refused_whole(make_node: NodeFactory) -> None:
+    """The write path updates the row only at the version it read; when the
+    row has moved on (a writer that skipped the row lock), nothing of the
+    change is written: no row, no history, no outbox row, no publication —
+    on PostgreSQL, where the three are one statement, as on the others."""
+    node = await make_node()
+    r = node.records
+    lead = await r.create("lead", {"nombre": "Ana"}, by=GTR)
+    await r.transition("lead", lead.id, "assign", {"asesor_id": 4}, by=GTR)
+    k = r.kind("lead")
+    for target in ("derivado", "nuevo"):  # a transition's write, with and without channels moving
+        with pytest.raises(Conflict, match="changed concurrently"):
+            async with r.transaction() as tx:
+                await tx.write(k, lead, {**lead.data, "asesor_id": 9}, target, GTR, event="X")
+    now = await r.get("lead", lead.id)
+    assert (now.version, now["asesor_id"]) == (2, 4)
+    assert [e.event for e in await r.history("lead", lead.id)] == [
+        "lead.created",
+        "CLIENT_REASSIGNED",
+    ]
+    assert [e for e, _ in await _published(node, "gtr")] == ["lead.created", "CLIENT_REASSIGNED"]
+    assert await _published(node, "asesor:9") == []
+
+
+async def test_a_kind_without_channels_writes_history_and_no_outbox(
+    make_node: NodeFactory,
+) -> None:
+    note = Kind(
+        "note",
+        fields={"text": Field(str, default="")},
+        states={"open", "done"},
+        initial="open",
+        transitions=[Transition("finish", source={"open"}, target="done")],
+    )
+    node = await make_node(kinds=[*ALL, note])
+    r = node.records
+    n = await r.create("note", {"text": "a"}, by="system")
+    await r.transition("note", n.id, "finish", by="system")
+    with pytest.raises(Conflict, match="changed concurrently"):
+        async with r.transaction() as tx:
+            await tx.write(r.kind("note"), n, n.data, "done", event="X")
+    assert [(e.event, e.to_state) for e in await r.history("note", n.id)] == [
+        ("note.created", "open"),
+        ("FINISH", "done"),
+    ]
+    async with r.store.read() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(outbox))).scalar() == 0
 
 
 async def test_concurrent_conflicting_transitions_one_wins(make_node: NodeFactory) -> None:
