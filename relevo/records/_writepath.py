@@ -39,12 +39,35 @@ class WritePath:
     def __init__(self, records: Records, conn: DbConn, now: float) -> None:
         self.records = records
         self.conn = conn
-        self.now = now
+        self._now = now
+        self.pinned = False
+        """App code set :attr:`now`: a row lock no longer moves it (``locked_now``)."""
         self.store = records.store
         self.outbox: list[OutboxRow] = []
         self.earliest_deadline: float | None = None
         self.allocated: set[tuple[str, str]] = set()
         """Ids this transaction took from their kind's sequence (``new_id``)."""
+
+    @property
+    def now(self) -> float:
+        """The transaction's time: ``updated_at``, history, leases and timer
+        deadlines count from it. Taken when the transaction began, again once
+        a row lock is held (``locked_now``), unless app code set it."""
+        return self._now
+
+    @now.setter
+    def now(self, value: float) -> None:
+        self._now = value
+        self.pinned = True
+
+    def locked_now(self) -> None:
+        """A row lock is held: take the time again. The lock may have been
+        waited for while another transaction wrote the row, so the time taken
+        when this one began can be earlier than that write's; the change made
+        under the lock is stamped after it. A time app code chose (a demo's
+        past, an app's own clock) stays as it was set."""
+        if not self.pinned:
+            self._now = max(self._now, self.records.clock.now())
 
     def kind(self, name: str) -> Kind:
         return self.records.kind(name)

@@ -62,6 +62,8 @@ class Transaction(WritePath):
         row = (await self.conn.execute(stmt, {"b_kind": kind, "b_id": str(id)})).first()
         if row is None:
             raise NotFound(f"{kind} {id} does not exist")
+        if lock:
+            self.locked_now()
         return record_from_row(row)
 
     async def find(
@@ -89,7 +91,10 @@ class Transaction(WritePath):
         if self.store.dialect != "mysql":
             stmt = self.store.locked(flt.select(1), skip=True)
             row = (await self.conn.execute(stmt)).first()
-            return None if row is None else record_from_row(row)
+            if row is None:
+                return None
+            self.locked_now()
+            return record_from_row(row)
         # InnoDB locks every row a sorted locking read scans, not just the one
         # LIMIT keeps; so pick candidates without locks, then lock one by key
         # (re-checking the filter against the latest committed row).
@@ -100,6 +105,7 @@ class Transaction(WritePath):
             stmt = sa.select(s.records).where(s.records.c.seq == seq, *flt.conditions)
             row = (await self.conn.execute(self.store.locked(stmt, skip=True))).first()
             if row is not None:
+                self.locked_now()
                 return record_from_row(row)
         return None
 

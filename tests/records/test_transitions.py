@@ -13,7 +13,7 @@ from relevo.protocol.errors import Conflict, NotFound, PermissionDenied, Protoco
 from relevo.records import Actor, Field, Kind, Transition
 from relevo.records.schema import outbox
 
-from .conftest import ALL, Node, NodeFactory
+from .conftest import ALL, Db, Node, NodeFactory
 
 GTR = Actor("g1", frozenset({"gtr"}))
 
@@ -174,6 +174,27 @@ async def test_a_kind_without_channels_writes_history_and_no_outbox(
     ]
     async with r.store.read() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(outbox))).scalar() == 0
+
+
+async def test_a_change_is_stamped_once_its_row_lock_is_held(
+    make_node: NodeFactory, db: Db
+) -> None:
+    """A transaction that began first but got the record's row lock second
+    writes the later version: its ``updated_at`` and history time must not
+    read earlier than the version before it (nor a lease be judged by the
+    time before the wait). SQLite takes a transaction's time after its one
+    writer lock, so only the row-locking databases can show it."""
+    if db.name == "sqlite":
+        pytest.skip("one writer: the time is taken once the write lock is held")
+    r = (await make_node()).records
+    lead = await r.create("lead", {"nombre": "Ana"}, by=GTR)
+    async with r.transaction() as slow:
+        fast = await r.transition("lead", lead.id, "assign", {"asesor_id": 4}, by=GTR)
+        late = await slow.transition("lead", lead.id, "assign", {"asesor_id": 5}, by=GTR)
+    assert (fast.version, late.version) == (2, 3)
+    assert late.updated_at >= fast.updated_at
+    times = [e.at for e in await r.history("lead", lead.id)]
+    assert times == sorted(times)
 
 
 async def test_concurrent_conflicting_transitions_one_wins(make_node: NodeFactory) -> None:
