@@ -109,7 +109,9 @@ async def open_as(
             headers={"Origin": full.url},
         )
         assert res.ok, f"{username} could not sign in: {res.status} {await res.text()}"
-    await page.goto(full.url + url)
+    # A page of the full demo loads all four apps' assets; several journeys
+    # open pages at once, so a busy machine gets more than a condition's 10 s.
+    await page.goto(full.url + url, timeout=timeout(30) * 1000)
     return page
 
 

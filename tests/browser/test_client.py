@@ -154,7 +154,10 @@ async def test_token_is_refreshed_in_band_without_touching_subscriptions(
     minted: list[str] = []
 
     async def fresh_token(route: Route) -> None:
-        minted.append(token("ana", ttl=3))
+        # The client refreshes at 3/4 of a token's life: 8 s leaves 2 s for
+        # the fetch (routed through this process) and the refresh op on a
+        # busy machine; with 3 s it had 0.75 s and once reconnected instead.
+        minted.append(token("ana", ttl=8))
         await route.fulfill(body=minted[-1], content_type="text/plain")
 
     await page.route(f"{relevo_server.url}/__token", fresh_token)
