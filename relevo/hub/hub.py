@@ -81,7 +81,8 @@ class Hub:
         self.metrics = HubMetrics()
         #: The app's backend, asked through ``[proxy.*]`` (``backend``: the
         #: HTTP client for it; the server gives one when proxies are configured).
-        self.proxies = Proxies(settings.proxies, backend, self.now, self.metrics.proxy_answers)
+        answers = self.metrics.proxy_answers
+        self.proxies = Proxies(settings.proxies, backend, self.now, answers, wall=self.clock.now)
         self.node = secrets.token_hex(3)
         self._ids = itertools.count(1)
         self._sessions: set[Session] = set()

@@ -221,8 +221,13 @@ class Proxies:
         backend: Backend | None,
         clock: Callable[[], float],
         answers: Counter,
+        *,
+        wall: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` times the answers' cache (monotonic); ``wall`` is the
+        hub's time of day, which a connect answer's ``expire_at`` is read on."""
         self.backend = backend
+        self._wall = wall
         self._by_name = {p.name: Proxy(p, self._get_backend, clock, answers) for p in proxies}
         self.connect_proxy = self._by_name.get(CONNECT_PROXY)
         self._encoder = msgspec.json.Encoder()
@@ -275,7 +280,7 @@ class Proxies:
             identity = await proxy.ask(key, b"{}", forwarded, parse_connect)
             if identity is None:
                 raise AuthError("the app's backend refused the connection")
-            if identity.expires is None or identity.expires > time.time():
+            if identity.expires is None or identity.expires > self._wall():
                 return identity
             proxy.forget(key)  # a cached answer that has since expired: ask again
         raise proxy._unavailable("gave an invalid answer: expire_at is past", detail=True)

@@ -39,13 +39,17 @@ class Clock:
         return self.now
 
 
-def proxies(backend: FakeBackend | None, clock: Clock, **over: Any) -> Proxies:
+def proxies(
+    backend: FakeBackend | None, clock: Clock, wall: Clock | None = None, **over: Any
+) -> Proxies:
     counter = Counter("answers", "", ["proxy", "answer"], registry=CollectorRegistry())
     settings = [
         ProxySettings(name="connect", url="http://b/c", forward_cookies=("sid",)),
         ProxySettings(name="perms", url="http://b/s", **over),
     ]
-    return Proxies(tuple(settings), backend, clock, counter)
+    if wall is None:
+        return Proxies(tuple(settings), backend, clock, counter)
+    return Proxies(tuple(settings), backend, clock, counter, wall=wall)
 
 
 ANA = Identity(user="ana", roles=frozenset({"v"}), tenant="acme")
@@ -100,6 +104,19 @@ async def test_connect_forwards_only_what_is_allowed_and_refusal_is_unauthorized
     with pytest.raises(AuthError):
         await p.connect(())  # nothing to ask with
     assert len(backend.calls) == 1
+
+
+async def test_a_connect_answers_expiry_is_read_on_the_hubs_clock() -> None:
+    """``expire_at`` is a time of day: it is compared with the hub's wall
+    clock (virtual in tests), not the machine's, like a token's ``exp``."""
+    wall = Clock()  # the hub's wall clock reads 100
+    backend = FakeBackend(lambda body: (200, b'{"allow": true, "user": "a", "expire_at": 150}'))
+    p = proxies(backend, Clock(), wall=wall, cache_ttl=0)
+    fwd = p.forwarded({"cookie": "sid=s1"})
+    assert (await p.connect(fwd)).user == "a"
+    wall.now = 200.0  # past expire_at: asked again, and the answer is refused as stale
+    with pytest.raises(Unavailable):
+        await p.connect(fwd)
 
 
 async def test_close_closes_the_client() -> None:
