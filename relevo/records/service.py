@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from relevo.clock import Clock, SystemClock
-from relevo.protocol.errors import NotFound, PermissionDenied, ProtocolError, RelevoError
+from relevo.protocol.errors import NotFound, ProtocolError, RelevoError
 from relevo.records import leases as _leases
 from relevo.records import schema as s
+from relevo.records import visibility as _visibility
 from relevo.records._channels import reserve_record_channels
 from relevo.records._faults import fault
 from relevo.records.kinds import Kind
@@ -312,34 +313,17 @@ class Records:
     # -- reading for screens ------------------------------------------------------
 
     def check_read(self, k: Kind, actor: Actor, channel: str) -> None:
-        if actor.privileged:
-            return
-        if not actor.has_any(k.read_roles):
-            raise PermissionDenied(f"user {actor.user} may not read {k.name}")
-        if self.hub is not None:
-            self.hub.permissions.check_subscribe(actor.identity(), channel)
+        _visibility.check_read(self.hub, k, actor, channel)
 
     def check_visible(self, k: Kind, actor: Actor, rec: Record) -> None:
-        """Refuse a record none of whose channels ``actor`` may subscribe to.
-        Reads and every change of an existing record go through it: what a
-        user may not see, they may not change either (the reply would show
-        it, and a known id is not a permission)."""
-        if actor.privileged:
-            return
-        for ch in k.channels_of(rec) or [""]:
-            try:
-                self.check_read(k, actor, ch)
-                return
-            except PermissionDenied:
-                continue
-        # Not the channel's denial: its name carries the record's data (asesor:5).
-        raise PermissionDenied(f"user {actor.user} may not read {k.name} {rec.id}")
+        _visibility.check_visible(self.hub, k, actor, rec)
 
     async def read(self, kind: str, id: str, *, actor: Actor | str) -> Record:
-        """A record, if ``actor`` may subscribe to one of its channels."""
+        """A record, if ``actor`` may subscribe to one of its channels (the
+        rules, and a subscribe proxy where the namespace names one)."""
         k, who = self.kind(kind), actor_of(actor)
         rec = await self.get(kind, id)
-        self.check_visible(k, who, rec)
+        await _visibility.visible(self.hub, k, who, rec)
         return rec
 
     async def query(
@@ -375,6 +359,7 @@ class Records:
         self.check_read(k, who, channel)
         if self.hub is None:
             raise RuntimeError("Records.attach(hub) must be called before query()")
+        await _visibility.ask_proxy(self.hub, who, channel)
         options = self.hub.permissions.history_options(channel)
         position = await self.hub.broker.position(channel, options)
         n = limit if limit is not None else self.options.query_limit
