@@ -338,3 +338,26 @@ async def test_publishes_of_one_pass_share_a_round_trip(node_factory: Nodes) -> 
     assert [p.data for p in got] == [b"%d" % i for i in range(1, 200, 2)]
     with pytest.raises(ProtocolError):
         await node.publish("a", "e", b"x", OPTS, idempotency_key="")
+
+
+async def test_publishes_over_many_passes_keep_their_order_on_the_channel(
+    node_factory: Nodes,
+) -> None:
+    """Bursts of publishes in consecutive passes, as a publisher's pipelined
+    ``pub``s arrive on a busy node: each burst is a pipeline, and the
+    channel's offsets follow the order the publishes were asked even though
+    later pipelines are sent while earlier ones are still out."""
+    node, seen = await node_factory()
+    await node.subscribe("o")
+    loop = asyncio.get_running_loop()
+    asked: list[asyncio.Task[object]] = []
+    for burst in [400, 3, 250, 1, 1, 300, 7, 120] * 4:
+        for _ in range(burst):
+            data = b"%d" % len(asked)
+            asked.append(loop.create_task(node.publish("o", "e", data, OPTS)))  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+    pubs = await asyncio.gather(*asked)
+    by_offset = sorted(pubs, key=lambda p: p.offset)  # type: ignore[attr-defined]
+    assert [p.data for p in by_offset] == [b"%d" % i for i in range(len(asked))]  # type: ignore[attr-defined]
+    got = [await seen.next("o") for _ in range(len(asked))]
+    assert [p.data for p in got] == [b"%d" % i for i in range(len(asked))]
