@@ -17,11 +17,11 @@ import httpx
 import pytest
 
 from relevo.records import Field, Kind, Records, Transition
-from relevo.records.extension import records_extension
 from relevo.server.app import RelevoServer
 from tests.conftest import make_settings, token
 from tests.integration.test_proxies import Backend, proxy_config
 from tests.integration.test_proxies import backend as backend  # noqa: F401 (the fixture)
+from tests.records.conftest import Db, serve_records
 
 PEDIDO = Kind(
     "pedido",
@@ -37,17 +37,9 @@ PEDIDO = Kind(
 
 @pytest.fixture
 async def served(backend: Backend, tmp_path: Path) -> AsyncIterator[tuple[RelevoServer, Records]]:
-    records = Records(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}", [PEDIDO])
-    srv = RelevoServer(
-        make_settings(**proxy_config(backend.port)),
-        extensions=[records_extension(records, migrate=True)],
-    )
-    records.attach(srv.hub)
-    await srv.start()
-    try:
-        yield srv, records
-    finally:
-        await srv.stop()
+    db = Db("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+    async with serve_records(db, [PEDIDO], make_settings(**proxy_config(backend.port))) as pair:
+        yield pair
 
 
 def _as(user: str) -> dict[str, str]:

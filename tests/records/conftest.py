@@ -221,11 +221,13 @@ async def make_node(db: Db) -> AsyncIterator[NodeFactory]:
 
 @contextlib.asynccontextmanager
 async def serve_records(
-    db: Db, kinds: Iterable[Kind] = ALL
+    db: Db, kinds: Iterable[Kind] = ALL, settings: Settings | None = None
 ) -> AsyncIterator[tuple[RelevoServer, Records]]:
-    """A real server on a free port with the records API over ``kinds``."""
+    """A real server on a free port with the records API over ``kinds``
+    (``settings``: the server's, on port 0; the records tests' by default)."""
     records = Records(db.url, kinds, schema=db.schema, options=FAST)
-    settings = dataclasses.replace(SETTINGS, server=ServerSettings(port=0, log_level="warning"))
+    if settings is None:
+        settings = dataclasses.replace(SETTINGS, server=ServerSettings(port=0, log_level="warning"))
     srv = RelevoServer(settings, extensions=[records_extension(records, migrate=True)])
     records.attach(srv.hub)
     await srv.start()
