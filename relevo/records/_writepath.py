@@ -10,6 +10,7 @@ history" true for every kind of change.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -197,7 +198,7 @@ class WritePath:
 
     def _keep(self, row: OutboxRow, seq: int) -> None:
         # Kept in memory so the relay publishes right after commit, unread.
-        self.outbox.append(OutboxRow(seq, row.channels, row.event, row.data, row.created_at))
+        self.outbox.append(dataclasses.replace(row, seq=seq))
 
     async def _update_at_once(
         self,

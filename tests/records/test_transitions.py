@@ -176,6 +176,14 @@ async def test_a_kind_without_channels_writes_history_and_no_outbox(
         assert (await conn.execute(sa.select(sa.func.count()).select_from(outbox))).scalar() == 0
 
 
+@pytest.mark.parametrize(
+    "db",
+    [
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ],
+    indirect=True,
+)
 async def test_a_change_is_stamped_once_its_row_lock_is_held(
     make_node: NodeFactory, db: Db
 ) -> None:
@@ -184,8 +192,6 @@ async def test_a_change_is_stamped_once_its_row_lock_is_held(
     read earlier than the version before it (nor a lease be judged by the
     time before the wait). SQLite takes a transaction's time after its one
     writer lock, so only the row-locking databases can show it."""
-    if db.name == "sqlite":
-        pytest.skip("one writer: the time is taken once the write lock is held")
     r = (await make_node()).records
     lead = await r.create("lead", {"nombre": "Ana"}, by=GTR)
     async with r.transaction() as slow:
