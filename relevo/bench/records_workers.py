@@ -22,12 +22,14 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import signal
 import socket
 import sys
 import time
 from typing import Any
 
+from relevo.bench.procinfo import pids_named
 from relevo.bench.records import _Http, _kinds, _settings
 from relevo.records.store import normalize_url
 
@@ -35,6 +37,7 @@ __all__ = ["run_records_workers"]
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 _READY = "relevo-bench-node ready"
+_SERVERS = ("postgres", "mariadbd", "mysqld", "redis-server")
 
 
 def _reuseport_socket(port: int) -> socket.socket:
@@ -45,14 +48,32 @@ def _reuseport_socket(port: int) -> socket.socket:
     return sock
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    total = 0
+def _cpu_by_pid(pids: list[int]) -> dict[int, tuple[str, float]]:
+    """(command name, CPU seconds) of each process still there."""
+    out = {}
     for pid in pids:
-        with contextlib.suppress(OSError):
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / _TICKS
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as f:
+            name, _, rest = f.read().rpartition(")")
+            fields = rest.split()
+            # utime + stime, and cutime + cstime: a server's exited children
+            # (database backends that closed during the run) count too.
+            ticks = sum(int(v) for v in fields[11:15])
+            out[pid] = (name.partition("(")[2], ticks / _TICKS)
+    return out
+
+
+def _server_pids() -> list[int]:
+    """The database server's and Redis's processes on this machine."""
+    return [pid for name in _SERVERS for pid in pids_named(name)]
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    return sum(seconds for _, seconds in _cpu_by_pid(pids).values())
 
 
 async def _node(port: int, url: str, broker: str) -> None:
@@ -142,7 +163,9 @@ async def run_records_workers(
             ids.append(str(json.loads(body)["id"]))
         await asyncio.sleep(1.0)  # the creations' publications are out of the way
         pids = [proc.pid for proc in nodes]
+        servers_before = _cpu_by_pid(_server_pids())
         cpu_before, started = _cpu_seconds(pids), time.monotonic()
+        client_before = _children_cpu()
         per = max(1, transitions // concurrency)
         client = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "relevo.bench.records", "--client", str(port), str(per), *ids,
@@ -151,6 +174,12 @@ async def run_records_workers(
         out, _ = await asyncio.wait_for(client.communicate(), 600)
         wall = time.monotonic() - started
         cpu = _cpu_seconds(pids) - cpu_before
+        client_cpu = _children_cpu() - client_before
+        # Backends the database started during the run count from zero.
+        servers = {
+            pid: (name, seconds - servers_before.get(pid, (name, 0.0))[1])
+            for pid, (name, seconds) in _cpu_by_pid(_server_pids()).items()
+        }
         if client.returncode != 0:
             raise RuntimeError(f"bench client failed ({client.returncode})")
     finally:
@@ -160,4 +189,15 @@ async def run_records_workers(
     result["workers"] = workers
     result.update(json.loads(out))
     result["nodes_cpu_cores"] = round(cpu / wall, 2)
+    # Where a transition's CPU goes: the nodes, the database server, Redis and
+    # the load generator (the client process, read once it has exited).
+    done = result["transitions"]
+    db_cpu = sum(sec for name, sec in servers.values() if name != "redis-server")
+    redis_cpu = sum(sec for name, sec in servers.values() if name == "redis-server")
+    result["cpu_ms_per_transition"] = {
+        name: round(1000 * seconds / done, 3)
+        for name, seconds in (
+            ("nodes", cpu), ("database", db_cpu), ("redis", redis_cpu), ("load", client_cpu)
+        )
+    }  # fmt: skip
     return result
